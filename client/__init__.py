@@ -1,0 +1,1 @@
+"""lanpos counter client (PyQt6)."""

@@ -1,0 +1,161 @@
+"""The one error type of lanpos and its message catalogue.
+
+Server code raises ``ApiError(code, status=..., **params)``; the API turns it into the
+envelope ``{"error": {"code", "message", "fields", ...}}``. The client raises the same type
+when it reads an envelope, so a cashier sees the server's message, never a traceback.
+
+Messages are looked up by code in ``MESSAGES`` (Simplified Chinese first, English second) and
+formatted with ``params``; an explicit ``message=`` overrides the catalogue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ZH = "zh"
+EN = "en"
+LANGS = (ZH, EN)
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # generic
+    "validation_error": ("输入有误，请检查标出的项目", "Some fields are not valid"),
+    "invalid_json": ("请求内容不是有效的 JSON", "The request body is not valid JSON"),
+    "unauthorized": ("请先登录", "Please log in"),
+    "token_expired": ("登录已过期，请重新登录", "Your login has expired, please log in again"),
+    "forbidden": ("您没有权限执行此操作", "You are not allowed to do this"),
+    "not_found": ("找不到{what}", "{what} not found"),
+    "route_not_found": ("接口不存在", "No such API endpoint"),
+    "method_not_allowed": ("不支持该请求方法", "Method not allowed for this endpoint"),
+    "conflict": ("数据冲突，请刷新后重试", "Conflict, please refresh and retry"),
+    "payload_too_large": ("提交的内容太大（上限 {limit}）", "Request too large (limit {limit})"),
+    "database_unavailable": ("数据库暂时无法连接，请稍后重试或联系店长",
+                             "The database is unavailable; retry shortly or call the manager"),
+    "standby_read_only": ("这是备用服务器（只读），请连接主服务器",
+                          "This is the standby server (read-only); use the primary"),
+    "maintenance": ("系统维护中（{reason}），请稍候", "Under maintenance ({reason}), please wait"),
+    "internal_error": ("服务器内部错误，请联系管理员（编号 {ref}）",
+                       "Internal server error; tell the administrator (ref {ref})"),
+    "busy_retry": ("系统繁忙，请重试", "The system is busy, please retry"),
+    # idempotency
+    "idempotency_key_required": ("缺少请求编号（Idempotency-Key）",
+                                 "Missing Idempotency-Key header"),
+    "idempotency_key_invalid": ("请求编号（Idempotency-Key）格式不正确",
+                                "Idempotency-Key is not valid"),
+    "idempotency_mismatch": ("同一请求编号已用于不同的内容，请勿重复使用",
+                             "This Idempotency-Key was already used with different content"),
+    # auth and staff
+    "login_failed": ("用户名或密码错误（还可尝试 {left} 次）",
+                     "Wrong username or password ({left} attempts left)"),
+    "account_locked": ("密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试或联系店长",
+                       "Too many failed logins; the account is locked for {minutes} minutes"),
+    "account_disabled": ("该账号已停用", "This account is disabled"),
+    "username_taken": ("用户名“{username}”已被使用", "Username '{username}' is already taken"),
+    "cannot_manage_role": ("您不能管理{role}账号", "You cannot manage {role} accounts"),
+    "last_owner": ("至少要保留一个启用的店主账号", "At least one active owner must remain"),
+}
+
+FIELD_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("必填", "Required"),
+    "extra_forbidden": ("不允许的字段", "Unknown field"),
+    "string_too_short": ("至少 {min_length} 个字符", "At least {min_length} characters"),
+    "string_too_long": ("最多 {max_length} 个字符", "At most {max_length} characters"),
+    "string_type": ("应为文字", "Must be text"),
+    "int_type": ("应为整数", "Must be a whole number"),
+    "int_parsing": ("应为整数", "Must be a whole number"),
+    "int_from_float": ("应为整数（金额以分为单位）", "Must be a whole number (money is in fen)"),
+    "bool_type": ("应为是/否", "Must be true or false"),
+    "bool_parsing": ("应为是/否", "Must be true or false"),
+    "greater_than": ("应大于 {gt}", "Must be greater than {gt}"),
+    "greater_than_equal": ("不能小于 {ge}", "Must be at least {ge}"),
+    "less_than": ("应小于 {lt}", "Must be less than {lt}"),
+    "less_than_equal": ("不能大于 {le}", "Must be at most {le}"),
+    "literal_error": ("应为 {expected} 之一", "Must be one of {expected}"),
+    "enum": ("应为 {expected} 之一", "Must be one of {expected}"),
+    "string_pattern_mismatch": ("格式不正确", "Wrong format"),
+    "date_from_datetime_parsing": ("日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD"),
+    "date_parsing": ("日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD"),
+    "date_type": ("日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD"),
+    "datetime_parsing": ("时间格式不正确", "Not a valid date and time"),
+    "list_type": ("应为列表", "Must be a list"),
+    "dict_type": ("应为对象", "Must be an object"),
+    "model_type": ("应为对象", "Must be an object"),
+    "too_short": ("至少 {min_length} 项", "At least {min_length} items"),
+    "too_long": ("最多 {max_length} 项", "At most {max_length} items"),
+    "uuid_parsing": ("应为 UUID", "Must be a UUID"),
+    "uuid_type": ("应为 UUID", "Must be a UUID"),
+}
+
+
+def pick_lang(accept_language: str | None) -> str:
+    """'en-US,en;q=0.9' → 'en'; anything else (or nothing) → 'zh'."""
+    if accept_language and accept_language.strip().lower().startswith("en"):
+        return EN
+    return ZH
+
+
+def _fmt(template: str, params: dict[str, Any]) -> str:
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def message_for(code: str, lang: str = ZH, **params: Any) -> str:
+    pair = MESSAGES.get(code)
+    if pair is None:
+        return code
+    return _fmt(pair[1] if lang == EN else pair[0], params)
+
+
+def field_message(err_type: str, ctx: dict[str, Any] | None, fallback: str, lang: str = ZH) -> str:
+    pair = FIELD_MESSAGES.get(err_type)
+    if pair is None:
+        return fallback
+    return _fmt(pair[1] if lang == EN else pair[0], dict(ctx or {}))
+
+
+class ApiError(Exception):
+    """The one error type: a code, an HTTP status, a cashier-readable message, field errors."""
+
+    def __init__(
+        self,
+        code: str,
+        status: int = 400,
+        message: str | None = None,
+        fields: dict[str, str] | None = None,
+        **params: Any,
+    ) -> None:
+        self.code = code
+        self.status = status
+        self.explicit_message = message
+        self.fields = fields or {}
+        self.params = params
+        super().__init__(message or message_for(code, ZH, **params))
+
+    def message(self, lang: str = ZH) -> str:
+        if self.explicit_message:
+            return self.explicit_message
+        return message_for(self.code, lang, **self.params)
+
+    def envelope(self, lang: str = ZH) -> dict[str, Any]:
+        err: dict[str, Any] = {"code": self.code, "message": self.message(lang)}
+        if self.fields:
+            err["fields"] = self.fields
+        extra = {k: v for k, v in self.params.items() if isinstance(v, str | int | bool)}
+        if extra:
+            err["details"] = extra
+        return {"error": err}
+
+    @classmethod
+    def from_envelope(cls, status: int, payload: Any) -> ApiError:
+        """Rebuild the error a server sent (used by the client)."""
+        err = payload.get("error") if isinstance(payload, dict) else None
+        if not isinstance(err, dict):
+            return cls("internal_error", status=status, message=f"HTTP {status}")
+        return cls(
+            str(err.get("code", "error")),
+            status=status,
+            message=str(err.get("message") or err.get("code")),
+            fields=err.get("fields") or {},
+            **(err.get("details") or {}),
+        )

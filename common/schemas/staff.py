@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import ApiModel, PageQuery, Role, UtcDatetime
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{2,32}$"
+
+
+class StaffOut(ApiModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    phone: str | None = None
+    locked_until: UtcDatetime | None = None
+    created_at: UtcDatetime
+
+
+class StaffCreate(ApiModel):
+    username: str = Field(pattern=USERNAME_PATTERN, description="letters, digits, _ . -")
+    display_name: str = Field(min_length=1, max_length=64)
+    role: Role
+    password: str = Field(min_length=6, max_length=128)
+    phone: str | None = Field(None, max_length=20)
+
+
+class StaffUpdate(ApiModel):
+    display_name: str | None = Field(None, min_length=1, max_length=64)
+    role: Role | None = None
+    password: str | None = Field(None, min_length=6, max_length=128)
+    active: bool | None = None
+    phone: str | None = Field(None, max_length=20)
+    unlock: bool | None = Field(None, description="clear a login lockout")
+
+
+class StaffListQuery(PageQuery):
+    q: str | None = Field(None, max_length=32)
+    include_inactive: bool = False

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from .base import ApiModel, PageQuery, UtcDatetime
+
+
+class HealthOut(ApiModel):
+    status: str = Field(description="ok | degraded | down")
+    role: str = Field(description="primary | standby")
+    database: str = Field(description="ok | unavailable")
+    version: str
+    schema_version: str | None = None
+    maintenance: str | None = None
+    shop_name: str | None = None
+    warnings: list[str] = []
+
+
+class AuditEntryOut(ApiModel):
+    id: int
+    at: UtcDatetime
+    staff_id: int | None
+    username: str | None
+    counter: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+    before: Any | None
+    after: Any | None
+    reason: str | None
+    ip: str | None
+
+
+class AuditQuery(PageQuery):
+    action: str | None = Field(None, max_length=64)
+    entity: str | None = Field(None, max_length=32)
+    entity_id: str | None = Field(None, max_length=64)
+    staff_id: int | None = None

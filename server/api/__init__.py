@@ -1,0 +1,20 @@
+"""HTTP layer: one blueprint per feature, all under /api/v1."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .base import ApiBlueprint
+
+API_PREFIX = "/api/v1"
+
+
+def blueprints() -> list[ApiBlueprint]:
+    from . import audit, auth, health, openapi, staff
+
+    return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp]
+
+
+def register_blueprints(app: Flask) -> None:
+    for bp in blueprints():
+        app.register_blueprint(bp, url_prefix=API_PREFIX)

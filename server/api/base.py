@@ -1,0 +1,283 @@
+"""The one way to declare an API endpoint.
+
+``ApiBlueprint.endpoint(...)`` registers a view and records its spec (roles, request and
+response schemas, idempotency) so the OpenAPI document is generated from the very schemas that
+validate requests. The wrapper does, in order:
+
+1. language (Accept-Language), maintenance / standby checks;
+2. parse and validate the JSON body and the query string with the pydantic schemas
+   (400 ``validation_error`` with per-field messages);
+3. open the request's database session; authenticate the bearer token and check the roles
+   (401 / 403);
+4. for idempotent writes: replay a stored response or 409 on a key reused with another body;
+5. call the handler ``handler(ctx, body=..., query=..., **view_args)``;
+6. serialise the result with the response schema, store the idempotency record, commit once;
+7. retry the whole unit on deadlock / lock-wait time-out.
+
+Handlers never commit and never touch ``request``; they call domain functions with ``ctx.db``
+and ``ctx.actor``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from common.errors import ApiError, field_message, pick_lang
+from common.schemas.base import Role
+from server.db.models import AuthToken, Staff
+from server.db.session import ER_DUP_ENTRY, is_connection_error, is_retryable, mysql_errno
+from server.domain import auth as auth_domain
+from server.domain import idempotency
+from server.domain.actor import Actor
+
+ALL_STAFF = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER})
+MANAGERS = frozenset({Role.OWNER, Role.MANAGER})
+OWNER = frozenset({Role.OWNER})
+PUBLIC = None
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    method: str
+    rule: str
+    func_name: str
+    roles: frozenset[Role] | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+    idempotent: bool
+    summary: str
+    description: str
+    tag: str
+    commit_errors: bool
+    content_type: str = "application/json"
+
+
+@dataclass
+class Ctx:
+    """Everything a handler may use."""
+
+    db: Session
+    lang: str
+    actor: Actor | None = None
+    staff: Staff | None = None
+    token: AuthToken | None = None
+    ip: str | None = None
+    state: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def me(self) -> Actor:
+        if self.actor is None:  # pragma: no cover - only public endpoints lack an actor
+            raise ApiError("unauthorized", status=401)
+        return self.actor
+
+
+def _validation_error(exc: ValidationError, lang: str, prefix: str = "") -> ApiError:
+    fields: dict[str, str] = {}
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err.get("loc", ())) or "_body"
+        loc = f"{prefix}{loc}"
+        fields.setdefault(loc, field_message(err["type"], err.get("ctx"), err["msg"], lang))
+    return ApiError("validation_error", status=400, fields=fields)
+
+
+def _parse_body(spec: EndpointSpec, lang: str) -> tuple[BaseModel | None, Any]:
+    if spec.body is None:
+        return None, None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        payload: Any = {}
+    else:
+        try:
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ApiError("invalid_json", status=400) from e
+    if not isinstance(payload, dict):
+        raise ApiError("invalid_json", status=400, message=None)
+    try:
+        return spec.body.model_validate(payload), payload
+    except ValidationError as e:
+        raise _validation_error(e, lang) from e
+
+
+def _parse_query(spec: EndpointSpec, lang: str) -> BaseModel | None:
+    if spec.query is None:
+        return None
+    data: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        data[key] = values if len(values) > 1 else values[0]
+    try:
+        return spec.query.model_validate(data)
+    except ValidationError as e:
+        raise _validation_error(e, lang) from e
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+def _serialise(spec: EndpointSpec, result: Any) -> tuple[int, str]:
+    status = spec.status
+    if isinstance(result, tuple):
+        result, status = result
+    if result is None:
+        return status, ""
+    if spec.response is not None and not isinstance(result, BaseModel):
+        result = TypeAdapter(spec.response).validate_python(result, from_attributes=True)
+    if isinstance(result, BaseModel):
+        return status, result.model_dump_json()
+    return status, json.dumps(result, ensure_ascii=False, default=str)
+
+
+def _json_response(status: int, body: str, replayed: bool = False) -> Response:
+    resp = Response(body, status=status, mimetype="application/json")
+    if replayed:
+        resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+class ApiBlueprint(Blueprint):
+    """A Flask blueprint whose endpoints are declared with ``endpoint()``."""
+
+    def __init__(self, name: str, import_name: str, tag: str, **kwargs: Any) -> None:
+        super().__init__(name, import_name, **kwargs)
+        self.tag = tag
+        self.specs: list[EndpointSpec] = []
+
+    def endpoint(
+        self,
+        method: str,
+        rule: str,
+        *,
+        roles: frozenset[Role] | None,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        idempotent: bool | None = None,
+        summary: str = "",
+        commit_errors: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in WRITE_METHODS and roles is not PUBLIC
+
+        def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+            doc = (fn.__doc__ or "").strip()
+            spec = EndpointSpec(
+                method=method, rule=rule, func_name=fn.__name__, roles=roles, body=body,
+                query=query, response=response, status=status, idempotent=idempotent,
+                summary=summary or (doc.splitlines()[0] if doc else fn.__name__),
+                description=doc, tag=self.tag, commit_errors=commit_errors,
+            )
+            self.specs.append(spec)
+
+            def view(**view_args: Any) -> Response:
+                return _dispatch(spec, fn, view_args)
+
+            view.__name__ = fn.__name__
+            view.__doc__ = fn.__doc__
+            self.add_url_rule(rule, endpoint=fn.__name__, view_func=view, methods=[method])
+            return fn
+
+        return decorator
+
+
+def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, Any]) -> Response:
+    state = current_app.extensions["lanpos"]
+    lang = pick_lang(request.headers.get("Accept-Language"))
+    is_write = spec.method in WRITE_METHODS and spec.roles is not PUBLIC
+    if state.maintenance and spec.roles is not PUBLIC:
+        raise ApiError("maintenance", status=503, reason=state.maintenance)
+    if is_write and state.role == "standby":
+        raise ApiError("standby_read_only", status=503)
+
+    endpoint_name = f"{spec.method} {request.path}"
+    ip = request.remote_addr
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        session: Session = state.session_factory()
+        ctx = Ctx(db=session, lang=lang, ip=ip, state=state)
+        try:
+            # who first (401/403 before any detail of the request is judged), then what
+            if spec.roles is not PUBLIC:
+                ctx.actor, ctx.staff, ctx.token = auth_domain.authenticate(session, _bearer(), ip)
+                if ctx.actor.role not in spec.roles:
+                    raise ApiError("forbidden", status=403)
+            body, raw_body = _parse_body(spec, lang)
+            kwargs: dict[str, Any] = dict(view_args)
+            if spec.body is not None:
+                kwargs["body"] = body
+            if spec.query is not None:
+                kwargs["query"] = _parse_query(spec, lang)
+            key = None
+            if spec.idempotent:
+                key = idempotency.check_key(request.headers.get("Idempotency-Key"))
+                req_hash = idempotency.request_hash(endpoint_name, raw_body)
+            record = None
+            if key is not None:
+                stored = idempotency.lookup(session, key, req_hash)
+                if stored is None:
+                    try:
+                        # claim the key first: a concurrent copy of this request waits here
+                        # on the key's lock until this transaction ends
+                        record = idempotency.claim(session, key, ctx.actor.staff_id
+                                                   if ctx.actor else None, endpoint_name,
+                                                   req_hash)
+                    except IntegrityError as e:
+                        if mysql_errno(e) != ER_DUP_ENTRY:
+                            raise
+                        session.rollback()
+                        stored = idempotency.lookup(session, key, req_hash)
+                        if stored is None:  # pragma: no cover - the row was just seen
+                            raise
+                if stored is not None:
+                    session.rollback()
+                    return _json_response(stored.status_code, stored.body, replayed=True)
+            try:
+                result = fn(ctx, **kwargs)
+            except ApiError:
+                if spec.commit_errors:
+                    session.commit()
+                raise
+            status, text = _serialise(spec, result)
+            if record is not None:
+                idempotency.complete(session, record, status, text)
+            session.commit()
+            resp = _json_response(status, text)
+            for name, value in ctx.headers.items():
+                resp.headers[name] = value
+            return resp
+        except DBAPIError as e:
+            session.rollback()
+            if is_retryable(e) and attempt < MAX_ATTEMPTS:
+                time.sleep(0.005 * attempt)
+                continue
+            if is_retryable(e):
+                raise ApiError("busy_retry", status=409) from e
+            if is_connection_error(e):
+                raise ApiError("database_unavailable", status=503) from e
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,117 @@
+"""Flask application factory (served by waitress, see ``server.cli``)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, request
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from common import __version__
+from common.errors import ApiError, pick_lang
+from server.config import Config
+from server.db.session import is_connection_error, make_engine, make_session_factory
+from server.domain.auth import AuthPolicy, Passwords
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class LanposState:
+    """Per-app state, kept in ``app.extensions['lanpos']`` (no module globals)."""
+
+    config: Config
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    passwords: Passwords
+    auth_policy: AuthPolicy
+    role: str = "primary"
+    maintenance: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def create_app(config: Config, engine: Engine | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(config.data_dir), instance_relative_config=False)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if engine is None:
+        engine = make_engine(config.database_url(), pool_size=config.server.threads + 2)
+    sec = config.security
+    state = LanposState(
+        config=config,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        passwords=Passwords(sec.argon2_time_cost, sec.argon2_memory_kib),
+        auth_policy=AuthPolicy(sec.token_ttl_hours, sec.max_failed_logins, sec.lockout_minutes),
+        role=config.server.role,
+    )
+    app.extensions["lanpos"] = state
+    _register_error_handlers(app)
+
+    from server.api import register_blueprints
+
+    register_blueprints(app)
+    return app
+
+
+def _error_response(err: ApiError) -> Response:
+    lang = pick_lang(request.headers.get("Accept-Language"))
+    resp = Response(
+        _dumps(err.envelope(lang)), status=err.status, mimetype="application/json"
+    )
+    if err.status == 503:
+        resp.headers["Retry-After"] = "5"
+    if err.status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="lanpos"'
+    return resp
+
+
+def _dumps(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError) -> Response:
+        return _error_response(err)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(_err: RequestEntityTooLarge) -> Response:
+        limit = f"{app.config['MAX_CONTENT_LENGTH'] // 1024 // 1024} MB"
+        return _error_response(ApiError("payload_too_large", status=413, limit=limit))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException) -> Response:
+        code = {404: "route_not_found", 405: "method_not_allowed"}.get(err.code or 500)
+        if code is None:
+            return _error_response(ApiError("http_error", status=err.code or 500,
+                                            message=err.description or err.name))
+        return _error_response(ApiError(code, status=err.code or 500))
+
+    @app.errorhandler(DBAPIError)
+    def _db_error(err: DBAPIError) -> Response:
+        if is_connection_error(err):
+            return _error_response(ApiError("database_unavailable", status=503))
+        return _internal(err)
+
+    @app.errorhandler(Exception)
+    def _internal(err: Exception) -> Response:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("internal error %s on %s %s", ref, request.method, request.path)
+        return _error_response(ApiError("internal_error", status=500, ref=ref))
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        resp.headers.setdefault("X-Lanpos-Version", __version__)
+        resp.headers.setdefault("Cache-Control", "no-store")
+        return resp

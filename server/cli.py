@@ -1,0 +1,281 @@
+"""``lanpos-server``: init, run, migrate, demo, verify.
+
+Every command takes ``--data-dir DIR`` (default: $LANPOS_DATA_DIR or ~/.local/share/lanpos)
+and ``--db-url`` (an external MariaDB/MySQL instead of the managed one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import logging.handlers
+import secrets
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from common import __version__
+from common.schemas.base import Role
+from server.config import Config, default_data_dir
+from server.runtime import Runtime
+
+log = logging.getLogger("lanpos")
+
+
+def _setup_logging(cfg: Config, verbose: bool = False) -> None:
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    err = logging.StreamHandler(sys.stderr)
+    err.setFormatter(fmt)
+    root.addHandler(err)
+    try:
+        logs = cfg.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        fh = logging.handlers.RotatingFileHandler(logs / "server.log", maxBytes=5_000_000,
+                                                  backupCount=5, encoding="utf-8")
+        fh.setFormatter(fmt)
+        root.addHandler(fh)
+    except OSError:
+        pass
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    cfg = Config.load(args.data_dir)
+    if getattr(args, "db_url", None):
+        cfg.database.url = args.db_url
+    if getattr(args, "port", None):
+        cfg.server.port = args.port
+    if getattr(args, "host", None):
+        cfg.server.host = args.host
+    if getattr(args, "db_port", None):
+        cfg.database.managed_port = args.db_port
+    return cfg
+
+
+def _create_owner(rt: Runtime, username: str, password: str | None) -> str | None:
+    """Create the owner account if no owner exists. Returns a generated password, if any."""
+    from sqlalchemy import select
+
+    from server.db.models import Staff
+    from server.domain import staff as staff_domain
+    from server.domain.auth import Passwords
+
+    generated = None
+    with rt.session_factory() as session:
+        has_owner = session.scalar(select(Staff.id).where(Staff.role == Role.OWNER.value))
+        if has_owner:
+            return None
+        if not password:
+            if sys.stdin.isatty():
+                password = getpass.getpass(f"Password for the owner account '{username}': ")
+            if not password:
+                password = generated = secrets.token_urlsafe(9)
+        sec = rt.config.security
+        staff_domain.create_initial(session, Passwords(sec.argon2_time_cost,
+                                                       sec.argon2_memory_kib),
+                                    username, password, Role.OWNER, "店主")
+        session.commit()
+    return generated
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_init(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    _setup_logging(cfg, args.verbose)
+    rt = Runtime(cfg)
+    try:
+        rt.up()
+        cfg.save()
+        generated = _create_owner(rt, args.owner, args.owner_password)
+    finally:
+        rt.stop_database()
+    print(f"lanpos data directory ready: {cfg.data_dir}")
+    print(f"  config: {cfg.path}")
+    where = f"managed MariaDB on 127.0.0.1:{cfg.database.managed_port}" if cfg.managed else "external"
+    print(f"  database: {where}")
+    if generated:
+        print(f"  owner account: {args.owner} / {generated}   (change it after logging in)")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    _setup_logging(cfg, args.verbose)
+    rt = Runtime(cfg)
+    try:
+        rt.start_database()
+        applied = rt.migrate()
+        from server.db import migrate
+
+        print(f"schema at {migrate.current_revision(rt.connect())}"
+              + (" (migrated)" if applied else " (already current)"))
+    finally:
+        rt.stop_database()
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    _setup_logging(cfg, args.verbose)
+    from server.domain.verify import run_all
+
+    rt = Runtime(cfg)
+    try:
+        rt.up()
+        with rt.session_factory() as session:
+            results = run_all(session)
+    finally:
+        rt.stop_database()
+    bad = 0
+    for r in results:
+        print(f"[{'OK' if r.ok else 'FAIL'}] {r.name}")
+        for p in r.problems[:50]:
+            print(f"       - {p}")
+        bad += 0 if r.ok else 1
+    print(f"{len(results) - bad} passed, {bad} failed")
+    return 1 if bad else 0
+
+
+def _serve(rt: Runtime) -> int:
+    from waitress import create_server
+
+    cfg = rt.config
+    app = rt.create_app()
+    server = create_server(app, host=cfg.server.host, port=cfg.server.port,
+                           threads=cfg.server.threads, ident="lanpos")
+
+    def _stop(signum, _frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _stop)
+    host = "localhost" if cfg.server.host in ("0.0.0.0", "::") else cfg.server.host
+    print(f"lanpos server {__version__} listening on http://{host}:{cfg.server.port}/api/v1 "
+          f"(data: {cfg.data_dir})", flush=True)
+    try:
+        server.run()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.close()
+        rt.stop_database()
+        print("lanpos server stopped", flush=True)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    _setup_logging(cfg, args.verbose)
+    rt = Runtime(cfg)
+    try:
+        rt.up()
+        if not cfg.exists():
+            cfg.save()
+        generated = _create_owner(rt, "owner", None)
+        if generated:
+            print(f"created owner account: owner / {generated}")
+    except BaseException:
+        rt.stop_database()
+        raise
+    return _serve(rt)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    cfg = _load_config(args)
+    _setup_logging(cfg, args.verbose)
+    from server import demo
+    from server.domain.auth import Passwords
+
+    rt = Runtime(cfg)
+    try:
+        rt.up()
+        cfg.save()
+        sec = cfg.security
+        with rt.session_factory() as session:
+            loaded = demo.load(session, Passwords(sec.argon2_time_cost, sec.argon2_memory_kib))
+            session.commit()
+    except BaseException:
+        rt.stop_database()
+        raise
+    print("=" * 60)
+    print("lanpos demo shop " + ("loaded" if loaded else "(already loaded)"))
+    print("demo accounts (password for all: demo1234):")
+    for username, name, role in demo.DEMO_ACCOUNTS:
+        print(f"  {username:<8} {role.label_zh} {name}")
+    print("=" * 60, flush=True)
+    if args.no_run:
+        rt.stop_database()
+        return 0
+    return _serve(rt)
+
+
+# -- parser -----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=None,
+                        help=f"data directory (default: $LANPOS_DATA_DIR or {default_data_dir()})")
+    common.add_argument("--db-url", default=None,
+                        help="use an external MariaDB/MySQL: mysql+pymysql://user:pw@host/db "
+                             "(default: the managed instance in the data directory)")
+    common.add_argument("--db-port", type=int, default=None,
+                        help="port of the managed MariaDB (first init only; default 3407)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    serve = argparse.ArgumentParser(add_help=False)
+    serve.add_argument("--host", default=None, help="listen address (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=None, help="API port (default 8600)")
+
+    p = argparse.ArgumentParser(
+        prog="lanpos-server",
+        description="lanpos back-office server (会员管理收银系统 服务端)",
+    )
+    p.add_argument("--version", action="version", version=f"lanpos {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("init", parents=[common, serve],
+                       help="create the data directory, database and owner account")
+    s.add_argument("--owner", default="owner", help="owner username (default: owner)")
+    s.add_argument("--owner-password", default=None,
+                   help="owner password (default: asked, or generated and printed)")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("run", parents=[common, serve], help="run the API server")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("migrate", parents=[common], help="apply database schema migrations")
+    s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("demo", parents=[common, serve],
+                       help="init + load the demo shop (accounts owner/manager/cashier, "
+                            "password demo1234), then run")
+    s.add_argument("--no-run", action="store_true", help="load the demo data and exit")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("verify", parents=[common],
+                       help="check every data invariant (balances = ledgers, ...); "
+                            "exit code 1 on a problem")
+    s.set_defaults(func=cmd_verify)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from common.errors import ApiError
+    from server.ops.mariadb import MariaDBError
+
+    try:
+        return args.func(args)
+    except (MariaDBError, ApiError) as e:
+        print(f"lanpos-server: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

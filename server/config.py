@@ -1,0 +1,171 @@
+"""Per-machine configuration: the data directory and its ``lanpos.toml``.
+
+Data directory: ``--data-dir DIR``, else ``$LANPOS_DATA_DIR``, else
+``~/.local/share/lanpos`` (``%LOCALAPPDATA%\\lanpos`` on Windows).
+
+``<data_dir>/lanpos.toml`` (written by ``lanpos-server init``, mode 0600 because it holds the
+database passwords)::
+
+    [server]
+    host = "0.0.0.0"          # address the API listens on (counters connect over the LAN)
+    port = 8600
+    threads = 16              # waitress worker threads
+    role = "primary"          # or "standby": the API answers 503 to writes
+
+    [database]
+    url = ""                  # empty: managed MariaDB below; else mysql+pymysql://user:pw@host/db
+    name = "lanpos"
+    managed_port = 3407       # port of the managed MariaDB (127.0.0.1 only)
+    server_id = 1
+    app_user = "lanpos"
+    app_password = "..."      # generated
+    root_password = "..."     # generated, managed instance only
+
+    [security]
+    token_ttl_hours = 16      # a login lasts a working day
+    max_failed_logins = 5     # then the account is locked ...
+    lockout_minutes = 15      # ... for this long
+
+    [shop]
+    name = "..."
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_API_PORT = 8600
+DEFAULT_DB_PORT = 3407
+CONFIG_NAME = "lanpos.toml"
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("LANPOS_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "lanpos"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "lanpos"
+
+
+@dataclass
+class ServerSection:
+    host: str = "0.0.0.0"
+    port: int = DEFAULT_API_PORT
+    threads: int = 16
+    role: str = "primary"
+
+
+@dataclass
+class DatabaseSection:
+    url: str = ""
+    name: str = "lanpos"
+    managed_port: int = DEFAULT_DB_PORT
+    server_id: int = 1
+    app_user: str = "lanpos"
+    app_password: str = ""
+    root_password: str = ""
+
+
+@dataclass
+class SecuritySection:
+    token_ttl_hours: int = 16
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    # Argon2id cost; the defaults follow argon2-cffi's RFC 9106 "low memory" profile.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+
+
+@dataclass
+class ShopSection:
+    name: str = "lanpos 门店"
+
+
+@dataclass
+class Config:
+    data_dir: Path
+    server: ServerSection = field(default_factory=ServerSection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
+    security: SecuritySection = field(default_factory=SecuritySection)
+    shop: ShopSection = field(default_factory=ShopSection)
+
+    @property
+    def path(self) -> Path:
+        return self.data_dir / CONFIG_NAME
+
+    @property
+    def managed(self) -> bool:
+        return not self.database.url
+
+    @property
+    def mariadb_dir(self) -> Path:
+        return self.data_dir / "mariadb"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @classmethod
+    def load(cls, data_dir: Path | str | None = None) -> Config:
+        data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+        cfg = cls(data_dir=data_dir.resolve())
+        if cfg.path.exists():
+            with cfg.path.open("rb") as f:
+                raw = tomllib.load(f)
+            for section in ("server", "database", "security", "shop"):
+                obj = getattr(cfg, section)
+                known = {f.name: f.type for f in fields(obj)}
+                for key, value in raw.get(section, {}).items():
+                    if key in known:
+                        setattr(obj, key, value)
+        return cfg
+
+    def ensure_secrets(self) -> None:
+        if not self.database.app_password:
+            self.database.app_password = secrets.token_urlsafe(18)
+        if self.managed and not self.database.root_password:
+            self.database.root_password = secrets.token_urlsafe(18)
+
+    def save(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        out = ["# lanpos configuration - see README.md 'Configuration'"]
+        for section in ("server", "database", "security", "shop"):
+            out.append(f"\n[{section}]")
+            for key, value in asdict(getattr(self, section)).items():
+                out.append(f"{key} = {_toml_value(value)}")
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text("\n".join(out) + "\n", encoding="utf-8")
+        if os.name == "posix":
+            os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        from urllib.parse import quote_plus
+
+        d = self.database
+        return (
+            f"mysql+pymysql://{quote_plus(d.app_user)}:{quote_plus(d.app_password)}"
+            f"@127.0.0.1:{d.managed_port}/{d.name}?charset=utf8mb4"
+        )
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    s = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'

@@ -1,0 +1,98 @@
+"""Foundation tables: staff, auth tokens, audit log, settings, idempotency records.
+
+Domain tables (members, sales, ...) live in their own modules under ``server/db/`` and are
+imported by ``server.db.all_models`` so Alembic sees one metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import TABLE_ARGS, Base, Timestamp, created_ts, intpk, str32, str64, utcnow
+
+LongText = Text().with_variant(mysql.LONGTEXT(), "mysql")
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    __table_args__ = TABLE_ARGS
+
+    id: Mapped[intpk]
+    username: Mapped[str32] = mapped_column(unique=True)
+    display_name: Mapped[str64]
+    role: Mapped[str] = mapped_column(String(16))  # owner | manager | cashier
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(SmallInteger, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[created_ts]
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+class AuthToken(Base):
+    __tablename__ = "auth_tokens"
+    __table_args__ = (Index("ix_auth_tokens_staff_id_expires_at", "staff_id", "expires_at"),
+                      TABLE_ARGS)
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    counter: Mapped[str32]
+    created_at: Mapped[created_ts]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class AuditLog(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),
+        Index("ix_audit_log_at", "at"),
+        TABLE_ARGS,
+    )
+
+    id: Mapped[intpk]
+    at: Mapped[created_ts]
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    username: Mapped[str | None] = mapped_column(String(32))
+    counter: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str64]
+    entity: Mapped[str32]
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[Any | None] = mapped_column(JSON)
+    after: Mapped[Any | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class Setting(Base):
+    __tablename__ = "settings"
+    __table_args__ = TABLE_ARGS
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """One per write request from a counter; stored in the same transaction as the write."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"), TABLE_ARGS)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    endpoint: Mapped[str] = mapped_column(String(200))  # "POST /api/v1/staff"
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(LongText)
+    created_at: Mapped[created_ts]

@@ -1,0 +1,88 @@
+"""Engine and session factory. One session per request (or per CLI use case)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+
+# MariaDB error numbers
+ER_LOCK_WAIT_TIMEOUT = 1205
+ER_LOCK_DEADLOCK = 1213
+ER_DUP_ENTRY = 1062
+RETRYABLE = {ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK}
+# connection lost / can't connect / server gone away / shutdown in progress
+CONNECTION_ERRORS = {2002, 2003, 2006, 2013, 2055, 1053, 1927}
+
+
+def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> Engine:
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=3600,  # below MariaDB's wait_timeout (8 h)
+        pool_pre_ping=True,
+        pool_timeout=10,
+        isolation_level="REPEATABLE READ",
+        connect_args={"connect_timeout": 5, "read_timeout": 60, "write_timeout": 60},
+        echo=echo,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET SESSION time_zone = '+00:00'")
+            cur.execute("SET SESSION innodb_lock_wait_timeout = 10")
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def mysql_errno(exc: BaseException) -> int | None:
+    orig = getattr(exc, "orig", exc)
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0]
+    return None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and mysql_errno(exc) in RETRYABLE
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError) and mysql_errno(exc) in CONNECTION_ERRORS:
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def run_in_transaction(factory: sessionmaker[Session], fn: Callable[[Session], T],
+                       attempts: int = 5) -> T:
+    """Run ``fn(session)`` and commit; retry the whole unit on deadlock / lock wait time-out."""
+    for attempt in range(1, attempts + 1):
+        session = factory()
+        try:
+            result = fn(session)
+            session.commit()
+            return result
+        except DBAPIError as e:
+            session.rollback()
+            if is_retryable(e) and attempt < attempts:
+                time.sleep(0.01 * attempt)
+                continue
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    raise AssertionError("unreachable")

@@ -1,0 +1,30 @@
+"""Demo shop data for ``lanpos-server demo``. Each feature adds its part to ``load()``."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from common.schemas.base import Role
+from server.db.base import utcnow
+from server.db.models import Setting
+from server.domain import staff as staff_domain
+from server.domain.auth import Passwords
+
+DEMO_PASSWORD = "demo1234"
+DEMO_ACCOUNTS = [
+    ("owner", "王老板", Role.OWNER),
+    ("manager", "李店长", Role.MANAGER),
+    ("cashier", "张小美", Role.CASHIER),
+]
+MARKER = "demo.loaded"
+
+
+def load(session: Session, passwords: Passwords) -> bool:
+    """Load the demo data once. Returns False if it was already there."""
+    if session.get(Setting, MARKER) is not None:
+        return False
+    for username, name, role in DEMO_ACCOUNTS:
+        staff_domain.create_initial(session, passwords, username, DEMO_PASSWORD, role, name)
+    session.add(Setting(key=MARKER, value={"at": utcnow().isoformat()}))
+    session.flush()
+    return True

@@ -1,0 +1,130 @@
+"""Staff authentication: Argon2id password hashes, opaque bearer tokens stored hashed,
+lockout after repeated failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from common.errors import ApiError
+from common.schemas.base import Role
+from server.db.base import utcnow
+from server.db.models import AuthToken, Staff
+
+from .actor import Actor
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    token_ttl_hours: int = 16
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+
+
+class Passwords:
+    """Argon2id hashing with the configured cost (one instance per app)."""
+
+    def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self._ph = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+        self._dummy = self._ph.hash(secrets.token_hex(8))
+
+    def hash(self, password: str) -> str:
+        return self._ph.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        try:
+            return self._ph.verify(password_hash or self._dummy, password) and bool(password_hash)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class LoginResult:
+    token: str
+    token_row: AuthToken
+    staff: Staff
+
+
+def login(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
+          password: str, counter: str, ip: str | None) -> LoginResult:
+    """Check the password and issue a token. Failures raise ``ApiError``; the caller must
+    commit even then, so the failed-attempt counter and lockout are kept."""
+    now = utcnow()
+    staff = session.scalars(
+        select(Staff).where(Staff.username == username).with_for_update()
+    ).one_or_none()
+    if staff is None:
+        passwords.verify(None, password)  # same time as a real check
+        raise ApiError("login_failed", status=401, left=policy.max_failed_logins)
+    if staff.locked_until is not None and staff.locked_until > now:
+        minutes = max(1, int((staff.locked_until - now).total_seconds() // 60) + 1)
+        raise ApiError("account_locked", status=403, minutes=minutes)
+    if not passwords.verify(staff.password_hash, password):
+        staff.failed_logins = (staff.failed_logins or 0) + 1
+        left = policy.max_failed_logins - staff.failed_logins
+        if left <= 0:
+            staff.failed_logins = 0
+            staff.locked_until = now + dt.timedelta(minutes=policy.lockout_minutes)
+            raise ApiError("account_locked", status=403, minutes=policy.lockout_minutes)
+        raise ApiError("login_failed", status=401, left=left)
+    if not staff.active:
+        raise ApiError("account_disabled", status=403)
+    staff.failed_logins = 0
+    staff.locked_until = None
+    token = secrets.token_urlsafe(32)
+    row = AuthToken(
+        token_hash=token_digest(token),
+        staff_id=staff.id,
+        counter=counter or "",
+        expires_at=now + dt.timedelta(hours=policy.token_ttl_hours),
+        ip=ip,
+    )
+    session.add(row)
+    session.flush()
+    return LoginResult(token=token, token_row=row, staff=staff)
+
+
+def authenticate(session: Session, token: str | None, ip: str | None = None
+                 ) -> tuple[Actor, Staff, AuthToken]:
+    if not token:
+        raise ApiError("unauthorized", status=401)
+    row = session.execute(
+        select(AuthToken, Staff)
+        .join(Staff, Staff.id == AuthToken.staff_id)
+        .where(AuthToken.token_hash == token_digest(token))
+    ).one_or_none()
+    if row is None:
+        raise ApiError("unauthorized", status=401)
+    tok, staff = row
+    if tok.revoked_at is not None or not staff.active:
+        raise ApiError("unauthorized", status=401)
+    if tok.expires_at <= utcnow():
+        raise ApiError("token_expired", status=401)
+    actor = Actor(staff_id=staff.id, username=staff.username, role=Role(staff.role),
+                  counter=tok.counter, ip=ip)
+    return actor, staff, tok
+
+
+def logout(session: Session, tok: AuthToken) -> None:
+    if tok.revoked_at is None:
+        tok.revoked_at = utcnow()
+
+
+def revoke_all(session: Session, staff_id: int) -> None:
+    now = utcnow()
+    for tok in session.scalars(
+        select(AuthToken).where(AuthToken.staff_id == staff_id, AuthToken.revoked_at.is_(None),
+                                AuthToken.expires_at > now)
+    ):
+        tok.revoked_at = now

@@ -1,0 +1,380 @@
+"""The managed (embedded) MariaDB instance.
+
+With no database URL configured, lanpos owns a private MariaDB under its data directory:
+
+    <data_dir>/mariadb/data      datadir (created by mariadb-install-db)
+    <data_dir>/mariadb/binlog    binary logs (ROW format, GTID) for backups, PITR and standby
+    <data_dir>/mariadb/my.cnf    the settings below, written on every start
+    <data_dir>/mariadb/mariadb.sock, mariadbd.pid, error.log
+
+Durable settings (DESIGN.md §1): innodb_flush_log_at_trx_commit=1, sync_binlog=1,
+binlog_format=ROW, GTID strict mode, a server id. Only 127.0.0.1 is bound unless told
+otherwise. The ``root`` account gets a random password kept in the lanpos config file;
+the application connects as ``lanpos`` which has every privilege on its own database and
+none of SUPER / global admin.
+
+The child ``mariadbd`` is started with a parent-death signal on Linux, so that even if the
+lanpos server is killed, the database shuts down cleanly (InnoDB recovers a crash anyway, and
+an instance left running is adopted on the next start).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pymysql
+
+log = logging.getLogger(__name__)
+
+SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin")
+
+
+class MariaDBError(RuntimeError):
+    """The managed database could not be created, started or stopped."""
+
+
+def find_tool(name: str, *alternatives: str) -> str:
+    """Locate a MariaDB program (PATH first, then sbin dirs); fail loudly when absent."""
+    for candidate in (name, *alternatives):
+        found = shutil.which(candidate)
+        if found:
+            return found
+        for d in SBIN_DIRS:
+            p = Path(d) / candidate
+            if p.is_file() and os.access(p, os.X_OK):
+                return str(p)
+    raise MariaDBError(
+        f"MariaDB program '{name}' not found. Install it with the lanpos installer "
+        "(installer/setup.sh) or `apt-get install mariadb-server mariadb-client`."
+    )
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def pick_free_port(start: int, host: str = "127.0.0.1", span: int = 200) -> int:
+    for port in range(start, start + span):
+        if port_is_free(port, host):
+            return port
+    raise MariaDBError(f"no free TCP port in {start}..{start + span - 1}")
+
+
+def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    os.setsid()
+
+
+DURABLE_SETTINGS: dict[str, str] = {
+    "innodb_flush_log_at_trx_commit": "1",
+    "sync_binlog": "1",
+    "binlog_format": "ROW",
+    "gtid_strict_mode": "ON",
+    "log_slave_updates": "ON",
+    "character_set_server": "utf8mb4",
+    "collation_server": "utf8mb4_unicode_ci",
+    "transaction_isolation": "REPEATABLE-READ",
+    "default_storage_engine": "InnoDB",
+    "innodb_file_per_table": "ON",
+    "log_bin_trust_function_creators": "ON",
+    "expire_logs_days": "14",
+    "max_connections": "300",
+    "skip_name_resolve": "ON",
+}
+
+
+@dataclass
+class ManagedMariaDB:
+    """A private MariaDB instance living in ``base_dir``."""
+
+    base_dir: Path
+    port: int
+    root_password: str = ""
+    server_id: int = 1
+    bind_address: str = "127.0.0.1"
+    extra_settings: Mapping[str, str] = field(default_factory=dict)
+    _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
+    _adopted_pid: int | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.base_dir = Path(self.base_dir)
+
+    # -- paths -------------------------------------------------------------------------------
+    @property
+    def datadir(self) -> Path:
+        return self.base_dir / "data"
+
+    @property
+    def binlog_dir(self) -> Path:
+        return self.base_dir / "binlog"
+
+    @property
+    def socket_path(self) -> Path:
+        return self.base_dir / "mariadb.sock"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.base_dir / "mariadbd.pid"
+
+    @property
+    def cnf_path(self) -> Path:
+        return self.base_dir / "my.cnf"
+
+    @property
+    def error_log(self) -> Path:
+        return self.base_dir / "error.log"
+
+    @property
+    def binlog_basename(self) -> Path:
+        return self.binlog_dir / "mariadb-bin"
+
+    # -- state -------------------------------------------------------------------------------
+    def is_initialized(self) -> bool:
+        return (self.datadir / "mysql").is_dir()
+
+    def running_pid(self) -> int | None:
+        """The pid of a live mariadbd for this datadir, if any."""
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc.pid
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        if cmdline.exists():
+            cmd = cmdline.read_bytes()
+            if b"mariadbd" not in cmd and b"mysqld" not in cmd:
+                return None
+            if str(self.cnf_path).encode() not in cmd:
+                return None
+        return pid
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def write_cnf(self) -> None:
+        settings = {
+            "datadir": str(self.datadir),
+            "socket": str(self.socket_path),
+            "pid_file": str(self.pid_file),
+            "port": str(self.port),
+            "bind_address": self.bind_address,
+            "log_error": str(self.error_log),
+            "server_id": str(self.server_id),
+            "log_bin": str(self.binlog_basename),
+            "log_bin_index": str(self.binlog_basename) + ".index",
+            **DURABLE_SETTINGS,
+            **dict(self.extra_settings),
+        }
+        lines = ["# written by lanpos on every start; edit lanpos.toml, not this file",
+                 "[mariadbd]"]
+        lines += [f"{k} = {v}" for k, v in settings.items()]
+        self.cnf_path.write_text("\n".join(lines) + "\n")
+
+    def _user_args(self) -> list[str]:
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            return ["--user=root"]
+        return [f"--user={getpass.getuser()}"]
+
+    def initialize(self) -> None:
+        """Create the datadir with mariadb-install-db (idempotent)."""
+        if self.is_initialized():
+            return
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        self.binlog_dir.mkdir(parents=True, exist_ok=True)
+        install_db = find_tool("mariadb-install-db", "mysql_install_db")
+        cmd = [
+            install_db,
+            "--no-defaults",
+            f"--datadir={self.datadir}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            *self._user_args(),
+        ]
+        log.info("creating MariaDB datadir: %s", " ".join(cmd))
+        res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if res.returncode != 0 or not self.is_initialized():
+            shutil.rmtree(self.datadir, ignore_errors=True)
+            raise MariaDBError(
+                "mariadb-install-db failed:\n" + (res.stderr or res.stdout)[-2000:]
+            )
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start (or adopt an already running) mariadbd and wait until it answers."""
+        self.initialize()
+        self.binlog_dir.mkdir(parents=True, exist_ok=True)
+        pid = self.running_pid()
+        if pid is not None:
+            log.info("adopting running MariaDB (pid %s)", pid)
+            self._adopted_pid = pid
+            self.wait_ready(timeout)
+            return
+        if not port_is_free(self.port, self.bind_address):
+            raise MariaDBError(
+                f"port {self.port} for the managed MariaDB is taken by another program; "
+                "choose another with `database.managed_port` in lanpos.toml"
+            )
+        self.write_cnf()
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+        mariadbd = find_tool("mariadbd", "mysqld")
+        cmd = [mariadbd, f"--defaults-file={self.cnf_path}", *self._user_args()]
+        log.info("starting MariaDB on port %s", self.port)
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_set_pdeathsig if os.name == "posix" else None,
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_err: Exception | None = None
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise MariaDBError(
+                    f"mariadbd exited with code {self._proc.returncode}:\n{self.tail_error_log()}"
+                )
+            if not self._socket_accepts():
+                time.sleep(0.05)
+                continue
+            try:
+                conn = self.admin_connect(connect_timeout=2)
+            except pymysql.err.OperationalError as e:
+                if e.args and e.args[0] == 1045 and not self.root_password:
+                    raise MariaDBError("managed MariaDB refused the root login") from e
+                last_err = e
+                time.sleep(0.1)
+                continue
+            conn.close()
+            return
+        raise MariaDBError(
+            f"MariaDB did not answer within {timeout:.0f}s ({last_err}):\n{self.tail_error_log()}"
+        )
+
+    def _socket_accepts(self) -> bool:
+        # probe with a socket we close ourselves: pymysql leaks the socket of a failed connect
+        if not self.socket_path.exists():
+            return False
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(1)
+            try:
+                s.connect(str(self.socket_path))
+            except OSError:
+                return False
+        return True
+
+    def tail_error_log(self, n: int = 20) -> str:
+        try:
+            return "\n".join(self.error_log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no error log)"
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Shut the instance down cleanly (SIGTERM → InnoDB clean shutdown)."""
+        pid = self.running_pid() or self._adopted_pid
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.pid == pid:
+                if self._proc.poll() is not None:
+                    break
+            else:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+            time.sleep(0.05)
+        else:
+            log.error("MariaDB did not stop within %ss; killing it", timeout)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self._proc = None
+        self._adopted_pid = None
+
+    # -- connections -------------------------------------------------------------------------
+    def admin_connect(self, connect_timeout: int = 10, database: str | None = None):
+        """A root connection over the unix socket (admin work: users, backups)."""
+        return pymysql.connect(
+            unix_socket=str(self.socket_path),
+            user="root",
+            password=self.root_password,
+            database=database,
+            connect_timeout=connect_timeout,
+            charset="utf8mb4",
+            autocommit=True,
+        )
+
+    def secure_root(self, new_password: str) -> None:
+        """Give root a password (fresh instances have none) and drop anonymous users."""
+        conn = self.admin_connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("DELETE FROM mysql.global_priv WHERE User=''")
+                cur.execute(
+                    "ALTER USER 'root'@'localhost' IDENTIFIED BY %s", (new_password,)
+                )
+                cur.execute("FLUSH PRIVILEGES")
+        finally:
+            conn.close()
+        self.root_password = new_password
+
+    def ensure_app_database(self, database: str, user: str, password: str) -> None:
+        """Create the shop database and the application's own user (no SUPER)."""
+        conn = self.admin_connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    f"CREATE DATABASE IF NOT EXISTS `{database}` "
+                    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                )
+                for host in ("localhost", "127.0.0.1"):
+                    cur.execute(
+                        "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", (user, host, password)
+                    )
+                    cur.execute("ALTER USER %s@%s IDENTIFIED BY %s", (user, host, password))
+                    cur.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@%s", (user, host))
+                cur.execute("FLUSH PRIVILEGES")
+        finally:
+            conn.close()
+
+    def url(self, database: str, user: str, password: str) -> str:
+        from urllib.parse import quote_plus
+
+        return (
+            f"mysql+pymysql://{quote_plus(user)}:{quote_plus(password)}@127.0.0.1:{self.port}/"
+            f"{database}?charset=utf8mb4"
+        )

@@ -1,0 +1,104 @@
+"""Bringing a server up: config → database (managed or external) → migrations → app.
+
+Shared by every CLI command and by the tests, so that tests run the very code a shop runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.config import Config
+from server.db import migrate
+from server.db.session import make_engine, make_session_factory
+from server.ops.mariadb import ManagedMariaDB, pick_free_port, port_is_free
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    mariadb: ManagedMariaDB | None = None
+    engine: Engine | None = None
+    _factory: sessionmaker[Session] | None = field(default=None, repr=False)
+
+    # -- database ----------------------------------------------------------------------------
+    def managed_instance(self) -> ManagedMariaDB:
+        d = self.config.database
+        return ManagedMariaDB(self.config.mariadb_dir, d.managed_port,
+                              root_password=d.root_password, server_id=d.server_id)
+
+    def start_database(self) -> None:
+        """Start the managed MariaDB (creating it on first use) and make sure the shop
+        database and the application user exist. No-op for an external database."""
+        cfg = self.config
+        if not cfg.managed:
+            return
+        cfg.ensure_secrets()
+        mdb = self.managed_instance()
+        fresh = not mdb.is_initialized()
+        if fresh:
+            if mdb.running_pid() is None and not port_is_free(cfg.database.managed_port):
+                cfg.database.managed_port = pick_free_port(cfg.database.managed_port + 1)
+                mdb.port = cfg.database.managed_port
+            mdb.root_password = ""
+        cfg.save()
+        mdb.start()
+        if fresh:
+            mdb.secure_root(cfg.database.root_password)
+        mdb.ensure_app_database(cfg.database.name, cfg.database.app_user,
+                                cfg.database.app_password)
+        self.mariadb = mdb
+
+    def stop_database(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+        if self.mariadb is not None:
+            self.mariadb.stop()
+            self.mariadb = None
+
+    def connect(self) -> Engine:
+        if self.engine is None:
+            self.engine = make_engine(self.config.database_url(),
+                                      pool_size=self.config.server.threads + 2)
+            self._factory = make_session_factory(self.engine)
+        return self.engine
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        self.connect()
+        assert self._factory is not None
+        return self._factory
+
+    def migrate(self) -> bool:
+        """Bring the schema to head. Returns True if anything was applied."""
+        engine = self.connect()
+        if not migrate.needs_upgrade(engine):
+            return False
+        before = migrate.current_revision(engine)
+        for hook in self.pre_migration_hooks:
+            hook(self, before)
+        log.info("migrating database schema from %s to %s", before, migrate.head_revision())
+        migrate.upgrade(engine)
+        return True
+
+    # Called with (runtime, current_revision) before a migration runs: the backup issue
+    # hooks a safety backup in here.
+    pre_migration_hooks: list = field(default_factory=list)
+
+    def up(self) -> Engine:
+        """Database started, connected and migrated."""
+        self.start_database()
+        engine = self.connect()
+        self.migrate()
+        return engine
+
+    def create_app(self):
+        from server.app import create_app
+
+        return create_app(self.config, self.connect())

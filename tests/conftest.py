@@ -1,0 +1,190 @@
+"""Test fixtures (flaskr style): a real throwaway MariaDB for the session, a clean database
+for every test, the Flask app and test client, auth helpers and a real waitress server.
+
+Nothing is skipped: if MariaDB is not installed the session fixture fails loudly (the
+installer, ``installer/setup.sh test``, installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import Engine, text
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from common.schemas.base import Role
+from server.config import Config
+from server.ops.mariadb import pick_free_port
+from server.runtime import Runtime
+
+TEST_PASSWORD = "secret123"
+OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
+
+
+def make_test_config(data_dir: Path, db_port: int | None = None) -> Config:
+    cfg = Config.load(data_dir)
+    cfg.database.managed_port = db_port or pick_free_port(33700)
+    cfg.server.threads = 8
+    # cheap Argon2 in tests only; production uses the documented defaults
+    cfg.security.argon2_time_cost = 1
+    cfg.security.argon2_memory_kib = 1024
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """A managed MariaDB started by the real lanpos code, schema migrated."""
+    cfg = make_test_config(tmp_path_factory.mktemp("lanpos-data"))
+    rt = Runtime(cfg)
+    try:
+        rt.up()
+        yield rt
+    finally:
+        rt.stop_database()
+
+
+@pytest.fixture(scope="session")
+def engine(runtime: Runtime) -> Engine:
+    return runtime.connect()
+
+
+def _data_tables(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(text(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+            "AND table_type = 'BASE TABLE' AND table_name <> 'alembic_version'"))]
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Engine:
+    """Every test starts with empty tables (schema kept)."""
+    tables = _data_tables(engine)
+    with engine.begin() as conn:
+        conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        for t in tables:
+            conn.execute(text(f"DELETE FROM `{t}`"))
+        conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+    return engine
+
+
+@pytest.fixture
+def app(runtime: Runtime, clean_db: Engine):
+    app = runtime.create_app()
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(app):
+    """A session for arranging and checking data directly (commit yourself)."""
+    factory = app.extensions["lanpos"].session_factory
+    with factory() as session:
+        yield session
+
+
+@dataclass
+class StaffLogin:
+    id: int
+    username: str
+    role: Role
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def write_headers(self, key: str | None = None) -> dict[str, str]:
+        return {**self.headers, "Idempotency-Key": key or str(uuid.uuid4())}
+
+
+@pytest.fixture
+def make_staff(app) -> Callable[..., StaffLogin]:
+    """Create a staff account directly and log it in through the API."""
+    from server.domain import staff as staff_domain
+
+    state = app.extensions["lanpos"]
+    client = app.test_client()
+    counter = iter(range(1, 1000))
+
+    def _make(role: Role | str = Role.CASHIER, username: str | None = None,
+              password: str = TEST_PASSWORD, counter_name: str = "01") -> StaffLogin:
+        role = Role(role)
+        username = username or f"{role.value}{next(counter)}"
+        with state.session_factory() as session:
+            staff = staff_domain.create_initial(session, state.passwords, username, password,
+                                                role, f"测试{role.label_zh}")
+            session.commit()
+            staff_id = staff.id
+        r = client.post("/api/v1/auth/login",
+                        json={"username": username, "password": password,
+                              "counter": counter_name})
+        assert r.status_code == 200, r.get_json()
+        return StaffLogin(staff_id, username, role, r.get_json()["token"])
+
+    return _make
+
+
+@pytest.fixture
+def owner(make_staff) -> StaffLogin:
+    return make_staff(Role.OWNER, "boss")
+
+
+@pytest.fixture
+def manager(make_staff) -> StaffLogin:
+    return make_staff(Role.MANAGER, "mgr")
+
+
+@pytest.fixture
+def cashier(make_staff) -> StaffLogin:
+    return make_staff(Role.CASHIER, "cash")
+
+
+class LiveServer:
+    """The app served by a real waitress server on 127.0.0.1 in a thread."""
+
+    def __init__(self, app, threads: int = 8) -> None:
+        from waitress import create_server
+
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads,
+                                    ident="lanpos-test")
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}/api/v1"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        r = requests.get(self.url + "/health", timeout=10)
+        assert r.status_code == 200
+        return self
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    srv = LiveServer(app, threads=24).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    return OUTPUT_DIR
