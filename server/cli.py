@@ -96,7 +96,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         rt.stop_database()
     print(f"lanpos data directory ready: {cfg.data_dir}")
     print(f"  config: {cfg.path}")
-    where = f"managed MariaDB on 127.0.0.1:{cfg.database.managed_port}" if cfg.managed else "external"
+    where = (f"managed MariaDB on 127.0.0.1:{cfg.database.managed_port}" if cfg.managed
+             else "external")
     print(f"  database: {where}")
     if generated:
         print(f"  owner account: {args.owner} / {generated}   (change it after logging in)")
