@@ -91,7 +91,10 @@ def _validation_error(exc: ValidationError, lang: str, prefix: str = "") -> ApiE
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err.get("loc", ())) or "_body"
         loc = f"{prefix}{loc}"
-        fields.setdefault(loc, field_message(err["type"], err.get("ctx"), err["msg"], lang))
+        msg = err["msg"]
+        if err["type"] == "value_error" and err.get("ctx", {}).get("error") is not None:
+            msg = str(err["ctx"]["error"])  # our own validators' messages, without a prefix
+        fields.setdefault(loc, field_message(err["type"], err.get("ctx"), msg, lang))
     return ApiError("validation_error", status=400, fields=fields)
 
 
