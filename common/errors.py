@@ -52,6 +52,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "username_taken": ("用户名“{username}”已被使用", "Username '{username}' is already taken"),
     "cannot_manage_role": ("您不能管理{role}账号", "You cannot manage {role} accounts"),
     "last_owner": ("至少要保留一个启用的店主账号", "At least one active owner must remain"),
+    # catalog and stock
+    "barcode_not_found": ("找不到条码 {code} 对应的商品", "No product with barcode {code}"),
+    "barcode_taken": ("条码 {barcode} 已被其他商品使用",
+                      "Barcode {barcode} belongs to another product"),
+    "sku_taken": ("货号 {sku} 已被使用", "SKU {sku} is already used"),
+    "duplicate_name": ("名称“{name}”已存在", "The name '{name}' already exists"),
+    "insufficient_stock": ("{name} 库存不足（现有 {stock}）",
+                           "Not enough stock of {name} ({stock} left)"),
+    "stock_not_tracked": ("{name} 不管理库存", "{name} has no stock tracking"),
+    "stock_not_zero": ("{name} 还有库存 {stock}，请先盘点为 0 再停用库存管理",
+                       "{name} still has {stock} in stock; count it to 0 first"),
+    # imports
+    "import_bad_file": ("文件无法读取", "The file cannot be read"),
+    "import_missing_columns": ("缺少必需的列", "Required columns are missing"),
+    "import_too_many_rows": ("行数太多", "Too many rows"),
+    "import_rejected": ("导入的数据有误，未导入任何数据",
+                        "The import has errors; nothing was imported"),
 }
 
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {

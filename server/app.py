@@ -87,7 +87,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(_err: RequestEntityTooLarge) -> Response:
-        limit = f"{app.config['MAX_CONTENT_LENGTH'] // 1024 // 1024} MB"
+        limit = f"{(request.max_content_length or MAX_BODY_BYTES) // 1024 // 1024} MB"
         return _error_response(ApiError("payload_too_large", status=413, limit=limit))
 
     @app.errorhandler(HTTPException)

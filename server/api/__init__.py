@@ -10,9 +10,9 @@ API_PREFIX = "/api/v1"
 
 
 def blueprints() -> list[ApiBlueprint]:
-    from . import audit, auth, health, openapi, staff
+    from . import audit, auth, catalog, health, openapi, staff, stock
 
-    return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp]
+    return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp]
 
 
 def register_blueprints(app: Flask) -> None:

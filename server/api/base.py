@@ -63,6 +63,7 @@ class EndpointSpec:
     description: str
     tag: str
     commit_errors: bool
+    max_body: int | None = None
     content_type: str = "application/json"
 
 
@@ -178,6 +179,7 @@ class ApiBlueprint(Blueprint):
         idempotent: bool | None = None,
         summary: str = "",
         commit_errors: bool = False,
+        max_body: int | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         method = method.upper()
         if idempotent is None:
@@ -189,7 +191,7 @@ class ApiBlueprint(Blueprint):
                 method=method, rule=rule, func_name=fn.__name__, roles=roles, body=body,
                 query=query, response=response, status=status, idempotent=idempotent,
                 summary=summary or (doc.splitlines()[0] if doc else fn.__name__),
-                description=doc, tag=self.tag, commit_errors=commit_errors,
+                description=doc, tag=self.tag, commit_errors=commit_errors, max_body=max_body,
             )
             self.specs.append(spec)
 
@@ -213,6 +215,8 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
     if is_write and state.role == "standby":
         raise ApiError("standby_read_only", status=503)
 
+    if spec.max_body is not None:
+        request.max_content_length = spec.max_body  # e.g. file imports
     endpoint_name = f"{spec.method} {request.path}"
     ip = request.remote_addr
     for attempt in range(1, MAX_ATTEMPTS + 1):

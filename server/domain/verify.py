@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from common.schemas.base import Role
 from server.db.models import Staff
 
+from . import stock
+
 Check = Callable[[Session], list[str]]
 
 
@@ -43,6 +45,7 @@ def all_checks() -> list[tuple[str, Check]]:
     return [
         ("staff: an active owner exists", check_owner_exists),
         ("staff: roles are known", check_staff_roles),
+        ("stock: cached stock = stock ledger", stock.check_stock_matches_ledger),
     ]
 
 

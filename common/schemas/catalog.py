@@ -1,0 +1,221 @@
+"""Catalog and inventory schemas."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .base import ApiModel, FenAmount, PageQuery, UtcDatetime
+
+ProductKind = Literal["product", "service"]
+CommissionKind = Literal["none", "percent", "fixed"]
+BARCODE_PATTERN = r"^[0-9A-Za-z\-_.]{1,32}$"
+
+
+class CategoryIn(ApiModel):
+    name: str = Field(min_length=1, max_length=64)
+    sort_order: int = Field(0, ge=0, le=100_000)
+    active: bool = True
+
+
+class CategoryPatch(ApiModel):
+    name: str | None = Field(None, min_length=1, max_length=64)
+    sort_order: int | None = Field(None, ge=0, le=100_000)
+    active: bool | None = None
+
+
+class CategoryOut(ApiModel):
+    id: int
+    name: str
+    sort_order: int
+    active: bool
+
+
+class _ProductFields(ApiModel):
+    kind: ProductKind = "product"
+    sku: str | None = Field(None, max_length=32)
+    name: str = Field(min_length=1, max_length=100)
+    unit: str = Field("件", min_length=1, max_length=8)
+    category_id: int | None = None
+    price: FenAmount = Field(ge=0, le=100_000_000)
+    member_price: FenAmount | None = Field(None, ge=0, le=100_000_000)
+    cost: FenAmount | None = Field(None, ge=0, le=100_000_000)
+    open_price: bool = Field(False, description="cashier enters the price at sale time")
+    discountable: bool = True
+    track_stock: bool = False
+    low_stock: int | None = Field(None, ge=0, le=10_000_000)
+    commission_kind: CommissionKind = "none"
+    commission_value: int = Field(0, ge=0, le=100_000_000,
+                                  description="basis points of the amount (percent) or fen "
+                                              "per unit (fixed)")
+    barcodes: list[str] = Field(default_factory=list, max_length=10)
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _rules(self):
+        if self.kind == "service" and self.track_stock:
+            raise ValueError("服务项目不能管理库存")
+        if self.commission_kind == "percent" and self.commission_value > 10_000:
+            raise ValueError("提成比例不能超过 100%")
+        return self
+
+
+class ProductIn(_ProductFields):
+    opening_stock: int = Field(0, ge=0, le=10_000_000,
+                               description="initial stock (tracked products), as a ledger entry")
+
+
+class ProductPatch(ApiModel):
+    """Every field optional; stock is never set here (use stock adjustments)."""
+
+    sku: str | None = Field(None, max_length=32)
+    name: str | None = Field(None, min_length=1, max_length=100)
+    unit: str | None = Field(None, min_length=1, max_length=8)
+    category_id: int | None = None
+    price: FenAmount | None = Field(None, ge=0, le=100_000_000)
+    member_price: FenAmount | None = Field(None, ge=0, le=100_000_000)
+    cost: FenAmount | None = Field(None, ge=0, le=100_000_000)
+    open_price: bool | None = None
+    discountable: bool | None = None
+    track_stock: bool | None = None
+    low_stock: int | None = Field(None, ge=0, le=10_000_000)
+    commission_kind: CommissionKind | None = None
+    commission_value: int | None = Field(None, ge=0, le=100_000_000)
+    barcodes: list[str] | None = Field(None, max_length=10)
+    active: bool | None = None
+
+
+class ProductOut(ApiModel):
+    id: int
+    kind: ProductKind
+    sku: str | None
+    name: str
+    pinyin: str
+    unit: str
+    category_id: int | None
+    price: int
+    member_price: int | None
+    cost: int | None
+    open_price: bool
+    discountable: bool
+    track_stock: bool
+    stock: int
+    low_stock: int | None
+    commission_kind: CommissionKind
+    commission_value: int
+    barcodes: list[str]
+    active: bool
+    updated_at: UtcDatetime
+
+
+class ProductQuery(PageQuery):
+    q: str | None = Field(None, max_length=64,
+                          description="barcode, SKU, name (part) or pinyin initials")
+    category_id: int | None = None
+    kind: ProductKind | None = None
+    include_inactive: bool = False
+    low_stock_only: bool = False
+
+
+class StockLedgerOut(ApiModel):
+    id: int
+    product_id: int
+    change: int
+    balance_after: int
+    kind: str
+    ref_type: str | None
+    ref_id: str | None
+    note: str | None
+    staff_id: int | None
+    at: UtcDatetime
+
+
+class StockAdjustmentIn(ApiModel):
+    product_id: int
+    change: int = Field(description="signed quantity, e.g. -2 for breakage")
+    reason: str = Field(min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _nonzero(self):
+        if self.change == 0:
+            raise ValueError("调整数量不能为 0")
+        return self
+
+
+class PurchaseLineIn(ApiModel):
+    product_id: int
+    qty: int = Field(gt=0, le=1_000_000)
+    unit_cost: FenAmount = Field(ge=0, le=100_000_000)
+
+
+class PurchaseIn(ApiModel):
+    supplier: str | None = Field(None, max_length=64)
+    note: str | None = Field(None, max_length=255)
+    lines: list[PurchaseLineIn] = Field(min_length=1, max_length=500)
+
+
+class PurchaseOut(ApiModel):
+    id: int
+    supplier: str | None
+    note: str | None
+    total_cost: int
+    at: UtcDatetime
+    lines: list[PurchaseLineIn]
+
+
+class StockCountLineIn(ApiModel):
+    product_id: int
+    counted: int = Field(ge=0, le=10_000_000)
+
+
+class StockCountIn(ApiModel):
+    note: str | None = Field(None, max_length=255)
+    dry_run: bool = Field(False, description="only compute the difference report")
+    lines: list[StockCountLineIn] = Field(min_length=1, max_length=5000)
+
+
+class StockCountLineOut(ApiModel):
+    product_id: int
+    name: str
+    expected: int
+    counted: int
+    difference: int
+    cost_difference: int
+
+
+class StockCountOut(ApiModel):
+    id: int | None
+    dry_run: bool
+    lines: list[StockCountLineOut]
+    total_difference: int
+    total_cost_difference: int
+
+
+class ImportIn(ApiModel):
+    filename: str = Field(min_length=1, max_length=200, description="name ending .csv or .xlsx")
+    content_base64: str = Field(min_length=1)
+    dry_run: bool = True
+
+
+class ImportRowError(ApiModel):
+    row: int
+    message: str
+
+
+class ImportReportOut(ApiModel):
+    dry_run: bool
+    rows: int
+    created: int
+    updated: int
+    errors: list[ImportRowError]
+
+
+class ExportQuery(ApiModel):
+    format: Literal["csv", "xlsx"] = "csv"
+
+
+class FileOut(ApiModel):
+    filename: str
+    content_type: str
+    content_base64: str
