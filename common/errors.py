@@ -53,7 +53,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cannot_manage_role": ("您不能管理{role}账号", "You cannot manage {role} accounts"),
     "last_owner": ("至少要保留一个启用的店主账号", "At least one active owner must remain"),
     # catalog and stock
-    "barcode_not_found": ("找不到条码 {code} 对应的商品", "No product with barcode {code}"),
+    "barcode_not_found": ("找不到条码 {barcode} 对应的商品", "No product with barcode {barcode}"),
     "barcode_taken": ("条码 {barcode} 已被其他商品使用",
                       "Barcode {barcode} belongs to another product"),
     "sku_taken": ("货号 {sku} 已被使用", "SKU {sku} is already used"),

@@ -188,3 +188,18 @@ def live_server(app) -> Iterator[LiveServer]:
 def output_dir() -> Path:
     OUTPUT_DIR.mkdir(exist_ok=True)
     return OUTPUT_DIR
+
+
+@pytest.fixture
+def assert_invariants(app, owner):
+    """Call after a scenario: every ``lanpos-server verify`` check must pass."""
+    from server.domain.verify import run_all
+
+    factory = app.extensions["lanpos"].session_factory
+
+    def _check() -> None:
+        with factory() as session:
+            bad = [(r.name, r.problems[:5]) for r in run_all(session) if not r.ok]
+        assert not bad, bad
+
+    return _check

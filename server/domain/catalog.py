@@ -188,7 +188,7 @@ def find_by_barcode(session: Session, code: str) -> Product:
     if p is None:
         p = session.scalar(select(Product).where(Product.sku == code))
     if p is None or not p.active:
-        raise ApiError("barcode_not_found", status=404, code=code)
+        raise ApiError("barcode_not_found", status=404, barcode=code)
     return p
 
 
