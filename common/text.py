@@ -25,9 +25,14 @@ def pinyin_initials(text: str, max_len: int = 32) -> str:
 
 
 def mask_phone(phone: str | None) -> str:
-    """'13812341234' → '138****1234' (receipts, customer-facing screens)."""
-    if not phone:
-        return ""
-    if len(phone) < 7:
-        return phone[:1] + "*" * (len(phone) - 1)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    """``13812341234`` → ``138****1234``; keeps the first 3 and last 4 digits (receipts,
+    customer-facing screens). A ``+86``/``86`` prefix is dropped; short numbers keep only
+    their last 2 digits."""
+    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if len(digits) >= 8:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    if len(digits) > 2:
+        return "*" * (len(digits) - 2) + digits[-2:]
+    return digits

@@ -19,6 +19,7 @@ APT_PACKAGES=(
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1  # Qt runtime
   xvfb                                     # a virtual display for screenshots
+  libusb-1.0-0                             # USB receipt printers (pyusb)
 )
 
 SUDO=""

@@ -12,4 +12,5 @@ def test_pinyin_initials():
 def test_mask_phone():
     assert mask_phone("13812341234") == "138****1234"
     assert mask_phone("") == ""
-    assert "1234" not in mask_phone("12345")[1:]
+    assert mask_phone("12345") == "***45"
+    assert mask_phone("+86 138 1234 1234") == "138****1234"

@@ -277,11 +277,21 @@ def send_bytes(config: PrinterConfig, data: bytes) -> None:
         printer._raw(data)
     except PrinterError:
         raise
+    except _usb_errors() as exc:  # pyusb without the libusb system library
+        raise PrinterError("USB 打印需要 libusb 驱动（libusb-1.0），请运行安装程序") from exc
     except (OSError, EscposError) as exc:
         raise PrinterError(failure_reason(exc, config)) from exc
     finally:
         with suppress(OSError, EscposError):
             printer.close()
+
+
+def _usb_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from usb.core import NoBackendError
+    except ImportError:
+        return ()
+    return (NoBackendError,)
 
 
 def print_document(config: PrinterConfig, doc: Document) -> None:

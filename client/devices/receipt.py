@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Literal
 
 from common.money import format_fen, format_plain
+from common.text import mask_phone
 
 from .document import (
     Barcode,
@@ -85,7 +86,7 @@ class CountCardLeft:
 @dataclass(frozen=True)
 class ReceiptMember:
     """The member on a sale, with balances *after* the sale. ``phone`` is given in full;
-    the receipt prints it masked (:func:`mask_phone`)."""
+    the receipt prints it masked (:func:`common.text.mask_phone`)."""
 
     name: str
     phone: str = ""
@@ -291,21 +292,6 @@ def _method(name: str, lang: Lang) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def mask_phone(phone: str) -> str:
-    """``13812341234`` → ``138****1234``; keeps the first 3 and last 4 digits.
-
-    A ``+86``/``86`` prefix is dropped; short numbers keep only their last 2 digits.
-    """
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    if len(digits) >= 8:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    if len(digits) > 2:
-        return "*" * (len(digits) - 2) + digits[-2:]
-    return digits
 
 
 def format_qty(qty: int | Decimal) -> str:
