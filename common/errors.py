@@ -69,6 +69,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import_too_many_rows": ("行数太多", "Too many rows"),
     "import_rejected": ("导入的数据有误，未导入任何数据",
                         "The import has errors; nothing was imported"),
+    # backup and restore
+    "backup_failed": ("备份失败：{reason}", "Backup failed: {reason}"),
+    "backup_disk_full": ("备份失败：{path} 所在磁盘已满，旧备份未受影响",
+                         "Backup failed: the disk of {path} is full; older backups are intact"),
+    "backup_tool_missing": ("找不到 MariaDB 程序 {tool}，请重新运行安装程序",
+                            "MariaDB program {tool} not found; run the installer again"),
+    "backup_database_down": ("数据库无法连接，无法备份/还原：{reason}",
+                             "The database cannot be reached for backup/restore: {reason}"),
+    "backup_not_found": ("找不到备份 {backup}", "Backup {backup} not found"),
+    "backup_corrupt": ("备份 {backup} 已损坏（校验值不符），不能还原",
+                       "Backup {backup} is corrupt (checksum mismatch) and cannot be restored"),
+    "backup_unverified": ("备份 {backup} 尚未通过还原验证，请先验证（或强制还原）",
+                          "Backup {backup} has not passed a test restore; verify it first "
+                          "(or force)"),
+    "backup_verify_failed": ("备份 {backup} 验证未通过，不能还原（可强制还原）",
+                             "Backup {backup} failed verification (force to restore anyway)"),
+    "restore_failed": ("还原失败：{reason}", "Restore failed: {reason}"),
+    "restore_confirm_mismatch": ("确认内容不符：请输入备份编号 {backup}",
+                                 "Confirmation does not match: type the backup id {backup}"),
+    "pitr_failed": ("按时间点恢复失败：{reason}", "Point-in-time recovery failed: {reason}"),
+    "backup_job_not_found": ("找不到备份任务 {job}", "Backup job {job} not found"),
+    "backup_settings_invalid": ("备份设置有误：{reason}", "Invalid backup settings: {reason}"),
 }
 
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {

@@ -1,4 +1,4 @@
-"""``lanpos-server``: init, run, migrate, demo, verify.
+"""``lanpos-server``: init, run, migrate, demo, verify, backup, restore.
 
 Every command takes ``--data-dir DIR`` (default: $LANPOS_DATA_DIR or ~/.local/share/lanpos)
 and ``--db-url`` (an external MariaDB/MySQL instead of the managed one).
@@ -83,11 +83,20 @@ def _create_owner(rt: Runtime, username: str, password: str | None) -> str | Non
     return generated
 
 
+def _runtime(cfg: Config) -> Runtime:
+    """A Runtime whose migrations are preceded by a safety backup (issue 7)."""
+    from server.ops.backup import pre_migration_backup
+
+    rt = Runtime(cfg)
+    rt.pre_migration_hooks.append(pre_migration_backup)
+    return rt
+
+
 # -- commands ---------------------------------------------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     _setup_logging(cfg, args.verbose)
-    rt = Runtime(cfg)
+    rt = _runtime(cfg)
     try:
         rt.up()
         cfg.save()
@@ -107,7 +116,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     _setup_logging(cfg, args.verbose)
-    rt = Runtime(cfg)
+    rt = _runtime(cfg)
     try:
         rt.start_database()
         applied = rt.migrate()
@@ -125,7 +134,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     _setup_logging(cfg, args.verbose)
     from server.domain.verify import run_all
 
-    rt = Runtime(cfg)
+    rt = _runtime(cfg)
     try:
         rt.up()
         with rt.session_factory() as session:
@@ -147,6 +156,10 @@ def _serve(rt: Runtime) -> int:
 
     cfg = rt.config
     app = rt.create_app()
+    from server.ops import backup as backup_ops
+    from server.ops.scheduler import BackupScheduler
+
+    scheduler = BackupScheduler(backup_ops.attach(app, rt))
     server = create_server(app, host=cfg.server.host, port=cfg.server.port,
                            threads=cfg.server.threads, ident="lanpos")
 
@@ -160,10 +173,13 @@ def _serve(rt: Runtime) -> int:
     print(f"lanpos server {__version__} listening on http://{host}:{cfg.server.port}/api/v1 "
           f"(data: {cfg.data_dir})", flush=True)
     try:
+        if cfg.backup.enabled:
+            scheduler.start()
         server.run()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        scheduler.stop()
         server.close()
         rt.stop_database()
         print("lanpos server stopped", flush=True)
@@ -173,7 +189,7 @@ def _serve(rt: Runtime) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     _setup_logging(cfg, args.verbose)
-    rt = Runtime(cfg)
+    rt = _runtime(cfg)
     try:
         rt.up()
         if not cfg.exists():
@@ -193,7 +209,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from server import demo
     from server.domain.auth import Passwords
 
-    rt = Runtime(cfg)
+    rt = _runtime(cfg)
     try:
         rt.up()
         cfg.save()
@@ -214,6 +230,132 @@ def cmd_demo(args: argparse.Namespace) -> int:
         rt.stop_database()
         return 0
     return _serve(rt)
+
+
+def _backup_service(args: argparse.Namespace, start_db: bool = True):
+    from server.ops.backup import BackupService
+
+    cfg = _load_config(args)
+    _setup_logging(cfg, args.verbose)
+    rt = _runtime(cfg)
+    if start_db:
+        rt.start_database()
+    return rt, BackupService(rt)
+
+
+def _print_backup(b) -> None:
+    v = {True: "verified", False: "FAILED", None: "unverified"}[b.verified]
+    local = b.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    print(f"{b.id}  {local}  {b.manifest['size'] / 1_048_576:8.2f} MB  "
+          f"{sum(b.manifest['tables'].values()):>10} rows  {v:<10}  {b.manifest.get('reason')}")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    action = args.action
+    if action == "list":
+        _rt, svc = _backup_service(args, start_db=False)
+        backups = svc.list()
+        print(f"backups in {svc.folder}: {len(backups)}")
+        for b in reversed(backups):
+            _print_backup(b)
+        for w in svc.health_warnings():
+            print(f"warning: {w}")
+        return 0
+    rt, svc = _backup_service(args, start_db=(action == "now"))
+    try:
+        if action == "now":
+            info = svc.backup(reason="manual-cli")
+            _print_backup(info)
+            print(f"  file: {info.path}")
+            if args.verify or (svc.settings.verify_after_backup and not args.no_verify):
+                args.id = info.id
+            else:
+                svc.apply_retention()
+                return 0
+        ref = args.id
+        if not ref:
+            backups = svc.list()
+            if not backups:
+                print("no backups yet", file=sys.stderr)
+                return 1
+            ref = backups[-1].id
+        res = svc.verify(ref)
+        print(f"verify {res.backup_id}: {'OK' if res.ok else 'FAILED'} "
+              f"(sha256 {'ok' if res.sha256_ok else 'BAD'}, rows "
+              f"{'ok' if res.rows_ok else 'BAD'}, invariants "
+              f"{'ok' if res.invariants_ok else 'BAD'}; {res.seconds:.1f}s)")
+        for p in res.problems[:50]:
+            print(f"  - {p}")
+        if action == "now":
+            svc.apply_retention()
+        return 0 if res.ok else 1
+    finally:
+        rt.stop_database()
+
+
+def _api_port_in_use(cfg: Config) -> bool:
+    from server.ops.mariadb import port_is_free
+
+    return not port_is_free(cfg.server.port)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    if not args.backup and not args.to:
+        print("lanpos-server: error: give a backup (id or file) or --to 'YYYY-MM-DD HH:MM'",
+              file=sys.stderr)
+        return 2
+    cfg = _load_config(args)
+    if _api_port_in_use(cfg) and not args.force:
+        print(f"lanpos-server: error: something listens on the API port {cfg.server.port}: "
+              "stop `lanpos-server run` first (or restore from the back-office screen)",
+              file=sys.stderr)
+        return 2
+    rt, svc = _backup_service(args, start_db=True)
+    try:
+        if args.backup and args.verify:
+            res = svc.verify(args.backup)
+            print(f"verify {res.backup_id}: {'OK' if res.ok else 'FAILED'}")
+            for p in res.problems[:50]:
+                print(f"  - {p}")
+        if args.to:
+            when = svc.parse_local_time(args.to)
+            base = svc.pick_pitr_base(when, args.force)
+            what = (f"the data as of {args.to} ({svc.tz}) = {when:%Y-%m-%d %H:%M:%S} UTC, "
+                    f"from backup {base.id} + binary log")
+            confirm = args.to
+        else:
+            base = svc.get(args.backup)
+            svc.check_restorable(base, args.force)
+            what = f"backup {base.id} ({base.started_at.astimezone():%Y-%m-%d %H:%M})"
+            confirm = base.id
+        print(f"This replaces ALL data of database '{cfg.database.name}' with {what}.")
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print("lanpos-server: error: add --yes to confirm (no terminal to ask)",
+                      file=sys.stderr)
+                return 2
+            typed = input(f"Type {confirm} to confirm: ").strip()
+            if typed != confirm:
+                print("not confirmed; nothing changed", file=sys.stderr)
+                return 1
+        if args.to:
+            result = svc.restore_to(args.to, force=args.force)
+        else:
+            result = svc.restore(base.path, force=args.force)
+        if not cfg.exists():
+            cfg.save()
+        print(f"restored {result['backup_id']} in {result['seconds']:.1f}s"
+              + (f" (safety backup first: {result['safety_backup']})"
+                 if result.get("safety_backup") else ""))
+        if result.get("to"):
+            print(f"  binary log replayed to {result['stop_datetime_utc']} UTC")
+        print(f"  schema {result['schema_before']} -> {result['schema_after']}; invariants "
+              + ("OK" if result["invariants_ok"] else "FAILED"))
+        for p in result.get("problems", [])[:50]:
+            print(f"  - {p}")
+        return 0 if result["invariants_ok"] else 1
+    finally:
+        rt.stop_database()
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -262,6 +404,30 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check every data invariant (balances = ledgers, ...); "
                             "exit code 1 on a problem")
     s.set_defaults(func=cmd_verify)
+
+    s = sub.add_parser("backup", parents=[common],
+                       help="backups: now | list | verify [ID|FILE]  (README 'Operating')")
+    s.add_argument("action", choices=["now", "list", "verify"])
+    s.add_argument("id", nargs="?", default=None,
+                   help="verify: backup id or file (default: the newest)")
+    s.add_argument("--verify", action="store_true", help="now: verify it right away")
+    s.add_argument("--no-verify", action="store_true",
+                   help="now: skip the verification even if verify_after_backup is set")
+    s.set_defaults(func=cmd_backup)
+
+    s = sub.add_parser("restore", parents=[common],
+                       help="replace the data with a backup (id or file), or "
+                            "--to 'YYYY-MM-DD HH:MM' for point-in-time recovery")
+    s.add_argument("backup", nargs="?", default=None, help="backup id or .sql.gz file")
+    s.add_argument("--to", default=None,
+                   help="point in time, shop local time ([backup] timezone, default this "
+                        "machine's): newest backup before it + binary log up to it")
+    s.add_argument("--verify", action="store_true",
+                   help="test-restore the backup first (e.g. a file copied from elsewhere)")
+    s.add_argument("--force", action="store_true",
+                   help="restore even an unverified / failed / damaged backup")
+    s.add_argument("--yes", action="store_true", help="do not ask for the typed confirmation")
+    s.set_defaults(func=cmd_restore)
     return p
 
 

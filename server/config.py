@@ -28,6 +28,23 @@ database passwords)::
 
     [shop]
     name = "..."
+
+    [backup]                  # see server/ops/backup.py and README "Operating: backup, restore"
+    enabled = true            # the scheduler inside `lanpos-server run`
+    dir = ""                  # empty: <data_dir>/backups
+    daily_at = "03:00"        # a daily backup at this local time (missed: at the next start)
+    interval_hours = 4        # plus one every N hours within opening hours (0 = off)
+    open_at = "09:00"
+    close_at = "22:00"
+    keep_last = 7             # retention: the newest K, plus the newest of each of the last
+    keep_daily = 14           # ... D days,
+    keep_weekly = 8           # ... W weeks,
+    keep_monthly = 12         # ... M months; the newest verified backup is never deleted
+    destinations = []         # extra folders (USB disk, NAS mount) that get a copy of each backup
+    verify_after_backup = true  # test-restore each new backup in a throwaway MariaDB
+    compress_level = 1        # gzip level 1-9 (1: fastest, the dump is the bottleneck otherwise)
+    timezone = ""             # shop time zone for schedules and `restore --to`; empty = local
+    scratch_dir = ""          # throwaway instances for verify; empty: <data_dir>/tmp
 """
 
 from __future__ import annotations
@@ -90,12 +107,35 @@ class ShopSection:
 
 
 @dataclass
+class BackupSection:
+    enabled: bool = True
+    dir: str = ""
+    daily_at: str = "03:00"
+    interval_hours: int = 4
+    open_at: str = "09:00"
+    close_at: str = "22:00"
+    keep_last: int = 7
+    keep_daily: int = 14
+    keep_weekly: int = 8
+    keep_monthly: int = 12
+    destinations: list[str] = field(default_factory=list)
+    verify_after_backup: bool = True
+    compress_level: int = 1
+    timezone: str = ""
+    scratch_dir: str = ""
+
+
+SECTIONS = ("server", "database", "security", "shop", "backup")
+
+
+@dataclass
 class Config:
     data_dir: Path
     server: ServerSection = field(default_factory=ServerSection)
     database: DatabaseSection = field(default_factory=DatabaseSection)
     security: SecuritySection = field(default_factory=SecuritySection)
     shop: ShopSection = field(default_factory=ShopSection)
+    backup: BackupSection = field(default_factory=BackupSection)
 
     @property
     def path(self) -> Path:
@@ -111,6 +151,8 @@ class Config:
 
     @property
     def backup_dir(self) -> Path:
+        if self.backup.dir:
+            return Path(self.backup.dir).expanduser()
         return self.data_dir / "backups"
 
     def exists(self) -> bool:
@@ -123,7 +165,7 @@ class Config:
         if cfg.path.exists():
             with cfg.path.open("rb") as f:
                 raw = tomllib.load(f)
-            for section in ("server", "database", "security", "shop"):
+            for section in SECTIONS:
                 obj = getattr(cfg, section)
                 known = {f.name: f.type for f in fields(obj)}
                 for key, value in raw.get(section, {}).items():
@@ -140,7 +182,7 @@ class Config:
     def save(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         out = ["# lanpos configuration - see README.md 'Configuration'"]
-        for section in ("server", "database", "security", "shop"):
+        for section in SECTIONS:
             out.append(f"\n[{section}]")
             for key, value in asdict(getattr(self, section)).items():
                 out.append(f"{key} = {_toml_value(value)}")
@@ -163,6 +205,8 @@ class Config:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

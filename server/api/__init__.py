@@ -10,9 +10,10 @@ API_PREFIX = "/api/v1"
 
 
 def blueprints() -> list[ApiBlueprint]:
-    from . import audit, auth, catalog, health, openapi, staff, stock
+    from . import audit, auth, backups, catalog, health, openapi, staff, stock
 
-    return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp]
+    return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp,
+            backups.bp]
 
 
 def register_blueprints(app: Flask) -> None:

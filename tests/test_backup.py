@@ -1,0 +1,462 @@
+"""Backups proven by restore, against real MariaDB: consistency under concurrent writes,
+corruption, restore (also onto a fresh machine), point-in-time recovery, failures, the API."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from server.config import BackupSection, Config
+from server.ops import backup as backup_ops
+from server.ops.backup import BackupError, BackupService, load_file
+from server.ops.mariadb import ManagedMariaDB, pick_free_port
+from server.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _runtime_copy(runtime: Runtime, data_dir: Path, **backup) -> Runtime:
+    """The session's database, but a config of its own (backup folder, settings file)."""
+    settings = BackupSection(timezone="Asia/Shanghai", verify_after_backup=False, **backup)
+    cfg = dataclasses.replace(runtime.config, data_dir=data_dir, backup=settings)
+    rt = Runtime(cfg, mariadb=runtime.mariadb, engine=runtime.engine)
+    rt._factory = runtime.session_factory
+    return rt
+
+
+@pytest.fixture
+def svc(runtime, app, owner, tmp_path) -> BackupService:
+    """A BackupService on the session database, backups in this test's folder; the app and an
+    owner exist (the invariants need an active owner)."""
+    rt = _runtime_copy(runtime, tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    return BackupService(rt)
+
+
+def _insert_setting(conn, key: str, value=1) -> str:
+    conn.execute(text("INSERT INTO settings (`key`, value, updated_at) VALUES (:k, :v, NOW())"),
+                 {"k": key, "v": json.dumps(value)})
+    conn.commit()
+    return conn.execute(text("SELECT @@last_gtid")).scalar()
+
+
+def _seq(gtid: str) -> int:
+    (one,) = [g for g in gtid.split(",") if g.startswith("0-")]
+    return int(one.split("-")[2])
+
+
+@contextlib.contextmanager
+def _restored_copy(svc: BackupService, info) -> object:
+    """Restore a backup into a brand-new MariaDB instance; yield a root connection to it."""
+    with svc.scratch_instance() as mdb:
+        conn = mdb.admin_connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE DATABASE lanpos CHARACTER SET utf8mb4")
+        conn.close()
+        load_file(backup_ops.DbTarget.managed(mdb, "lanpos"), backup_ops.iter_sql(info.path))
+        conn = mdb.admin_connect(database="lanpos")
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+# -- consistency -----------------------------------------------------------------------------
+def test_backup_while_five_writers_commit_is_exactly_the_gtid_snapshot(svc, engine):
+    committed: list[tuple[str, str, int]] = []  # (settings key, audit action, gtid seq)
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            with engine.connect() as conn:
+                i = 0
+                while not stop.is_set():
+                    key, action = f"w{n}-{i}", f"test.w{n}.{i}"
+                    # one transaction, two tables: both rows or neither must be restored
+                    conn.execute(text("INSERT INTO settings (`key`, value, updated_at) "
+                                      "VALUES (:k, '1', NOW())"), {"k": key})
+                    conn.execute(text("INSERT INTO audit_log (at, action, entity) "
+                                      "VALUES (NOW(), :a, 'test')"), {"a": action})
+                    conn.commit()
+                    gtid = conn.execute(text("SELECT @@last_gtid")).scalar()
+                    with lock:
+                        committed.append((key, action, _seq(gtid)))
+                    i += 1
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(5)]
+    for t in threads:
+        t.start()
+    try:
+        while len(committed) < 200:
+            time.sleep(0.01)
+        info = svc.backup(reason="test")
+        during = len(committed)
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert not errors, errors
+    assert during > 200 and len(committed) > during  # writers were busy during and after
+    snap = _seq(info.manifest["binlog"]["gtid"])
+    before = {k for k, _a, s in committed if s <= snap}
+    after = {k for k, _a, s in committed if s > snap}
+    assert before and after
+
+    with _restored_copy(svc, info) as conn, conn.cursor() as cur:
+        cur.execute("SELECT `key` FROM settings WHERE `key` LIKE 'w%%'")
+        keys = {r[0] for r in cur.fetchall()}
+        cur.execute("SELECT action FROM audit_log WHERE entity = 'test'")
+        actions = {r[0] for r in cur.fetchall()}
+    # every write acknowledged before the dump's GTID position is there, none after it
+    assert keys == before
+    assert actions == {a for _k, a, s in committed if s <= snap}
+    assert info.manifest["tables"]["settings"] == len(before)
+
+    # the manifest's row counts (read from the dump stream) match a real restore
+    res = svc.verify(info.id)
+    assert res.ok, res.problems
+    assert res.rows_ok and res.invariants_ok and res.sha256_ok
+    assert svc.get(info.id).verified is True
+    m = info.manifest
+    for key in ("sha256", "size", "tables", "binlog", "app_version", "schema_revision",
+                "started_at", "ended_at"):
+        assert m[key] is not None, key
+    assert m["schema_revision"].isdigit()
+    assert info.path.stat().st_size == m["size"]
+
+
+# -- corruption ------------------------------------------------------------------------------
+def test_flipped_byte_fails_verification_and_restore_refuses_it(svc):
+    info = svc.backup()
+    assert svc.verify(info.id).ok
+    raw = bytearray(info.path.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    info.path.write_bytes(bytes(raw))
+    # the old "verified" record does not help a file that changed since
+    with pytest.raises(BackupError) as e:
+        svc.restore(info.id)
+    assert e.value.code == "backup_corrupt"
+    res = svc.verify(info.id)
+    assert not res.ok and not res.sha256_ok
+    assert svc.get(info.id).verified is False
+    with pytest.raises(BackupError) as e:
+        svc.restore(info.id)
+    assert e.value.code == "backup_corrupt"
+
+
+def test_unverified_backup_is_refused_unless_forced(svc, engine):
+    with engine.connect() as conn:
+        _insert_setting(conn, "keep.me", 1)
+    info = svc.backup()
+    with pytest.raises(BackupError) as e:
+        svc.restore(info.id)
+    assert e.value.code == "backup_unverified"
+    with engine.connect() as conn:
+        _insert_setting(conn, "gone.after.restore", 2)
+    res = svc.restore(info.id, force=True)
+    assert res["invariants_ok"]
+    assert res["safety_backup"]  # taken first
+    with engine.connect() as conn:
+        keys = set(conn.execute(text("SELECT `key` FROM settings")).scalars())
+    assert "keep.me" in keys and "gone.after.restore" not in keys
+    # the safety backup holds the state before the restore
+    safety = svc.get(res["safety_backup"])
+    assert safety.manifest["reason"] == "pre-restore"
+    assert safety.manifest["tables"]["settings"] == 2
+
+
+# -- restore onto a fresh machine ------------------------------------------------------------
+def _cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_restore_onto_a_fresh_data_dir_from_the_file_alone(svc, engine, tmp_path):
+    with engine.connect() as conn:
+        for k in range(25):
+            _insert_setting(conn, f"member.{k}", {"name": f"会员{k}"})
+    info = svc.backup()
+    assert svc.verify(info.id).ok
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    for p in info.path.parent.glob(info.id + "*"):
+        shutil.copy(p, usb / p.name)
+    new_dir = tmp_path / "new-machine"
+    port = str(pick_free_port(36100))
+    r = _cli("restore", "--data-dir", str(new_dir), "--db-port", port, "--yes",
+             str(usb / (info.id + ".sql.gz")))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "invariants OK" in r.stdout
+    cfg = Config.load(new_dir)
+    rt = Runtime(cfg)
+    try:
+        rt.up()
+        with rt.connect().connect() as conn:
+            n = conn.execute(text("SELECT COUNT(*) FROM settings WHERE `key` LIKE 'member.%'"))
+            assert n.scalar() == 25
+            v = conn.execute(text("SELECT value FROM settings WHERE `key`='member.7'")).scalar()
+            assert json.loads(v) == {"name": "会员7"}
+            assert conn.execute(text("SELECT COUNT(*) FROM staff WHERE username='boss'")
+                                ).scalar() == 1
+        r = _cli("backup", "list", "--data-dir", str(new_dir))
+        assert r.returncode == 0 and "backups in" in r.stdout
+    finally:
+        rt.stop_database()
+
+
+# -- point in time ---------------------------------------------------------------------------
+def test_point_in_time_restore_lands_just_before_the_moment(svc, engine):
+    with engine.connect() as conn:
+        _insert_setting(conn, "pitr.base", 0)
+    base = svc.backup()
+    assert svc.verify(base.id).ok
+    with engine.connect() as conn:
+        _insert_setting(conn, "pitr.before", 1)
+        # the moment: the next whole second after "before" was committed, plus one
+        moment = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=2)
+        while dt.datetime.now(dt.UTC) < moment + dt.timedelta(seconds=1):
+            time.sleep(0.05)
+        _insert_setting(conn, "pitr.after", 2)  # e.g. the accidental mass change
+        conn.execute(text("DELETE FROM settings WHERE `key` = 'pitr.base'"))
+        conn.commit()
+    # the operator types shop local time (Asia/Shanghai, UTC+8)
+    local = moment.astimezone(SH).strftime("%Y-%m-%d %H:%M:%S")
+    assert local != moment.strftime("%Y-%m-%d %H:%M:%S")
+    res = svc.restore_to(local)
+    assert res["backup_id"] == base.id
+    assert res["stop_datetime_utc"] == moment.strftime("%Y-%m-%d %H:%M:%S")
+    assert res["invariants_ok"], res["problems"]
+    with engine.connect() as conn:
+        keys = set(conn.execute(text("SELECT `key` FROM settings WHERE `key` LIKE 'pitr.%'"))
+                   .scalars())
+    assert keys == {"pitr.base", "pitr.before"}
+    # a later point-in-time restore cannot cross the restore that just happened
+    with pytest.raises(BackupError) as e:
+        svc.pick_pitr_base(dt.datetime.now(dt.UTC))
+    assert e.value.code == "pitr_failed"
+    with pytest.raises(BackupError):
+        svc.parse_local_time("23/11/2026 14:05")
+
+
+# -- failures ---------------------------------------------------------------------------------
+@pytest.fixture
+def small_disk(tmp_path) -> Path:
+    d = tmp_path / "small"
+    d.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(d)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, f"cannot mount a tmpfs for the disk-full test: {r.stderr}"
+    try:
+        yield d
+    finally:
+        subprocess.run(["umount", "-l", str(d)], check=False)
+
+
+def test_disk_full_leaves_older_backups_intact_and_no_partial_file(runtime, app, owner,
+                                                                   engine, tmp_path,
+                                                                   small_disk):
+    rt = _runtime_copy(runtime, tmp_path, dir=str(small_disk))
+    svc = BackupService(rt)
+    svc.min_free_bytes = 0
+    old = svc.backup()
+    old_sha = backup_ops.file_sha256(old.path)
+    with engine.connect() as conn:
+        for k in range(600):  # ~1.2 MB of incompressible text
+            conn.execute(text("INSERT INTO settings (`key`, value, updated_at) "
+                              "VALUES (:k, :v, NOW())"),
+                         {"k": f"big.{k}", "v": json.dumps(os.urandom(1000).hex())})
+        conn.commit()
+    # a disk that fills up in the middle of the dump: a clear error, the temp file removed
+    with pytest.raises(BackupError) as e:
+        svc.backup()
+    assert e.value.code == "backup_disk_full"
+    assert e.value.status == 507
+    # with the default reserve, the backup is refused before it starts
+    svc.min_free_bytes = backup_ops.MIN_FREE_BYTES
+    with pytest.raises(BackupError) as e:
+        svc.backup()
+    assert e.value.code == "backup_disk_full"
+    assert "满" in e.value.message("zh")
+    assert [b.id for b in svc.list()] == [old.id]
+    assert backup_ops.file_sha256(old.path) == old_sha == old.manifest["sha256"]
+    assert sorted(p.name for p in small_disk.iterdir()) == sorted(
+        [old.id + ".sql.gz", old.id + ".json"])
+
+
+def test_tool_missing_and_database_down_give_clear_errors(svc, tmp_path, monkeypatch):
+    from server.ops import mariadb
+
+    monkeypatch.setattr(mariadb, "SBIN_DIRS", ())
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BackupError) as e:
+        backup_ops.dump_to_file(svc.target(), tmp_path / "x.partial")
+    assert e.value.code == "backup_tool_missing" and "mariadb-dump" in str(e.value)
+    monkeypatch.undo()
+
+    down = ManagedMariaDB(tmp_path / "nothing-here", pick_free_port(36300))
+    rt = dataclasses.replace(svc.runtime)
+    rt.mariadb = down
+    with pytest.raises(BackupError) as e:
+        BackupService(rt).backup()
+    assert e.value.code == "backup_database_down"
+    assert not list(svc.folder.glob("*")) if svc.folder.exists() else True
+
+
+def test_destinations_get_copies_and_a_missing_one_is_a_warning(svc, tmp_path):
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    gone = tmp_path / "unplugged"
+    svc.settings.destinations = [str(usb), str(gone)]
+    info = svc.backup()
+    assert (usb / (info.id + ".sql.gz")).read_bytes() == info.path.read_bytes()
+    assert (usb / (info.id + ".json")).exists()
+    assert not gone.exists()  # never created: it would land on the system disk
+    status = svc.destination_status()
+    assert status[str(usb)]["ok"] is True
+    assert status[str(gone)]["ok"] is False
+    warnings = svc.health_warnings()
+    assert any(str(gone) in w for w in warnings)
+    assert any("no verified backup" in w for w in warnings)
+    svc.verify(info.id)
+    assert (usb / (info.id + ".verify.json")).exists()
+    assert not any("no verified backup" in w for w in svc.health_warnings())
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    assert any("older than a day" in w for w in svc.health_warnings(later))
+
+
+def test_scheduler_tick_backs_up_verifies_and_prunes(svc):
+    from server.ops.scheduler import BackupScheduler
+
+    svc.settings.verify_after_backup = True
+    svc.settings.keep_last = 1
+    svc.settings.keep_daily = svc.settings.keep_weekly = svc.settings.keep_monthly = 0
+    sched = BackupScheduler(svc)
+    assert sched.tick() is not None  # never backed up: due at once
+    assert sched.tick() is None  # nothing due right after
+    (first,) = svc.list()
+    assert first.verified is True and first.manifest["reason"].startswith("scheduled-")
+    second = svc.backup()
+    svc.apply_retention()
+    ids = [b.id for b in svc.list()]
+    # the newest verified one stays although keep_last is 1
+    assert ids == [first.id, second.id]
+
+
+# -- API --------------------------------------------------------------------------------------
+def _wait_job(client, owner, job_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = client.get(f"/api/v1/backups/jobs/{job_id}", headers=owner.headers)
+        if r.status_code == 503:
+            time.sleep(0.05)
+            continue
+        assert r.status_code == 200, r.get_json()
+        job = r.get_json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
+def test_backup_api_create_list_verify_restore_settings(app, client, owner, make_staff,
+                                                        runtime, tmp_path):
+    rt = _runtime_copy(runtime, tmp_path)
+    svc = backup_ops.attach(app, rt)
+    svc.settings.verify_after_backup = True
+    svc.drain_seconds = 0.5
+
+    cashier = make_staff("cashier", "cash1")
+    assert client.get("/api/v1/backups", headers=cashier.headers).status_code == 403
+
+    r = client.post("/api/v1/backups", json={"note": "before-inventory"},
+                    headers=owner.write_headers())
+    assert r.status_code == 202, r.get_json()
+    job = _wait_job(client, owner, r.get_json()["id"])
+    assert job["state"] == "done", job
+    assert job["progress"] == 1.0
+    bid = job["backup_id"]
+
+    r = client.get("/api/v1/backups", headers=owner.headers)
+    body = r.get_json()
+    assert [b["id"] for b in body["items"]] == [bid]
+    assert body["items"][0]["verified"] is True
+    assert body["items"][0]["reason"] == "manual-before-inventory"
+    assert body["newest_verified"] == bid
+    health = client.get("/api/v1/health").get_json()
+    assert not any("backup" in w for w in health["warnings"]), health
+
+    r = client.post(f"/api/v1/backups/{bid}/verify", headers=owner.write_headers())
+    assert r.status_code == 202
+    assert _wait_job(client, owner, r.get_json()["id"])["result"]["ok"] is True
+
+    assert client.post("/api/v1/backups/lanpos-20200101-000000Z/verify",
+                       headers=owner.write_headers()).status_code == 404
+    assert client.post("/api/v1/backups/..%2f..%2fetc/verify",
+                       headers=owner.write_headers()).status_code == 404
+
+    r = client.post(f"/api/v1/backups/{bid}/restore", json={"confirm": "yes"},
+                    headers=owner.write_headers())
+    assert r.status_code == 400
+    assert r.get_json()["error"]["code"] == "restore_confirm_mismatch"
+
+    r = client.post(f"/api/v1/backups/{bid}/restore", json={"confirm": bid},
+                    headers=owner.write_headers())
+    assert r.status_code == 202
+    job_id = r.get_json()["id"]
+    saw_maintenance = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        r = client.get("/api/v1/staff", headers=owner.headers)
+        if r.status_code == 503:
+            saw_maintenance = r.get_json()["error"]
+            break
+        if svc.job(job_id).state in ("done", "failed"):
+            break
+        time.sleep(0.01)
+    assert saw_maintenance is not None
+    assert saw_maintenance["code"] == "maintenance"
+    assert "还原" in saw_maintenance["message"]
+    job = _wait_job(client, owner, job_id)
+    assert job["state"] == "done", job
+    assert job["result"]["invariants_ok"] is True
+    assert client.get("/api/v1/staff", headers=owner.headers).status_code == 200
+
+    r = client.get("/api/v1/backups/settings", headers=owner.headers)
+    assert r.get_json()["keep_last"] == 7
+    r = client.put("/api/v1/backups/settings", json={"keep_last": 3, "daily_at": "02:30",
+                                                      "destinations": [str(tmp_path)]},
+                   headers=owner.write_headers())
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["keep_last"] == 3
+    saved = Config.load(tmp_path)
+    assert saved.backup.daily_at == "02:30" and saved.backup.destinations == [str(tmp_path)]
+    r = client.put("/api/v1/backups/settings", json={"daily_at": "25:00"},
+                   headers=owner.write_headers())
+    assert r.status_code == 400
+    assert "daily_at" in r.get_json()["error"]["fields"]
+    r = client.put("/api/v1/backups/settings", json={"timezone": "Mars/Base"},
+                   headers=owner.write_headers())
+    assert r.status_code == 400
+    assert r.get_json()["error"]["code"] == "backup_settings_invalid"
+    assert client.get(f"/api/v1/backups/jobs/{uuid.uuid4().hex}",
+                      headers=owner.headers).status_code == 404
