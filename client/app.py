@@ -1,0 +1,242 @@
+"""The counter application: settings → (first-run setup) → login → main window.
+
+``run(args)`` is the ``lanpos-client`` entry point. :class:`AppController` owns the windows
+and the session; tests build it with their own :class:`~client.ui.context.Services` (a real
+``ApiClient`` against a live test server, a recording dialogs stub) and a temp settings file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+from common.schemas.auth import LoginResponse
+
+from . import i18n
+from .api import ApiClient
+from .i18n import tr
+from .qt import QtCore, QtGui, QtWidgets, Signal
+from .settings import ClientSettings, SettingsStore, apply_args
+from .tasks import TaskRunner
+from .ui.context import Services, SessionInfo
+from .ui.dialogs import Dialogs
+from .ui.login import LoginWindow
+from .ui.main_window import MainWindow
+from .ui.setup_dialog import SetupDialog
+
+log = logging.getLogger(__name__)
+
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
+             "Microsoft YaHei", "PingFang SC", "Noto Sans SC")
+
+ApiFactory = Callable[[ClientSettings], ApiClient]
+
+
+def default_api_factory(settings: ClientSettings) -> ApiClient:
+    return ApiClient(settings.servers, counter=settings.counter, lang=settings.lang)
+
+
+def choose_font(app: QtWidgets.QApplication, point_size: int = 11) -> str | None:
+    """Use an installed Simplified-Chinese font explicitly (never boxes for 汉字)."""
+    families = set(QtGui.QFontDatabase.families())
+    for name in CJK_FONTS:
+        if name in families:
+            font = QtGui.QFont(name, point_size)
+            app.setFont(font)
+            return name
+    log.warning("no CJK font found (install fonts-noto-cjk); Chinese may not render")
+    return None
+
+
+class AppController(QtCore.QObject):
+    """Runs the window flow. ``store=None`` means settings are not persisted (tests).
+
+    Signals:
+        main_window_shown(object): a :class:`MainWindow` was built for a new login.
+        login_shown(object): the :class:`LoginWindow` is showing.
+        finished(): the user quit.
+    """
+
+    main_window_shown = Signal(object)
+    login_shown = Signal(object)
+    finished = Signal()
+
+    def __init__(self, settings: ClientSettings, *, store: SettingsStore | None = None,
+                 api_factory: ApiFactory = default_api_factory,
+                 dialogs: Dialogs | None = None, runner: TaskRunner | None = None,
+                 scan_source: QtCore.QObject | None = None, page_size: int = 50,
+                 parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.api_factory = api_factory
+        self.dialogs = dialogs or Dialogs()
+        self.runner = runner or TaskRunner(parent=self)
+        self.runner.error_handler = lambda err: self.dialogs.error(self._top(), err)
+        self.scan_source = scan_source
+        self.page_size = page_size
+        i18n.set_language(settings.lang)
+        self.services = Services(api=api_factory(settings), runner=self.runner,
+                                 dialogs=self.dialogs, settings=settings)
+        self.login_window: LoginWindow | None = None
+        self.main_window: MainWindow | None = None
+        self.setup_dialog: SetupDialog | None = None
+
+    @property
+    def settings(self) -> ClientSettings:
+        return self.services.settings
+
+    def _top(self) -> QtWidgets.QWidget | None:
+        if self.main_window is not None and self.main_window.isVisible():
+            return self.main_window
+        return self.login_window
+
+    # --- flow -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if not self.settings.configured:
+            self.open_settings(first_run=True)
+        else:
+            self.show_login()
+
+    def open_settings(self, first_run: bool = False) -> SetupDialog:
+        parent = self._top()
+        dlg = SetupDialog(self.settings, self.runner, parent=parent)
+        self.setup_dialog = dlg
+        dlg.accepted.connect(lambda: self._settings_saved(dlg))
+        if first_run:
+            dlg.rejected.connect(self.quit)
+        dlg.open()
+        return dlg
+
+    def _settings_saved(self, dlg: SetupDialog) -> None:
+        new = dlg.result_settings
+        if new is None:
+            return
+        if self.store is not None:
+            self.store.save(new)
+        old = self.settings
+        i18n.set_language(new.lang)
+        if new.servers != old.servers or new.counter != old.counter or new.lang != old.lang:
+            token = self.services.api.token
+            self.services.api.close()
+            self.services.api = self.api_factory(new)
+            self.services.api.token = token if new.servers == old.servers else None
+        self.services.settings = new
+        if self.main_window is None or new.servers != old.servers:
+            self._close_main()
+            self.show_login(rebuild=True)
+        elif new.lang != old.lang:
+            self._rebuild_main()
+
+    def show_login(self, rebuild: bool = False) -> LoginWindow:
+        if rebuild and self.login_window is not None:
+            self.login_window.close()
+            self.login_window.deleteLater()
+            self.login_window = None
+        if self.login_window is None:
+            w = LoginWindow(self.services)
+            w.logged_in.connect(self._logged_in)
+            w.settings_requested.connect(self.open_settings)
+            self.login_window = w
+        self.login_window.reset()
+        self.login_window.show()
+        self.login_window.raise_()
+        self.login_shown.emit(self.login_window)
+        return self.login_window
+
+    def _logged_in(self, res: LoginResponse) -> None:
+        self._close_main()
+        session = SessionInfo(staff=res.staff, counter=res.counter or self.settings.counter)
+        self._open_main(session)
+        if self.login_window is not None:
+            self.login_window.hide()
+
+    def _open_main(self, session: SessionInfo) -> MainWindow:
+        w = MainWindow(self.services, session, scan_source=self.scan_source,
+                       page_size=self.page_size)
+        w.switch_staff_requested.connect(self.switch_staff)
+        w.settings_requested.connect(self.open_settings)
+        w.quit_requested.connect(self.quit)
+        self.main_window = w
+        w.show()
+        self.main_window_shown.emit(w)
+        return w
+
+    def _rebuild_main(self) -> None:
+        if self.main_window is not None:
+            session = self.main_window.session
+            self._close_main()
+            self._open_main(session)
+
+    def _close_main(self) -> None:
+        w, self.main_window = self.main_window, None
+        if w is not None:
+            w.quit_requested.disconnect(self.quit)
+            w.close()
+            w.deleteLater()
+
+    def switch_staff(self) -> None:
+        """换班: log the current staff member out and show the login (settings kept)."""
+        w = self.main_window
+        if w is not None:
+            n = w.checkout.cart_model.cart.item_count
+            if n and not self.dialogs.confirm(w, tr("switch.confirm_cart", n=n)):
+                return
+        api = self.services.api
+        self._close_main()
+        self.show_login()
+        self.runner.op(api.logout, None, lambda err: log.info("logout failed: %s", err.code))
+
+    def quit(self) -> None:
+        api = self.services.api
+        self._close_main()
+        if self.login_window is not None:
+            self.login_window.close()
+
+        def done(_: object = None) -> None:
+            self.finished.emit()
+
+        if api.token:
+            self.runner.op(api.logout, done, lambda _e: done())
+        else:
+            done()
+
+
+
+def run(args: argparse.Namespace) -> int:
+    """``lanpos-client``: build the QApplication, read settings (args override), start."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    assert isinstance(app, QtWidgets.QApplication)
+    app.setApplicationName("lanpos")
+    app.setOrganizationName("lanpos")
+    choose_font(app)
+    store = SettingsStore()
+    saved = store.load()
+    settings = apply_args(saved, args.server, args.counter, args.lang)
+    if settings != saved and not saved.configured and settings.configured:
+        store.save(settings)  # first run from the command line: remember it
+    scan_source = _wedge_filter(app)
+    controller = AppController(settings, store=store, scan_source=scan_source)
+    app.setQuitOnLastWindowClosed(False)
+    controller.finished.connect(app.quit)
+    controller.start()
+    code = app.exec()
+    controller.runner.wait_idle(5000)
+    return code
+
+
+def _wedge_filter(app: QtWidgets.QApplication) -> QtCore.QObject | None:
+    """The keyboard-wedge scanner filter from ``client.devices`` (when present)."""
+    try:
+        from .devices.wedge import WedgeScanFilter
+    except ImportError:  # pragma: no cover - the devices package is optional here
+        return None
+    f = WedgeScanFilter(app)
+    app.installEventFilter(f)
+    return f
+
+
+__all__ = ["AppController", "choose_font", "run"]

@@ -1,0 +1,111 @@
+"""Counter settings: server addresses (primary, standby), counter name, language.
+
+Stored as a small JSON file: ``$LANPOS_CLIENT_CONFIG`` if set, else
+``%APPDATA%\\lanpos\\client.json`` on Windows, ``$XDG_CONFIG_HOME/lanpos/client.json``
+(``~/.config/lanpos/client.json``) elsewhere. Tests pass their own path. Command-line
+arguments override the file for one run (``apply_args``) without being saved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .api import normalize_server
+from .i18n import EN, LANGS, ZH
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    servers: tuple[str, ...] = ()  # base URLs, primary first
+    counter: str = "01"
+    lang: str = ZH
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)  # future keys kept
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.servers)
+
+    @property
+    def primary(self) -> str:
+        return self.servers[0] if self.servers else ""
+
+    @property
+    def standby(self) -> str:
+        return self.servers[1] if len(self.servers) > 1 else ""
+
+    def with_servers(self, *addresses: str) -> ClientSettings:
+        """Normalised, empties dropped, duplicates removed; raises ValueError on a bad one."""
+        out: list[str] = []
+        for a in addresses:
+            if a and a.strip():
+                url = normalize_server(a)
+                if url not in out:
+                    out.append(url)
+        return replace(self, servers=tuple(out))
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("LANPOS_CLIENT_CONFIG")
+    if env:
+        return Path(env)
+    if sys.platform == "win32" and os.environ.get("APPDATA"):
+        base = Path(os.environ["APPDATA"])
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "lanpos" / "client.json"
+
+
+class SettingsStore:
+    """Loads and saves :class:`ClientSettings` as JSON at ``path``."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_config_path()
+
+    def load(self) -> ClientSettings:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return ClientSettings()
+        except (OSError, ValueError) as e:
+            log.warning("settings file %s unreadable (%s); starting with defaults", self.path, e)
+            return ClientSettings()
+        if not isinstance(data, dict):
+            return ClientSettings()
+        servers: list[str] = []
+        for s in data.get("servers") or []:
+            try:
+                servers.append(normalize_server(str(s)))
+            except ValueError:
+                log.warning("ignoring bad server address %r in %s", s, self.path)
+        lang = data.get("lang") if data.get("lang") in LANGS else ZH
+        known = {"servers", "counter", "lang"}
+        return ClientSettings(servers=tuple(servers), counter=str(data.get("counter") or "01"),
+                              lang=lang, extra={k: v for k, v in data.items() if k not in known})
+
+    def save(self, settings: ClientSettings) -> None:
+        data = {**settings.extra, **{k: v for k, v in asdict(settings).items() if k != "extra"}}
+        data["servers"] = list(settings.servers)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.replace(self.path)
+
+
+def apply_args(settings: ClientSettings, servers: list[str] | None, counter: str | None,
+               lang: str | None) -> ClientSettings:
+    """Command-line overrides (not saved)."""
+    if servers:
+        settings = settings.with_servers(*servers)
+    if counter:
+        settings = replace(settings, counter=counter)
+    if lang in (ZH, EN):
+        settings = replace(settings, lang=lang)
+    return settings

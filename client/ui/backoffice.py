@@ -1,0 +1,36 @@
+"""The back office (manager / owner): one tab per list. Later issues add tabs (products,
+members, levels, …) with ``add_screen``; each screen has a ``start()`` that loads it lazily."""
+
+from __future__ import annotations
+
+from common.schemas.staff import StaffOut
+
+from ..i18n import tr
+from ..qt import QtWidgets
+from .audit import AuditScreen
+from .context import Services
+from .staff import StaffScreen
+
+
+class BackOffice(QtWidgets.QTabWidget):
+    def __init__(self, services: Services, me: StaffOut, page_size: int = 50,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("backOffice")
+        self.staff = StaffScreen(services, me, page_size=page_size)
+        self.audit = AuditScreen(services, page_size=page_size)
+        self.add_screen(self.staff, tr("menu.staff"))
+        self.add_screen(self.audit, tr("menu.audit"))
+        self.currentChanged.connect(self._start_current)
+
+    def add_screen(self, screen: QtWidgets.QWidget, title: str) -> int:
+        return self.addTab(screen, title)
+
+    def show_screen(self, screen: QtWidgets.QWidget) -> None:
+        self.setCurrentWidget(screen)
+        self._start_current()
+
+    def _start_current(self, *_: object) -> None:
+        start = getattr(self.currentWidget(), "start", None)
+        if callable(start):
+            start()

@@ -1,0 +1,44 @@
+"""Message boxes behind one injectable object, so tests pass a recording stub.
+
+``show_error(parent, err)`` shows the cashier-readable message of an
+:class:`~common.errors.ApiError` (with its per-field messages), never a traceback.
+"""
+
+from __future__ import annotations
+
+from common.errors import ApiError
+
+from .. import i18n
+from ..i18n import tr
+from ..qt import QtWidgets
+
+
+def error_text(err: ApiError) -> str:
+    text = err.message(i18n.language())
+    if err.fields:
+        text += "\n" + "\n".join(f"• {k}：{v}" for k, v in err.fields.items())
+    return text
+
+
+class Dialogs:
+    """The real message boxes (modal)."""
+
+    def error(self, parent: QtWidgets.QWidget | None, err: ApiError) -> None:
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, tr("common.error_title"),
+                                    error_text(err), QtWidgets.QMessageBox.StandardButton.Ok,
+                                    parent)
+        box.setObjectName("errorBox")
+        box.exec()
+
+    def info(self, parent: QtWidgets.QWidget | None, text: str) -> None:
+        QtWidgets.QMessageBox.information(parent, tr("common.info_title"), text)
+
+    def confirm(self, parent: QtWidgets.QWidget | None, text: str) -> bool:
+        b = QtWidgets.QMessageBox.StandardButton
+        return QtWidgets.QMessageBox.question(parent, tr("common.confirm_title"), text,
+                                              b.Yes | b.No, b.No) == b.Yes
+
+
+def show_error(parent: QtWidgets.QWidget | None, err: ApiError,
+               dialogs: Dialogs | None = None) -> None:
+    (dialogs or Dialogs()).error(parent, err)

@@ -1,0 +1,121 @@
+"""The main window: the checkout screen for everyone, the back office for managers/owners."""
+
+from __future__ import annotations
+
+from ..api import display_server
+from ..i18n import role_label, tr
+from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from .backoffice import BackOffice
+from .checkout import CheckoutScreen
+from .context import Services, SessionInfo
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """Menus follow the role: a cashier has no back-office menu (and no back-office widget).
+
+    Signals:
+        switch_staff_requested(): 换班 — log this staff member out, show the login.
+        settings_requested(): open the counter settings.
+        quit_requested(): the window was closed / 退出.
+    """
+
+    switch_staff_requested = Signal()
+    settings_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, services: Services, session: SessionInfo,
+                 scan_source: QtCore.QObject | None = None, page_size: int = 50,
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.services = services
+        self.session = session
+        staff = session.staff
+        self.setWindowTitle(tr("main.title", counter=session.counter, name=staff.display_name,
+                               role=role_label(session.role)))
+        self.stack = QtWidgets.QStackedWidget()
+        self.checkout = CheckoutScreen(services, scan_source=scan_source)
+        self.stack.addWidget(self.checkout)
+        self.backoffice: BackOffice | None = None
+        if session.is_manager:
+            self.backoffice = BackOffice(services, staff, page_size=page_size)
+            self.stack.addWidget(self.backoffice)
+            back = QtGui.QAction(self.backoffice)
+            back.setShortcut(QtGui.QKeySequence("Esc"))
+            back.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            back.triggered.connect(self.show_checkout)
+            self.backoffice.addAction(back)
+        self.setCentralWidget(self.stack)
+
+        bar = self.menuBar()
+        assert bar is not None
+        self.menus: dict[str, QtWidgets.QMenu] = {}
+        self.acts: dict[str, QtGui.QAction] = {}
+        counter_menu = bar.addMenu(tr("menu.counter"))
+        assert counter_menu is not None
+        self.menus["counter"] = counter_menu
+        self._act(counter_menu, "checkout", tr("menu.checkout"), self.show_checkout, "F1")
+        counter_menu.addSeparator()
+        self._act(counter_menu, "switch_staff", tr("menu.switch_staff"),
+                  self.switch_staff_requested.emit, "Ctrl+L")
+        self._act(counter_menu, "settings", tr("menu.settings"), self.settings_requested.emit)
+        counter_menu.addSeparator()
+        self._act(counter_menu, "quit", tr("menu.quit"), self.close)
+        if self.backoffice is not None:
+            bo = bar.addMenu(tr("menu.backoffice"))
+            assert bo is not None
+            self.menus["backoffice"] = bo
+            self._act(bo, "staff", tr("menu.staff"), self.show_staff)
+            self._act(bo, "audit", tr("menu.audit"), self.show_audit)
+
+        status = self.statusBar()
+        assert status is not None
+        self.staff_label = QtWidgets.QLabel(tr("status.staff", name=staff.display_name,
+                                               role=role_label(session.role)))
+        self.counter_label = QtWidgets.QLabel(tr("status.counter", counter=session.counter))
+        self.server_label = QtWidgets.QLabel()
+        for w in (self.staff_label, self.counter_label, self.server_label):
+            status.addPermanentWidget(w)
+        self.update_server_label()
+        services.runner.busy_changed.connect(self._busy)
+        self.resize(1024, 768)
+
+    def _act(self, menu: QtWidgets.QMenu, name: str, text: str, slot: object,
+             shortcut: str | None = None) -> QtGui.QAction:
+        act = QtGui.QAction(text, self)
+        act.setObjectName(f"menu_{name}")
+        if shortcut:
+            act.setShortcut(QtGui.QKeySequence(shortcut))
+        act.triggered.connect(slot)  # type: ignore[arg-type]
+        menu.addAction(act)
+        self.acts[name] = act
+        return act
+
+    def update_server_label(self) -> None:
+        api = self.services.api
+        active = api.active_server or ""
+        kind = "standby" if api.servers and active != api.servers[0] else "primary"
+        self.server_label.setText(tr("status.server", kind=tr(f"server.{kind}"),
+                                     server=display_server(active)))
+
+    def _busy(self, busy: bool) -> None:
+        if not busy:
+            self.update_server_label()
+
+    def show_checkout(self) -> None:
+        self.stack.setCurrentWidget(self.checkout)
+        self.checkout.entry.setFocus()
+
+    def show_staff(self) -> None:
+        if self.backoffice is not None:
+            self.stack.setCurrentWidget(self.backoffice)
+            self.backoffice.show_screen(self.backoffice.staff)
+
+    def show_audit(self) -> None:
+        if self.backoffice is not None:
+            self.stack.setCurrentWidget(self.backoffice)
+            self.backoffice.show_screen(self.backoffice.audit)
+
+    def closeEvent(self, event: QtGui.QCloseEvent | None) -> None:
+        super().closeEvent(event)
+        self.quit_requested.emit()

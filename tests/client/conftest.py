@@ -1,0 +1,256 @@
+"""Fixtures for the counter client tests: real server (``live_server``), a fault-injecting
+TCP proxy in front of it, a standby server, recording dialogs, screenshots."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from client import i18n
+from client.api import ApiClient
+from client.app import choose_font
+from client.qt import QtCore, QtWidgets
+from client.settings import ClientSettings
+from client.tasks import TaskRunner
+from client.ui.context import Services
+from client.ui.dialogs import Dialogs, error_text
+from tests.conftest import LiveServer
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class RecordingDialogs(Dialogs):
+    """Dialogs stub: records what would be shown; ``confirm`` answers ``answer``."""
+
+    def __init__(self, answer: bool = True) -> None:
+        self.errors: list = []
+        self.infos: list[str] = []
+        self.confirms: list[str] = []
+        self.answer = answer
+
+    def error(self, parent, err) -> None:
+        self.errors.append(err)
+
+    def info(self, parent, text: str) -> None:
+        self.infos.append(text)
+
+    def confirm(self, parent, text: str) -> bool:
+        self.confirms.append(text)
+        return self.answer
+
+    @property
+    def error_texts(self) -> list[str]:
+        return [error_text(e) for e in self.errors]
+
+
+def _read_message(sock: socket.socket, buf: bytes) -> tuple[bytes | None, bytes]:
+    """One HTTP/1.1 message (request or response) from ``sock``; (None, b'') at EOF."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None, b""
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    headers = {}
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        headers[k.strip().lower()] = v.strip()
+    if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+        while b"0\r\n\r\n" not in rest:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return None, b""
+            rest += chunk
+        end = rest.index(b"0\r\n\r\n") + 5
+        return head + b"\r\n\r\n" + rest[:end], rest[end:]
+    length = int(headers.get(b"content-length", b"0"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None, b""
+        rest += chunk
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]
+
+
+class FaultProxy:
+    """An HTTP-aware TCP proxy in front of a live server.
+
+    ``drop_write_responses = n``: the next n write requests are forwarded and answered by the
+    server, but the proxy closes the client connection instead of passing the answer on (a
+    lost response). ``delay``: seconds to wait before forwarding each request (a slow server).
+    ``requests``: (request line, Idempotency-Key) of everything forwarded.
+    """
+
+    def __init__(self, upstream_port: int, delay: float = 0.0) -> None:
+        self.upstream_port = upstream_port
+        self.delay = delay
+        self.drop_write_responses = 0
+        self.requests: list[tuple[str, str | None]] = []
+        self.dropped: list[str] = []
+        self._lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(32)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/api/v1"
+        self._closed = False
+        self._open: set[socket.socket] = set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        up = socket.create_connection(("127.0.0.1", self.upstream_port))
+        with self._lock:
+            self._open.update((conn, up))
+        cbuf = ubuf = b""
+        try:
+            while True:
+                req, cbuf = _read_message(conn, cbuf)
+                if req is None:
+                    return
+                line = req.split(b"\r\n", 1)[0].decode()
+                key = None
+                for h in req.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+                    if h.lower().startswith(b"idempotency-key:"):
+                        key = h.split(b":", 1)[1].strip().decode()
+                with self._lock:
+                    self.requests.append((line, key))
+                if self.delay:
+                    time.sleep(self.delay)
+                up.sendall(req)
+                resp, ubuf = _read_message(up, ubuf)
+                if resp is None:
+                    return
+                with self._lock:
+                    drop = self.drop_write_responses > 0 and line.split()[0] in WRITES
+                    if drop:
+                        self.drop_write_responses -= 1
+                        self.dropped.append(line)
+                if drop:
+                    return  # close without answering
+                conn.sendall(resp)
+        except OSError:
+            return
+        finally:
+            conn.close()
+            up.close()
+
+    def close(self) -> None:
+        self._closed = True
+        self.sock.close()
+        with self._lock:
+            for s in self._open:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+
+
+def dead_address() -> str:
+    """A server address where nothing listens (connection refused)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"http://127.0.0.1:{port}/api/v1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cjk_font(qapp: QtWidgets.QApplication) -> str:
+    name = choose_font(qapp)
+    assert name is not None, "no CJK font installed (fonts-noto-cjk)"
+    return name
+
+
+@pytest.fixture(autouse=True)
+def chinese_and_idle_pool() -> Iterator[None]:
+    """Chinese UI by default; no background task may outlive its test."""
+    i18n.set_language(i18n.ZH)
+    yield
+    QtCore.QThreadPool.globalInstance().waitForDone(20_000)
+    QtWidgets.QApplication.processEvents()
+    i18n.set_language(i18n.ZH)
+
+
+@pytest.fixture
+def proxy(live_server) -> Iterator[FaultProxy]:
+    p = FaultProxy(live_server.port)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def standby_server(runtime) -> Iterator[LiveServer]:
+    """A second API server on the same database in the standby role (writes refused)."""
+    app = runtime.create_app()
+    app.config["TESTING"] = True
+    app.extensions["lanpos"].role = "standby"
+    srv = LiveServer(app, threads=8).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def dialogs() -> RecordingDialogs:
+    return RecordingDialogs()
+
+
+@pytest.fixture
+def runner(qapp) -> Iterator[TaskRunner]:
+    r = TaskRunner()
+    yield r
+    r.wait_idle(20_000)
+
+
+@pytest.fixture
+def make_api() -> Iterator:
+    """``make_api(servers, **kw)`` → ApiClient, closed at teardown (an open keep-alive
+    connection would keep the test waitress server's loop running)."""
+    made: list[ApiClient] = []
+
+    def _make(servers, **kw) -> ApiClient:
+        api = ApiClient(servers, **kw)
+        made.append(api)
+        return api
+
+    yield _make
+    QtCore.QThreadPool.globalInstance().waitForDone(20_000)
+    for api in made:
+        api.close()
+
+
+@pytest.fixture
+def services(live_server, runner, dialogs, make_api) -> Services:
+    settings = ClientSettings(servers=(live_server.url,), counter="01")
+    api = make_api(settings.servers, counter="01")
+    return Services(api=api, runner=runner, dialogs=dialogs, settings=settings)
+
+
+@pytest.fixture
+def screenshots(output_dir: Path) -> Path:
+    d = output_dir / "screenshots"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def save_shot(widget: QtWidgets.QWidget, path: Path) -> Path:
+    QtWidgets.QApplication.processEvents()
+    pix = widget.grab()
+    assert not pix.isNull()
+    assert pix.save(str(path))
+    assert path.stat().st_size > 1000
+    return path
+
