@@ -293,9 +293,16 @@ def cmd_backup(args: argparse.Namespace) -> int:
         rt.stop_database()
 
 
-def _api_port_in_use(cfg: Config) -> bool:
+def _server_running(cfg: Config) -> bool:
+    """Is a lanpos server using this data directory? Its managed MariaDB runs only while a
+    lanpos process uses it (it stops with its parent); for an external database, is something
+    listening on the API port?"""
     from server.ops.mariadb import port_is_free
 
+    if not cfg.exists():
+        return False
+    if cfg.managed:
+        return Runtime(cfg).managed_instance().running_pid() is not None
     return not port_is_free(cfg.server.port)
 
 
@@ -305,9 +312,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     cfg = _load_config(args)
-    if _api_port_in_use(cfg) and not args.force:
-        print(f"lanpos-server: error: something listens on the API port {cfg.server.port}: "
-              "stop `lanpos-server run` first (or restore from the back-office screen)",
+    if _server_running(cfg) and not args.force:
+        print("lanpos-server: error: a lanpos server is using this data directory: stop "
+              "`lanpos-server run` first (or restore from the back-office screen)",
               file=sys.stderr)
         return 2
     rt, svc = _backup_service(args, start_db=True)

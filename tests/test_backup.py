@@ -159,6 +159,7 @@ def test_flipped_byte_fails_verification_and_restore_refuses_it(svc):
     res = svc.verify(info.id)
     assert not res.ok and not res.sha256_ok
     assert svc.get(info.id).verified is False
+    assert any("未通过还原验证" in w for w in svc.health_warnings())
     with pytest.raises(BackupError) as e:
         svc.restore(info.id)
     assert e.value.code == "backup_corrupt"
@@ -222,6 +223,56 @@ def test_restore_onto_a_fresh_data_dir_from_the_file_alone(svc, engine, tmp_path
         assert r.returncode == 0 and "backups in" in r.stdout
     finally:
         rt.stop_database()
+
+
+def test_cli_migration_takes_a_safety_backup_and_backup_now_verifies(tmp_path, runtime):
+    from sqlalchemy.exc import OperationalError
+
+    from server.cli import _create_owner, _runtime
+    from server.db import migrate
+
+    from .conftest import make_test_config
+
+    cfg = make_test_config(tmp_path / "shop")
+    cfg.backup.verify_after_backup = True
+    rt = _runtime(cfg)  # what every CLI command uses
+    try:
+        rt.start_database()
+        assert rt.migrate()  # an empty database: nothing to protect, no backup
+        assert BackupService(rt).list() == []
+        with rt.connect().begin() as conn:  # pretend the schema is one revision behind
+            conn.execute(text("UPDATE alembic_version SET version_num = :r"),
+                         {"r": _previous_revision()})
+        with pytest.raises(OperationalError):  # head's tables exist: migrating fails …
+            rt.migrate()
+        (b,) = BackupService(rt).list()  # … but the safety backup was taken first
+        assert b.manifest["reason"] == f"pre-migration-{_previous_revision()}"
+        assert b.manifest["schema_revision"] == _previous_revision()
+        with rt.connect().begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :r"),
+                         {"r": migrate.head_revision()})
+        _create_owner(rt, "owner", "secret123")  # the invariants want an owner
+    finally:
+        rt.stop_database()
+    r = _cli("backup", "now", "--data-dir", str(cfg.data_dir))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "verify lanpos-" in r.stdout and ": OK" in r.stdout
+    r = _cli("backup", "list", "--data-dir", str(cfg.data_dir))
+    assert r.returncode == 0
+    assert r.stdout.count("lanpos-") == 2 and "verified" in r.stdout
+    r = _cli("backup", "verify", "lanpos-20000101-000000Z", "--data-dir", str(cfg.data_dir))
+    assert r.returncode == 2 and "找不到备份" in r.stderr
+
+
+def _previous_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from server.db import migrate
+
+    script = ScriptDirectory.from_config(migrate._alembic_config())
+    head = script.get_revision(migrate.head_revision())
+    assert head.down_revision, "needs at least two migrations"
+    return str(head.down_revision)
 
 
 # -- point in time ---------------------------------------------------------------------------

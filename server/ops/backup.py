@@ -1335,6 +1335,10 @@ class BackupService:
             if age > dt.timedelta(days=1):
                 out.append(f"最新的已验证备份已有 {age.days} 天 {age.seconds // 3600} 小时 "
                            f"(newest verified backup {good.id} is older than a day)")
+        backups = self.list()
+        if backups and backups[-1].verified is False:
+            out.append(f"最新备份 {backups[-1].id} 未通过还原验证 "
+                       f"(the newest backup failed its test restore)")
         for dest, st in self.destination_status().items():
             if dest in self.settings.destinations and not st.get("ok"):
                 out.append(f"备份复制到 {dest} 失败：{st.get('error')} "
