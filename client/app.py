@@ -142,7 +142,6 @@ class AppController(QtCore.QObject):
             self.login_window = w
         self.login_window.reset()
         self.login_window.show()
-        self.login_window.raise_()
         self.login_shown.emit(self.login_window)
         return self.login_window
 

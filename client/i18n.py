@@ -121,7 +121,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "key.back": ("返回", "Back"),
     # back office
     "bo.title": ("后台管理", "Back office"),
-    "staff.search": ("搜索用户名 / 姓名 / 手机", "Search username / name / phone"),
+    "staff.search": ("搜索用户名 / 姓名", "Search username / name"),
     "staff.include_inactive": ("显示已停用", "Show inactive"),
     "staff.new": ("新建员工", "New staff"),
     "staff.edit": ("编辑", "Edit"),
@@ -155,6 +155,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit.details": ("变更内容", "Changes"),
     "audit.before": ("修改前", "Before"),
     "audit.after": ("修改后", "After"),
+    # field names in server validation messages
+    "field.username": ("用户名", "Username"),
+    "field.display_name": ("姓名", "Name"),
+    "field.password": ("密码", "Password"),
+    "field.phone": ("手机", "Phone"),
+    "field.role": ("角色", "Role"),
+    "field.name": ("名称", "Name"),
+    "field.price": ("价格", "Price"),
+    "field.barcodes": ("条码", "Barcodes"),
+    "field.counter": ("收银台", "Counter"),
 }
 
 _current = ZH
@@ -182,6 +192,12 @@ def tr(key: str, **params: Any) -> str:
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+def field_label(field: str) -> str:
+    """'display_name' → '姓名' (unknown fields as they are)."""
+    key = f"field.{field.split('.')[0]}"
+    return tr(key) if key in STRINGS else field
 
 
 def role_label(role: str) -> str:

@@ -79,8 +79,9 @@ class AuditScreen(QtWidgets.QWidget):
         layout.addWidget(split)
         self.list.table.selectionModel().selectionChanged.connect(self._show_details)
 
-    def start(self) -> None:
-        if self.model.pages_loaded == 0 and not self.model.loading:
+    def start(self, reload: bool = False) -> None:
+        """Load the first page when first shown (``reload``: fetch it again)."""
+        if reload or (self.model.pages_loaded == 0 and not self.model.loading):
             self.model.reload()
 
     def apply_filters(self) -> None:

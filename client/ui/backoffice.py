@@ -21,16 +21,19 @@ class BackOffice(QtWidgets.QTabWidget):
         self.audit = AuditScreen(services, page_size=page_size)
         self.add_screen(self.staff, tr("menu.staff"))
         self.add_screen(self.audit, tr("menu.audit"))
-        self.currentChanged.connect(self._start_current)
+        self.currentChanged.connect(self._start_current)  # a tab loads when first shown
 
     def add_screen(self, screen: QtWidgets.QWidget, title: str) -> int:
         return self.addTab(screen, title)
 
     def show_screen(self, screen: QtWidgets.QWidget) -> None:
+        """Show a screen from the menu: fresh data (its first page is fetched again)."""
+        self.blockSignals(True)
         self.setCurrentWidget(screen)
-        self._start_current()
+        self.blockSignals(False)
+        self._start_current(reload=True)
 
-    def _start_current(self, *_: object) -> None:
+    def _start_current(self, *_: object, reload: bool = False) -> None:
         start = getattr(self.currentWidget(), "start", None)
         if callable(start):
-            start()
+            start(reload=reload)

@@ -16,7 +16,7 @@ from ..qt import QtWidgets
 def error_text(err: ApiError) -> str:
     text = err.message(i18n.language())
     if err.fields:
-        text += "\n" + "\n".join(f"• {k}：{v}" for k, v in err.fields.items())
+        text += "\n" + "\n".join(f"• {i18n.field_label(k)}：{v}" for k, v in err.fields.items())
     return text
 
 

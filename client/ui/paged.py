@@ -95,7 +95,10 @@ class PagedTableModel(QtCore.QAbstractTableModel):
         return None
 
     def canFetchMore(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self.has_more and not self.loading
+        # only after the first page: that one is loaded explicitly (reload / set_filters),
+        # so a hidden view does not start fetching on its own
+        return (not parent.isValid() and self.pages_loaded > 0 and self.has_more
+                and not self.loading)
 
     def fetchMore(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> None:  # noqa: B008
         if self.canFetchMore(parent):

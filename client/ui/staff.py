@@ -239,9 +239,9 @@ class StaffScreen(QtWidgets.QWidget):
         layout.addWidget(self.list)
         self.last_dialog: StaffDialog | None = None
 
-    def start(self) -> None:
-        """Load the first page (called when the screen is first shown)."""
-        if self.model.pages_loaded == 0 and not self.model.loading:
+    def start(self, reload: bool = False) -> None:
+        """Load the first page when first shown (``reload``: fetch it again)."""
+        if reload or (self.model.pages_loaded == 0 and not self.model.loading):
             self.model.reload()
 
     def _search(self, text: str) -> None:
