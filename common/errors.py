@@ -90,6 +90,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "Confirmation does not match: type the backup id {backup}"),
     "pitr_failed": ("按时间点恢复失败：{reason}", "Point-in-time recovery failed: {reason}"),
     "backup_job_not_found": ("找不到备份任务 {job}", "Backup job {job} not found"),
+    "backup_busy": ("另一个备份/还原任务（{kind}）正在进行，请稍后再试",
+                    "Another backup/restore job ({kind}) is running; try again later"),
     "backup_settings_invalid": ("备份设置有误：{reason}", "Invalid backup settings: {reason}"),
 }
 

@@ -48,6 +48,13 @@ def svc(runtime, app, owner, tmp_path) -> BackupService:
     return BackupService(rt)
 
 
+def _port() -> int:
+    """A free port away from the ranges other test sessions start at (they run in parallel)."""
+    import random
+
+    return pick_free_port(36000 + random.randrange(0, 1500))
+
+
 def _insert_setting(conn, key: str, value=1) -> str:
     conn.execute(text("INSERT INTO settings (`key`, value, updated_at) VALUES (:k, :v, NOW())"),
                  {"k": key, "v": json.dumps(value)})
@@ -203,7 +210,7 @@ def test_restore_onto_a_fresh_data_dir_from_the_file_alone(svc, engine, tmp_path
     for p in info.path.parent.glob(info.id + "*"):
         shutil.copy(p, usb / p.name)
     new_dir = tmp_path / "new-machine"
-    port = str(pick_free_port(36100))
+    port = str(_port())
     r = _cli("restore", "--data-dir", str(new_dir), "--db-port", port, "--yes",
              str(usb / (info.id + ".sql.gz")))
     assert r.returncode == 0, r.stdout + r.stderr
@@ -233,7 +240,7 @@ def test_cli_migration_takes_a_safety_backup_and_backup_now_verifies(tmp_path, r
 
     from .conftest import make_test_config
 
-    cfg = make_test_config(tmp_path / "shop")
+    cfg = make_test_config(tmp_path / "shop", _port())
     cfg.backup.verify_after_backup = True
     rt = _runtime(cfg)  # what every CLI command uses
     try:
@@ -262,6 +269,34 @@ def test_cli_migration_takes_a_safety_backup_and_backup_now_verifies(tmp_path, r
     assert r.stdout.count("lanpos-") == 2 and "verified" in r.stdout
     r = _cli("backup", "verify", "lanpos-20000101-000000Z", "--data-dir", str(cfg.data_dir))
     assert r.returncode == 2 and "找不到备份" in r.stderr
+
+
+def test_an_older_backup_is_migrated_on_verify_and_on_restore(svc, engine, tmp_path):
+    from server.cli import _create_owner
+    from server.db import migrate
+
+    from .conftest import make_test_config
+
+    old_rev = _previous_revision()
+    old = Runtime(make_test_config(tmp_path / "old-shop", _port()))
+    try:
+        old.start_database()
+        migrate.upgrade(old.connect(), old_rev)  # a shop still on the previous version
+        _create_owner(old, "oldowner", "secret123")
+        old_svc = BackupService(old)
+        info = old_svc.backup()
+    finally:
+        old.stop_database()
+    assert info.manifest["schema_revision"] == old_rev
+    res = svc.verify(info.path)  # a file from elsewhere (e.g. a USB disk)
+    assert res.ok, res.problems
+    assert res.migrated_to == migrate.head_revision()
+    out = svc.restore(info.path)
+    assert out["schema_before"] == old_rev
+    assert out["schema_after"] == migrate.head_revision()
+    assert out["invariants_ok"], out["problems"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT username FROM staff")).scalars().all() == ["oldowner"]
 
 
 def _previous_revision() -> str:
@@ -364,7 +399,7 @@ def test_tool_missing_and_database_down_give_clear_errors(svc, tmp_path, monkeyp
     assert e.value.code == "backup_tool_missing" and "mariadb-dump" in str(e.value)
     monkeypatch.undo()
 
-    down = ManagedMariaDB(tmp_path / "nothing-here", pick_free_port(36300))
+    down = ManagedMariaDB(tmp_path / "nothing-here", _port())
     rt = dataclasses.replace(svc.runtime)
     rt.mariadb = down
     with pytest.raises(BackupError) as e:
@@ -417,10 +452,7 @@ def test_scheduler_tick_backs_up_verifies_and_prunes(svc):
 def _wait_job(client, owner, job_id: str, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        r = client.get(f"/api/v1/backups/jobs/{job_id}", headers=owner.headers)
-        if r.status_code == 503:
-            time.sleep(0.05)
-            continue
+        r = client.get(f"/api/v1/backups/jobs/{job_id}")  # no login: followed during restore
         assert r.status_code == 200, r.get_json()
         job = r.get_json()
         if job["state"] in ("done", "failed"):
@@ -474,6 +506,10 @@ def test_backup_api_create_list_verify_restore_settings(app, client, owner, make
                     headers=owner.write_headers())
     assert r.status_code == 202
     job_id = r.get_json()["id"]
+    r = client.post(f"/api/v1/backups/{bid}/restore", json={"confirm": bid},
+                    headers=owner.write_headers())
+    assert r.status_code in (409, 503)  # never a second restore queued behind the first
+    assert r.get_json()["error"]["code"] in ("backup_busy", "maintenance")
     saw_maintenance = None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -24,7 +24,7 @@ from common.schemas.backups import (
 )
 from server.ops.backup import ID_RE, service_for
 
-from .base import OWNER, ApiBlueprint, Ctx
+from .base import OWNER, PUBLIC, ApiBlueprint, Ctx
 
 bp = ApiBlueprint("backups", __name__, tag="backups")
 
@@ -79,9 +79,11 @@ def create_backup(ctx: Ctx, body: BackupCreateIn) -> BackupJobOut:
     return _job(svc.submit("backup", work))
 
 
-@bp.endpoint("GET", "/backups/jobs/<job_id>", roles=OWNER, response=BackupJobOut)
+@bp.endpoint("GET", "/backups/jobs/<job_id>", roles=PUBLIC, response=BackupJobOut)
 def get_job(ctx: Ctx, job_id: str) -> BackupJobOut:
-    """Progress and result of a backup / verify / restore job."""
+    """Progress and result of a backup / verify / restore job. No login: the job id (128 random
+    bits, known only to whoever started the job) is the key, so that the progress of a restore
+    can be followed while the API is in maintenance and the login tokens are replaced."""
     return _job(service_for(ctx.state).job(job_id), ctx.lang)
 
 
@@ -105,6 +107,7 @@ def restore_backup(ctx: Ctx, backup_id: str, body: RestoreIn) -> BackupJobOut:
     if body.confirm != info.id:
         raise ApiError("restore_confirm_mismatch", status=400, backup=info.id)
     svc.check_restorable(info, body.force)
+    svc.refuse_if_busy()
     actor = ctx.me
 
     def work(progress):
@@ -112,7 +115,7 @@ def restore_backup(ctx: Ctx, backup_id: str, body: RestoreIn) -> BackupJobOut:
         svc.audit(actor, "backup.restore", info.id, after=res)
         return res
 
-    return _job(svc.submit("restore", work, info.id))
+    return _job(svc.submit("restore", work, info.id, exclusive=True))
 
 
 @bp.endpoint("POST", "/backups/restore-to", roles=OWNER, body=RestoreToIn,
@@ -125,6 +128,7 @@ def restore_to(ctx: Ctx, body: RestoreToIn) -> BackupJobOut:
         raise ApiError("restore_confirm_mismatch", status=400, backup=body.to)
     when = svc.parse_local_time(body.to)
     base = svc.pick_pitr_base(when, body.force)
+    svc.refuse_if_busy()
     actor = ctx.me
 
     def work(progress):
@@ -132,7 +136,7 @@ def restore_to(ctx: Ctx, body: RestoreToIn) -> BackupJobOut:
         svc.audit(actor, "backup.restore_to", base.id, after=res)
         return res
 
-    return _job(svc.submit("restore_to", work, base.id))
+    return _job(svc.submit("restore_to", work, base.id, exclusive=True))
 
 
 @bp.endpoint("GET", "/backups/settings", roles=OWNER, response=BackupSettingsOut)

@@ -909,12 +909,20 @@ class BackupService:
         if len(str(d / "mariadb.sock")) > 100:  # unix socket path limit
             shutil.rmtree(d, ignore_errors=True)
             d = Path(tempfile.mkdtemp(prefix="lanpos-v-"))
-        mdb = ManagedMariaDB(d, pick_free_port(35000 + os.getpid() % 2000), server_id=99,
+        mdb = ManagedMariaDB(d, 0, server_id=99,
                              extra_settings={"innodb_flush_log_at_trx_commit": "0",
                                              "sync_binlog": "0", "innodb_doublewrite": "0",
                                              "expire_logs_days": "1"})
         try:
-            mdb.start()
+            for attempt in range(3):  # a free port can be taken before mariadbd binds it
+                mdb.port = pick_free_port(35000 + (os.getpid() * 7 + attempt * 211) % 3000)
+                try:
+                    mdb.start()
+                    break
+                except MariaDBError:
+                    if attempt == 2:
+                        raise
+                    mdb.stop()
             yield mdb
         finally:
             with contextlib.suppress(Exception):
@@ -1244,10 +1252,14 @@ class BackupService:
             return self._restore(base, progress, True, replay)
 
     # -- jobs ------------------------------------------------------------------------------
-    def submit(self, kind: str, work: Callable[[Progress], Any], backup_id: str | None = None
-               ) -> Job:
+    def submit(self, kind: str, work: Callable[[Progress], Any], backup_id: str | None = None,
+               exclusive: bool = False) -> Job:
+        """Run ``work(progress)`` in a thread. ``exclusive``: refuse (409) while another job
+        is queued or running (restores)."""
         job = Job(id=uuid.uuid4().hex, kind=kind, backup_id=backup_id)
         with self._jobs_lock:
+            if exclusive:
+                self.refuse_if_busy()
             self._jobs[job.id] = job
             if len(self._jobs) > 200:
                 for old in sorted(self._jobs.values(), key=lambda j: j.created_at)[:50]:
@@ -1284,6 +1296,12 @@ class BackupService:
 
         threading.Thread(target=run, name=f"lanpos-{kind}-{job.id[:6]}", daemon=True).start()
         return job
+
+    def refuse_if_busy(self) -> None:
+        """A restore is not queued behind other work (nor twice): 409 while any job runs."""
+        busy = [j for j in list(self._jobs.values()) if j.state in ("queued", "running")]
+        if busy:
+            raise BackupError("backup_busy", kind=busy[0].kind)
 
     def job(self, job_id: str) -> Job:
         j = self._jobs.get(job_id)
