@@ -10,10 +10,21 @@ API_PREFIX = "/api/v1"
 
 
 def blueprints() -> list[ApiBlueprint]:
-    from . import audit, auth, backups, catalog, health, openapi, staff, stock
+    from . import (
+        audit,
+        auth,
+        backups,
+        catalog,
+        health,
+        members,
+        membership,
+        openapi,
+        staff,
+        stock,
+    )
 
     return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp,
-            backups.bp]
+            backups.bp, members.bp, membership.bp]
 
 
 def register_blueprints(app: Flask) -> None:

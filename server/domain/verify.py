@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from common.schemas.base import Role
 from server.db.models import Staff
 
-from . import stock
+from . import count_cards, points, stock, wallet
 
 Check = Callable[[Session], list[str]]
 
@@ -46,6 +46,9 @@ def all_checks() -> list[tuple[str, Check]]:
         ("staff: an active owner exists", check_owner_exists),
         ("staff: roles are known", check_staff_roles),
         ("stock: cached stock = stock ledger", stock.check_stock_matches_ledger),
+        ("members: stored value = stored-value ledger", wallet.check_balances),
+        ("members: points = points ledger", points.check_balances),
+        ("members: count-card uses = count-card ledger", count_cards.check_balances),
     ]
 
 
