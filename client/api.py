@@ -45,6 +45,12 @@ from pydantic import BaseModel
 
 from common.errors import ApiError
 from common.schemas.auth import LoginResponse, MeResponse
+from common.schemas.backups import (
+    BackupJobOut,
+    BackupListOut,
+    BackupSettingsIn,
+    BackupSettingsOut,
+)
 from common.schemas.base import Page
 from common.schemas.catalog import ProductOut
 from common.schemas.staff import StaffCreate, StaffOut, StaffUpdate
@@ -347,6 +353,36 @@ class ApiClient:
         return Page[ProductOut].model_validate(self._get("/products", {
             "page": page, "page_size": page_size, "q": q or None}))
 
+
+    # --- backups (owner) ---------------------------------------------------------------------
+
+    def list_backups(self) -> BackupListOut:
+        return BackupListOut.model_validate(self._get("/backups"))
+
+    def start_backup(self, note: str | None = None, *, key: str | None = None) -> BackupJobOut:
+        body = {"note": note} if note else {}
+        return BackupJobOut.model_validate(self._post("/backups", body, key=key))
+
+    def backup_job(self, job_id: str) -> BackupJobOut:
+        return BackupJobOut.model_validate(self._get(f"/backups/jobs/{quote(job_id, safe='')}"))
+
+    def verify_backup(self, backup_id: str, *, key: str | None = None) -> BackupJobOut:
+        return BackupJobOut.model_validate(
+            self._post(f"/backups/{quote(backup_id, safe='')}/verify", key=key))
+
+    def restore_backup(self, backup_id: str, confirm: str, force: bool = False) -> BackupJobOut:
+        """Not resent after a lost answer (a restore is never started twice)."""
+        return BackupJobOut.model_validate(self.request(
+            "POST", f"/backups/{quote(backup_id, safe='')}/restore", idempotent=False,
+            body={"confirm": confirm, "force": force}))
+
+    def backup_settings(self) -> BackupSettingsOut:
+        return BackupSettingsOut.model_validate(self._get("/backups/settings"))
+
+    def update_backup_settings(self, body: BackupSettingsIn | Mapping[str, Any], *,
+                               key: str | None = None) -> BackupSettingsOut:
+        return BackupSettingsOut.model_validate(
+            self.request("PUT", "/backups/settings", body=body, key=key))
 
 def _dump(body: Body) -> Any:
     if body is None:

@@ -3,11 +3,13 @@ members, levels, …) with ``add_screen``; each screen has a ``start()`` that lo
 
 from __future__ import annotations
 
+from common.schemas.base import Role
 from common.schemas.staff import StaffOut
 
 from ..i18n import tr
 from ..qt import QtWidgets
 from .audit import AuditScreen
+from .backups import BackupScreen
 from .context import Services
 from .staff import StaffScreen
 
@@ -21,6 +23,10 @@ class BackOffice(QtWidgets.QTabWidget):
         self.audit = AuditScreen(services, page_size=page_size)
         self.add_screen(self.staff, tr("menu.staff"))
         self.add_screen(self.audit, tr("menu.audit"))
+        self.backups: BackupScreen | None = None
+        if me.role == Role.OWNER:  # backups and restores are the owner's
+            self.backups = BackupScreen(services)
+            self.add_screen(self.backups, tr("menu.backups"))
         self.currentChanged.connect(self._start_current)  # a tab loads when first shown
 
     def add_screen(self, screen: QtWidgets.QWidget, title: str) -> int:

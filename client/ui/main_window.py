@@ -67,6 +67,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.menus["backoffice"] = bo
             self._act(bo, "staff", tr("menu.staff"), self.show_staff)
             self._act(bo, "audit", tr("menu.audit"), self.show_audit)
+            if self.backoffice.backups is not None:
+                self._act(bo, "backups", tr("menu.backups"), self.show_backups)
 
         status = self.statusBar()
         assert status is not None
@@ -115,6 +117,11 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.backoffice is not None:
             self.stack.setCurrentWidget(self.backoffice)
             self.backoffice.show_screen(self.backoffice.audit)
+
+    def show_backups(self) -> None:
+        if self.backoffice is not None and self.backoffice.backups is not None:
+            self.stack.setCurrentWidget(self.backoffice)
+            self.backoffice.show_screen(self.backoffice.backups)
 
     def closeEvent(self, event: QtGui.QCloseEvent | None) -> None:
         super().closeEvent(event)
