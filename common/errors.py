@@ -134,6 +134,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "backup_busy": ("另一个备份/还原任务（{kind}）正在进行，请稍后再试",
                     "Another backup/restore job ({kind}) is running; try again later"),
     "backup_settings_invalid": ("备份设置有误：{reason}", "Invalid backup settings: {reason}"),
+    # checkout
+    "product_not_found": ("商品不存在或已下架（#{product_id}）",
+                          "Product #{product_id} does not exist or is inactive"),
+    "open_price_not_allowed": ("{name} 不能改价", "{name} is not an open-price item"),
+    "open_price_required": ("请输入 {name} 的价格", "Enter the price of {name}"),
+    "count_card_needs_member": ("使用或购买次卡需要先选择会员",
+                                "Select the member first to use or buy a count card"),
+    "count_card_wrong_service": ("次卡“{name}”只能用于{service}",
+                                 "Count card '{name}' is only for {service}"),
+    "coupon_needs_member": ("使用优惠券需要先选择会员", "Select the member first to use a coupon"),
+    "payment_needs_member": ("储值和积分支付需要先选择会员",
+                             "Select the member first to pay by stored value or points"),
+    "points_amount_mismatch": ("{points} 积分只能抵 {value}",
+                               "{points} points are worth {value}"),
+    "payment_mismatch": ("付款合计 {paid} 与应付金额 {total} 不一致",
+                         "Payments {paid} do not match the total {total}"),
+    "sale_exists": ("这笔交易已经提交过了", "This sale was already submitted"),
+    "sale_not_found": ("找不到单号 {ref}", "No sale {ref}"),
+    "refund_exists": ("这笔退款已经提交过了", "This refund was already submitted"),
+    "nothing_to_refund": ("单据 {number} 已全部退款", "Sale {number} is already fully refunded"),
+    "refund_qty_exceeds": ("{name} 最多还能退 {left} 件",
+                           "At most {left} of {name} can be refunded"),
+    "count_card_sale_refund": ("次卡“{name}”的购买不能在这里退，请在会员次卡中作废",
+                               "A sold count card ({name}) is refunded from the member's cards"),
+    "refund_mismatch": ("退款金额计算不一致，请联系管理员", "Refund amounts do not add up"),
+    "approval_invalid": ("授权无效或已过期，请店长重新授权",
+                         "The approval is invalid or expired; ask the manager again"),
+    "approver_not_manager": ("只有店长或店主可以授权", "Only a manager or owner can approve"),
+    "held_order_gone": ("挂单不存在或已被其他收银台取走",
+                        "The held order is gone (resumed at another counter?)"),
+    "held_order_too_new": ("这张挂单来自更新版本的系统，请先升级",
+                           "This held order comes from a newer version; upgrade first"),
+    "counter_required": ("请先设置收银台名称", "Set the counter name first"),
+    "shift_already_open": ("收银台 {counter} 已有未交班的班次",
+                           "Counter {counter} already has an open shift"),
+    "shift_closed": ("该班次已交班", "The shift is already closed"),
+    "no_open_shift": ("本收银台没有进行中的班次", "No open shift at this counter"),
 }
 
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {
@@ -182,7 +219,7 @@ def _fmt(template: str, params: dict[str, Any]) -> str:
         return template
 
 
-def message_for(code: str, lang: str = ZH, **params: Any) -> str:
+def message_for(code: str, lang: str = ZH, /, **params: Any) -> str:
     pair = MESSAGES.get(code)
     if pair is None:
         return code
@@ -202,6 +239,7 @@ class ApiError(Exception):
     def __init__(
         self,
         code: str,
+        /,
         status: int = 400,
         message: str | None = None,
         fields: dict[str, str] | None = None,
@@ -223,7 +261,8 @@ class ApiError(Exception):
         err: dict[str, Any] = {"code": self.code, "message": self.message(lang)}
         if self.fields:
             err["fields"] = self.fields
-        extra = {k: v for k, v in self.params.items() if isinstance(v, str | int | bool)}
+        extra = {k: v for k, v in self.params.items()
+                 if isinstance(v, str | int | bool) and k not in ("code", "message", "fields")}
         if extra:
             err["details"] = extra
         return {"error": err}

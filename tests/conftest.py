@@ -163,6 +163,7 @@ class LiveServer:
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}/api/v1"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.flask_client = app.test_client()  # same app and database, without the network
 
     def start(self) -> LiveServer:
         self.thread.start()

@@ -144,10 +144,12 @@ def _serialise(spec: EndpointSpec, result: Any) -> tuple[int, str]:
         result, status = result
     if result is None:
         return status, ""
-    if spec.response is not None and not isinstance(result, BaseModel):
-        result = TypeAdapter(spec.response).validate_python(result, from_attributes=True)
     if isinstance(result, BaseModel):
         return status, result.model_dump_json()
+    if spec.response is not None:
+        adapter = TypeAdapter(spec.response)
+        value = adapter.validate_python(result, from_attributes=True)
+        return status, adapter.dump_json(value).decode()
     return status, json.dumps(result, ensure_ascii=False, default=str)
 
 

@@ -56,10 +56,11 @@ class LoginResult:
     staff: Staff
 
 
-def login(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
-          password: str, counter: str, ip: str | None) -> LoginResult:
-    """Check the password and issue a token. Failures raise ``ApiError``; the caller must
-    commit even then, so the failed-attempt counter and lockout are kept."""
+def login_check(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
+                password: str) -> Staff:
+    """Check a username and password with the lockout rules (login and manager approvals).
+    Failures raise ``ApiError``; the caller must commit even then, so the failed-attempt
+    counter and lockout are kept."""
     now = utcnow()
     staff = session.scalars(
         select(Staff).where(Staff.username == username).with_for_update()
@@ -82,6 +83,14 @@ def login(session: Session, passwords: Passwords, policy: AuthPolicy, username: 
         raise ApiError("account_disabled", status=403)
     staff.failed_logins = 0
     staff.locked_until = None
+    return staff
+
+
+def login(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
+          password: str, counter: str, ip: str | None) -> LoginResult:
+    """Check the password and issue a token (see ``login_check`` for failures)."""
+    staff = login_check(session, passwords, policy, username, password)
+    now = utcnow()
     token = secrets.token_urlsafe(32)
     row = AuthToken(
         token_hash=token_digest(token),

@@ -50,7 +50,7 @@ def create_category(session: Session, actor: Actor, data: CategoryIn) -> Categor
 
 def update_category(session: Session, actor: Actor, category_id: int, data: CategoryPatch
                     ) -> Category:
-    cat = session.get(Category, category_id, with_for_update=True)
+    cat = session.get(Category, category_id, with_for_update=True, populate_existing=True)
     if cat is None:
         raise ApiError("not_found", status=404, what="分类")
     before = {"name": cat.name, "sort_order": cat.sort_order, "active": cat.active}
@@ -95,7 +95,8 @@ def view(session: Session, products: list[Product]) -> list[ProductView]:
 
 
 def get_product(session: Session, product_id: int, for_update: bool = False) -> Product:
-    p = session.get(Product, product_id, with_for_update=for_update)
+    p = session.get(Product, product_id, with_for_update=for_update,
+                    populate_existing=for_update)
     if p is None:
         raise ApiError("not_found", status=404, what="商品")
     return p
@@ -344,7 +345,7 @@ def import_products(session: Session, actor: Actor, filename: str, data: bytes,
             if plan["opening"]:
                 stock.move(session, actor, p, plan["opening"], "opening", "import", filename[:40])
         else:
-            p = session.get(Product, existing.id, with_for_update=True)
+            p = session.get(Product, existing.id, with_for_update=True, populate_existing=True)
             assert p is not None
             p.name, p.pinyin = plan["name"], pinyin_initials(plan["name"])
             p.price, p.unit = plan["price"], plan["unit"]

@@ -23,7 +23,7 @@ def get(session: Session, key: str, default: Any = None) -> Any:
 
 
 def put(session: Session, actor: Actor, key: str, value: Any) -> None:
-    row = session.get(Setting, key, with_for_update=True)
+    row = session.get(Setting, key, with_for_update=True, populate_existing=True)
     before = None if row is None else row.value
     if row is None:
         session.add(Setting(key=key, value=value))

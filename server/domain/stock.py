@@ -49,8 +49,11 @@ def lock_products(session: Session, product_ids: list[int]) -> dict[int, Product
     ids = sorted(set(product_ids))
     if not ids:
         return {}
+    # populate_existing: rows already in the session (e.g. loaded by the quote) must be
+    # refreshed from the locked read, or a stale stock would overwrite a concurrent sale's
     rows = session.scalars(
         select(Product).where(Product.id.in_(ids)).order_by(Product.id).with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     return {p.id: p for p in rows}
 

@@ -1,0 +1,328 @@
+"""Checkout schemas: the cart (shared by quote, sale and held orders), payments, sales,
+refunds, held orders, shifts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from .base import ApiModel, FenAmount, PageQuery, UtcDatetime
+
+Rounding = Literal["none", "jiao", "yuan"]
+PaymentMethod = Literal["cash", "card", "wechat", "alipay", "stored_value", "points"]
+PAYMENT_LABELS_ZH = {"cash": "现金", "card": "银行卡", "wechat": "微信", "alipay": "支付宝",
+                     "stored_value": "储值", "points": "积分"}
+HELD_ORDER_VERSION = 1
+
+
+class StaffShare(ApiModel):
+    """A serving staff member (技师/导购) of a line and their share of its commission."""
+
+    staff_id: int
+    share_bp: int = Field(10_000, gt=0, le=10_000, description="share in basis points")
+
+
+class CartLineIn(ApiModel):
+    product_id: int | None = Field(None, description="a product or service ...")
+    count_card_template_id: int | None = Field(None, description="... or a count card (次卡) "
+                                                                 "sold to the member")
+    qty: int = Field(gt=0, le=9999)
+    open_price: FenAmount | None = Field(None, ge=0, le=100_000_000,
+                                         description="open-price items only")
+    manual_discount_bp: int = Field(0, ge=0, le=10_000, description="percent OFF, bp")
+    manual_discount_fen: FenAmount = Field(0, ge=0, le=100_000_000)
+    count_card_id: int | None = Field(None, description="pay this line with a count card")
+    staff: list[StaffShare] = Field(default_factory=list, max_length=5)
+
+    @model_validator(mode="after")
+    def _one_discount(self):
+        if (self.product_id is None) == (self.count_card_template_id is None):
+            raise ValueError("每行需要商品或次卡套餐其中之一")
+        if self.manual_discount_bp and self.manual_discount_fen:
+            raise ValueError("折扣只能按比例或按金额其中一种")
+        if self.staff and sum(s.share_bp for s in self.staff) != 10_000:
+            raise ValueError("服务人员分成合计必须为 100%")
+        return self
+
+
+class CartIn(ApiModel):
+    lines: list[CartLineIn] = Field(min_length=1, max_length=200)
+    member_id: int | None = None
+    coupon_id: int | None = None
+    order_discount_bp: int = Field(0, ge=0, le=10_000, description="percent OFF, bp")
+    order_discount_fen: FenAmount = Field(0, ge=0, le=100_000_000)
+    rounding: Rounding = "none"
+    approval_token: str | None = Field(None, max_length=64,
+                                       description="a manager's approval for a discount "
+                                                   "above the cashier's limit")
+
+
+class PaymentIn(ApiModel):
+    method: PaymentMethod
+    amount: FenAmount = Field(gt=0, le=1_000_000_000, description="applied to the sale")
+    tendered: FenAmount | None = Field(None, ge=0, description="cash handed over (cash only)")
+    reference: str | None = Field(None, max_length=64, description="card/WeChat/Alipay ref")
+    points: int | None = Field(None, gt=0, description="points redeemed (points only)")
+    card_no: str | None = Field(None, max_length=32, description="member card presented")
+    pin: str | None = Field(None, max_length=12, description="member payment PIN")
+
+    @model_validator(mode="after")
+    def _method_fields(self):
+        if self.tendered is not None and self.method != "cash":
+            raise ValueError("只有现金支付可以填写实收金额")
+        if self.tendered is not None and self.tendered < self.amount:
+            raise ValueError("实收现金少于应付金额")
+        if self.method == "points" and not self.points:
+            raise ValueError("积分支付需要填写积分数")
+        return self
+
+
+class SaleIn(CartIn):
+    id: uuid.UUID = Field(description="client-made UUID: the sale's identity and its "
+                                      "idempotency key")
+    payments: list[PaymentIn] = Field(min_length=0, max_length=10)
+    note: str | None = Field(None, max_length=255)
+
+
+# -- results --------------------------------------------------------------------------------
+class QuoteLineOut(ApiModel):
+    line_id: str
+    product_id: int
+    name: str
+    kind: str
+    qty: int
+    unit_price: int
+    list_amount: int
+    member_discount: int
+    manual_discount: int
+    count_card_discount: int
+    coupon_discount: int
+    order_discount: int
+    rounding_discount: int
+    amount: int
+    price_source: str
+    count_card_id: int | None = None
+
+
+class QuoteOut(ApiModel):
+    lines: list[QuoteLineOut]
+    list_total: int
+    member_discount: int
+    manual_discount: int
+    count_card_discount: int
+    coupon_discount: int
+    order_discount: int
+    rounding_discount: int
+    total: int
+    coupon_id: int | None = None
+    needs_approval: bool = False
+
+
+class PaymentOut(ApiModel):
+    method: str
+    label: str
+    amount: int
+    tendered: int | None = None
+    change: int = 0
+    reference: str | None = None
+    points: int | None = None
+    refunded: int = 0
+
+
+class MemberAfterOut(ApiModel):
+    id: int
+    name: str
+    phone: str | None = None
+    level_name: str | None = None
+    stored_value: int | None = None
+    points: int | None = None
+    points_earned: int = 0
+    count_cards: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class SaleLineOut(QuoteLineOut):
+    id: int
+    refunded_qty: int = 0
+    refunded_amount: int = 0
+    staff: list[StaffShare] = Field(default_factory=list)
+
+
+class SaleOut(ApiModel):
+    id: uuid.UUID
+    number: str
+    status: str
+    counter: str
+    cashier: str
+    cashier_name: str
+    created_at: UtcDatetime
+    business_date: dt.date
+    lines: list[SaleLineOut]
+    list_total: int
+    discount_total: int
+    total: int
+    paid_total: int
+    change: int
+    payments: list[PaymentOut]
+    member: MemberAfterOut | None = None
+    refunded_total: int = 0
+    approved_by: str | None = None
+    note: str | None = None
+    stock_warnings: list[str] = Field(default_factory=list)
+
+
+class SaleQuery(PageQuery):
+    q: str | None = Field(None, max_length=40, description="sale number")
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    member_id: int | None = None
+    counter: str | None = Field(None, max_length=32)
+
+
+class SaleSummaryOut(ApiModel):
+    id: uuid.UUID
+    number: str
+    status: str
+    counter: str
+    created_at: UtcDatetime
+    total: int
+    refunded_total: int
+    member_id: int | None
+
+
+# -- refunds --------------------------------------------------------------------------------
+class RefundLineIn(ApiModel):
+    line_id: int
+    qty: int = Field(gt=0, le=9999)
+
+
+class RefundIn(ApiModel):
+    id: uuid.UUID = Field(description="client-made UUID of the refund")
+    lines: list[RefundLineIn] | None = Field(None, description="omit for a whole refund")
+    reason: str = Field(min_length=1, max_length=255)
+
+
+class RefundOut(ApiModel):
+    id: uuid.UUID
+    number: str
+    sale_id: uuid.UUID
+    sale_number: str
+    total: int
+    reason: str
+    created_at: UtcDatetime
+    lines: list[dict[str, Any]]
+    payments: list[PaymentOut]
+    member: MemberAfterOut | None = None
+
+
+# -- held orders ----------------------------------------------------------------------------
+class HeldOrderIn(ApiModel):
+    label: str | None = Field(None, max_length=64, description="e.g. the customer's name")
+    cart: CartIn
+
+
+class HeldOrderOut(ApiModel):
+    id: int
+    version: int
+    label: str | None
+    counter: str
+    staff_id: int | None
+    created_at: UtcDatetime
+    line_count: int
+    cart: CartIn
+
+
+# -- shifts ---------------------------------------------------------------------------------
+class ShiftOpenIn(ApiModel):
+    float_amount: FenAmount = Field(ge=0, le=100_000_000, description="cash float (备用金)")
+
+
+class CashCountIn(ApiModel):
+    """Counted cash by denomination: value in fen → number of notes/coins."""
+
+    denominations: dict[int, int] = Field(description="e.g. {10000: 3, 5000: 1, 100: 7}")
+    note: str | None = Field(None, max_length=255)
+
+    @model_validator(mode="after")
+    def _valid(self):
+        allowed = {10000, 5000, 2000, 1000, 500, 100, 50, 10, 5, 1}
+        for value, n in self.denominations.items():
+            if value not in allowed:
+                raise ValueError(f"不支持的面额：{value} 分")
+            if n < 0 or n > 100_000:
+                raise ValueError("张数不正确")
+        return self
+
+
+class ShiftReportOut(ApiModel):
+    id: int
+    counter: str
+    staff_id: int
+    cashier: str
+    status: str
+    opened_at: UtcDatetime
+    closed_at: UtcDatetime | None
+    float_amount: int
+    sales_count: int
+    sales_total: int
+    refunds_count: int
+    refunds_total: int
+    recharges_count: int
+    recharges_total: int
+    by_method: dict[str, int]
+    cash_in: int
+    change_given: int
+    cash_refunds: int
+    expected_cash: int
+    counted_cash: int | None
+    difference: int | None
+    denominations: dict[int, int] | None = None
+
+
+class DayCloseOut(ApiModel):
+    business_date: dt.date
+    shifts: list[ShiftReportOut]
+    sales_count: int
+    sales_total: int
+    refunds_total: int
+    recharges_total: int
+    by_method: dict[str, int]
+    expected_cash: int
+    counted_cash: int
+    difference: int
+    open_shifts: int
+
+
+# -- approvals and commission ---------------------------------------------------------------
+class ApprovalIn(ApiModel):
+    username: str = Field(min_length=1, max_length=32, description="the approving manager")
+    password: str = Field(min_length=1, max_length=128)
+    purpose: Literal["discount", "refund", "open_price"] = "discount"
+
+
+class ApprovalOut(ApiModel):
+    approval_token: str
+    approver: str
+    approver_name: str
+    expires_at: UtcDatetime
+
+
+class CommissionQuery(ApiModel):
+    date_from: dt.date
+    date_to: dt.date
+    staff_id: int | None = None
+
+
+class CommissionTotalOut(ApiModel):
+    staff_id: int
+    username: str
+    name: str
+    commission: int
+    base: int
+    entries: int
+
+
+class DayCloseQuery(ApiModel):
+    date: dt.date | None = None

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from common.schemas.base import Page
+from common.schemas.sales import (
+    ApprovalIn,
+    ApprovalOut,
+    CartIn,
+    CommissionQuery,
+    CommissionTotalOut,
+    QuoteOut,
+    RefundIn,
+    RefundOut,
+    SaleIn,
+    SaleOut,
+    SaleQuery,
+    SaleSummaryOut,
+)
+from server.domain import approvals, refunds, sale_views, sales
+
+from .base import ALL_STAFF, MANAGERS, ApiBlueprint, Ctx
+
+bp = ApiBlueprint("sales", __name__, tag="checkout")
+
+
+@bp.endpoint("POST", "/sales/quote", roles=ALL_STAFF, body=CartIn, response=QuoteOut,
+             idempotent=False)
+def quote(ctx: Ctx, body: CartIn) -> QuoteOut:
+    """Price a cart with the server's prices and the member's level, coupon and count cards,
+    without writing anything."""
+    return sale_views.quote_out(sales.quote(ctx.db, ctx.me, body))
+
+
+@bp.endpoint("POST", "/sales", roles=ALL_STAFF, body=SaleIn, response=SaleOut, status=201)
+def create_sale(ctx: Ctx, body: SaleIn) -> SaleOut:
+    """Complete a sale: the server recomputes every price; payments must cover the total
+    exactly (cash may exceed: change). Send the sale's own UUID as Idempotency-Key."""
+    sale = sales.create_sale(ctx.db, ctx.me, ctx.state.passwords, body)
+    return sale_views.sale_out(ctx.db, sale, getattr(sale, "_stock_warnings", None))
+
+
+@bp.endpoint("GET", "/sales", roles=ALL_STAFF, query=SaleQuery, response=Page[SaleSummaryOut])
+def list_sales(ctx: Ctx, query: SaleQuery) -> Page[SaleSummaryOut]:
+    """Sales, newest first; ``q`` matches the sale number prefix."""
+    rows, more = sale_views.list_sales(ctx.db, query.page, query.page_size, query.q,
+                                       query.date_from, query.date_to, query.member_id,
+                                       query.counter)
+    return Page[SaleSummaryOut](items=rows, page=query.page, page_size=query.page_size,
+                                has_more=more)
+
+
+@bp.endpoint("GET", "/sales/<string:sale_ref>", roles=ALL_STAFF, response=SaleOut)
+def get_sale(ctx: Ctx, sale_ref: str) -> SaleOut:
+    """One sale by UUID or by number (scan the receipt barcode) — for reprints and refunds."""
+    return sale_views.sale_out(ctx.db, sales.get_sale(ctx.db, sale_ref))
+
+
+@bp.endpoint("POST", "/sales/<string:sale_ref>/refunds", roles=MANAGERS, body=RefundIn,
+             response=RefundOut, status=201)
+def refund_sale(ctx: Ctx, sale_ref: str, body: RefundIn) -> RefundOut:
+    """Refund a whole sale or some lines (manager); money goes back the way it came."""
+    rf = refunds.refund(ctx.db, ctx.me, sale_ref, body)
+    return sale_views.refund_out(ctx.db, rf)
+
+
+@bp.endpoint("POST", "/approvals", roles=ALL_STAFF, body=ApprovalIn, response=ApprovalOut,
+             status=201, idempotent=False, commit_errors=True)
+def grant_approval(ctx: Ctx, body: ApprovalIn) -> ApprovalOut:
+    """A manager types their password at the counter to approve e.g. a big discount; the
+    returned token goes with the next sale (valid 5 minutes, used once)."""
+    token, row, approver = approvals.grant(ctx.db, ctx.me, ctx.state.passwords,
+                                           ctx.state.auth_policy, body.username, body.password,
+                                           body.purpose)
+    return ApprovalOut(approval_token=token, approver=approver.username,
+                       approver_name=approver.display_name, expires_at=row.expires_at)
+
+
+@bp.endpoint("GET", "/commissions", roles=MANAGERS, query=CommissionQuery,
+             response=list[CommissionTotalOut])
+def commissions(ctx: Ctx, query: CommissionQuery) -> list[CommissionTotalOut]:
+    """Commission (提成) per staff member for a period (sales minus refunds)."""
+    start = dt.datetime.combine(query.date_from, dt.time.min)
+    end = dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time.min)
+    return [CommissionTotalOut(**r) for r in sale_views.commission_totals(
+        ctx.db, _utc(start), _utc(end), query.staff_id)]
+
+
+def _utc(local: dt.datetime) -> dt.datetime:
+    """A local wall-clock time → naive UTC (as stored)."""
+    return local.astimezone(dt.UTC).replace(tzinfo=None)

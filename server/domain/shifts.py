@@ -1,0 +1,182 @@
+"""Shifts (交班) and day close (日结).
+
+A shift belongs to a counter: opened with a cash float, closed with the cash counted by
+denomination. Sales and refunds made at the counter while the shift is open carry its id.
+Recharges and direct count-card sales by the shift's cashier during the shift count as its
+takings too (they are paid at the same drawer).
+
+Expected cash = float + cash taken (cash payments net of change, cash recharges, cash
+count-card sales) − cash refunds (sale refunds and stored-value refunds paid in cash).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from common.errors import ApiError
+from server.db.base import utcnow
+from server.db.members import MemberCountCard, StoredValueLedger
+from server.db.models import Staff
+from server.db.sales import Refund, RefundPayment, Sale, SalePayment, Shift
+
+from . import audit
+from .actor import Actor
+from .sales import business_date
+
+
+def current(session: Session, counter: str) -> Shift | None:
+    return session.scalars(select(Shift).where(Shift.counter == counter,
+                                               Shift.status == "open")
+                           .order_by(Shift.id.desc()).limit(1)).first()
+
+
+def open_shift(session: Session, actor: Actor, float_amount: int) -> Shift:
+    if not actor.counter:
+        raise ApiError("counter_required", status=422)
+    # lock the counter's open shifts so two logins cannot both open one
+    existing = session.scalars(select(Shift).where(Shift.counter == actor.counter,
+                                                   Shift.status == "open").with_for_update()
+                               ).first()
+    if existing is not None:
+        raise ApiError("shift_already_open", status=409, counter=actor.counter)
+    shift = Shift(counter=actor.counter, staff_id=actor.staff_id, status="open",
+                  business_date=business_date(), float_amount=float_amount)
+    session.add(shift)
+    session.flush()
+    audit.write(session, actor, "shift.open", "shift", shift.id,
+                after={"counter": actor.counter, "float": float_amount})
+    return shift
+
+
+def get(session: Session, shift_id: int, for_update: bool = False) -> Shift:
+    stmt = select(Shift).where(Shift.id == shift_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    s = session.scalars(stmt).one_or_none()
+    if s is None:
+        raise ApiError("not_found", status=404, what="班次")
+    return s
+
+
+def report(session: Session, shift: Shift) -> dict[str, Any]:
+    """The shift's figures (live for an open shift, frozen at close)."""
+    if shift.report is not None and shift.status == "closed":
+        return dict(shift.report)
+    end = shift.closed_at or utcnow()
+    by_method: dict[str, int] = defaultdict(int)
+    sales_count, sales_total = session.execute(
+        select(func.count(Sale.id), func.coalesce(func.sum(Sale.total), 0))
+        .where(Sale.shift_id == shift.id)).one()
+    change_given = 0
+    cash_in = 0
+    for method, amount, change in session.execute(
+            select(SalePayment.method, func.sum(SalePayment.amount), func.sum(SalePayment.change))
+            .join(Sale, Sale.id == SalePayment.sale_id).where(Sale.shift_id == shift.id)
+            .group_by(SalePayment.method)):
+        by_method[method] += int(amount)
+        if method == "cash":
+            cash_in += int(amount) + int(change)
+            change_given += int(change)
+    refunds_count, refunds_total = session.execute(
+        select(func.count(Refund.id), func.coalesce(func.sum(Refund.total), 0))
+        .where(Refund.shift_id == shift.id)).one()
+    cash_refunds = int(session.scalar(
+        select(func.coalesce(func.sum(RefundPayment.amount), 0))
+        .join(Refund, Refund.id == RefundPayment.refund_id)
+        .where(Refund.shift_id == shift.id, RefundPayment.method == "cash")) or 0)
+    # recharges and stored-value cash refunds by this cashier during the shift
+    rech_count, rech_total = 0, 0
+    for kind, method, principal in session.execute(
+            select(StoredValueLedger.kind, StoredValueLedger.method,
+                   StoredValueLedger.principal_change)
+            .where(StoredValueLedger.staff_id == shift.staff_id,
+                   StoredValueLedger.at >= shift.opened_at, StoredValueLedger.at < end,
+                   StoredValueLedger.kind.in_(("recharge", "cash_refund")))):
+        if kind == "recharge":
+            rech_count += 1
+            rech_total += principal
+            by_method[f"recharge_{method}"] += principal
+            if method == "cash":
+                cash_in += principal
+        elif method == "cash":
+            cash_refunds += -principal
+    for method, price in session.execute(
+            select(MemberCountCard.method, MemberCountCard.price)
+            .where(MemberCountCard.staff_id == shift.staff_id,
+                   MemberCountCard.purchased_at >= shift.opened_at,
+                   MemberCountCard.purchased_at < end,
+                   MemberCountCard.ref_type == "count_card")):
+        by_method[f"count_card_{method}"] += price
+        if method == "cash":
+            cash_in += price
+    expected = shift.float_amount + cash_in - change_given - cash_refunds
+    cashier = session.get(Staff, shift.staff_id)
+    return {
+        "id": shift.id, "counter": shift.counter, "staff_id": shift.staff_id,
+        "cashier": cashier.display_name if cashier else "", "status": shift.status,
+        "opened_at": shift.opened_at, "closed_at": shift.closed_at,
+        "float_amount": shift.float_amount, "sales_count": int(sales_count),
+        "sales_total": int(sales_total), "refunds_count": int(refunds_count),
+        "refunds_total": int(refunds_total), "recharges_count": rech_count,
+        "recharges_total": rech_total, "by_method": dict(by_method), "cash_in": cash_in,
+        "change_given": change_given, "cash_refunds": cash_refunds, "expected_cash": expected,
+        "counted_cash": shift.counted_cash, "difference": shift.difference,
+        "denominations": shift.denominations,
+    }
+
+
+def close_shift(session: Session, actor: Actor, shift_id: int, denominations: dict[int, int],
+                note: str | None) -> dict[str, Any]:
+    shift = get(session, shift_id, for_update=True)
+    if shift.status != "open":
+        raise ApiError("shift_closed", status=409)
+    if shift.staff_id != actor.staff_id and actor.role.rank < 2:
+        raise ApiError("forbidden", status=403)
+    counted = sum(int(v) * int(n) for v, n in denominations.items())
+    shift.closed_at = utcnow()
+    shift.counted_cash = counted
+    shift.denominations = {str(k): v for k, v in denominations.items()}
+    shift.note = note
+    rep = report(session, shift)
+    shift.expected_cash = rep["expected_cash"]
+    shift.difference = counted - rep["expected_cash"]
+    shift.status = "closed"
+    rep.update(status="closed", closed_at=shift.closed_at, counted_cash=counted,
+               difference=shift.difference, denominations=shift.denominations)
+    shift.report = _jsonable(rep)
+    session.flush()
+    audit.write(session, actor, "shift.close", "shift", shift.id,
+                after={"expected": shift.expected_cash, "counted": counted,
+                       "difference": shift.difference}, reason=note)
+    return rep
+
+
+def _jsonable(rep: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in rep.items()}
+
+
+def day_close(session: Session, day: dt.date) -> dict[str, Any]:
+    shifts = list(session.scalars(select(Shift).where(Shift.business_date == day)
+                                  .order_by(Shift.id)))
+    reps = [report(session, s) for s in shifts]
+    by_method: dict[str, int] = defaultdict(int)
+    for r in reps:
+        for k, v in r["by_method"].items():
+            by_method[k] += v
+    return {
+        "business_date": day, "shifts": reps,
+        "sales_count": sum(r["sales_count"] for r in reps),
+        "sales_total": sum(r["sales_total"] for r in reps),
+        "refunds_total": sum(r["refunds_total"] for r in reps),
+        "recharges_total": sum(r["recharges_total"] for r in reps),
+        "by_method": dict(by_method),
+        "expected_cash": sum(r["expected_cash"] for r in reps),
+        "counted_cash": sum(r["counted_cash"] or 0 for r in reps),
+        "difference": sum(r["difference"] or 0 for r in reps),
+        "open_shifts": sum(1 for r in reps if r["status"] == "open"),
+    }
