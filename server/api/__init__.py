@@ -16,15 +16,18 @@ def blueprints() -> list[ApiBlueprint]:
         backups,
         catalog,
         health,
+        held_orders,
         members,
         membership,
         openapi,
+        sales,
+        shifts,
         staff,
         stock,
     )
 
     return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp,
-            backups.bp, members.bp, membership.bp]
+            backups.bp, members.bp, membership.bp, sales.bp, held_orders.bp, shifts.bp]
 
 
 def register_blueprints(app: Flask) -> None:
