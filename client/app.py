@@ -222,8 +222,14 @@ def run(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(False)
     controller.finished.connect(app.quit)
     controller.start()
-    code = app.exec()
-    controller.runner.wait_idle(5000)
+    try:
+        code = app.exec()
+    finally:
+        controller.runner.wait_idle(5000)
+        if scan_source is not None:
+            app.removeEventFilter(scan_source)
+            scan_source.deleteLater()
+        controller.deleteLater()
     return code
 
 
