@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from common.schemas.base import Role
 from server.db.base import utcnow
 from server.db.models import Setting
+from server.domain import member_bulk
 from server.domain import staff as staff_domain
 from server.domain.auth import Passwords
 
@@ -25,6 +26,7 @@ def load(session: Session, passwords: Passwords) -> bool:
         return False
     for username, name, role in DEMO_ACCOUNTS:
         staff_domain.create_initial(session, passwords, username, DEMO_PASSWORD, role, name)
+    member_bulk.load_demo(session)
     session.add(Setting(key=MARKER, value={"at": utcnow().isoformat()}))
     session.flush()
     return True
