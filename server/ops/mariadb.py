@@ -132,6 +132,10 @@ class ManagedMariaDB:
         return self.base_dir / "binlog"
 
     @property
+    def tmp_dir(self) -> Path:
+        return self.base_dir / "tmp"
+
+    @property
     def socket_path(self) -> Path:
         return self.base_dir / "mariadb.sock"
 
@@ -187,6 +191,7 @@ class ManagedMariaDB:
             "port": str(self.port),
             "bind_address": self.bind_address,
             "log_error": str(self.error_log),
+            "tmpdir": str(self.tmp_dir),  # private: nothing else cleans or fills it
             "server_id": str(self.server_id),
             "log_bin": str(self.binlog_basename),
             "log_bin_index": str(self.binlog_basename) + ".index",
@@ -242,6 +247,7 @@ class ManagedMariaDB:
                 f"port {self.port} for the managed MariaDB is taken by another program; "
                 "choose another with `database.managed_port` in lanpos.toml"
             )
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self.write_cnf()
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
