@@ -155,6 +155,8 @@ def measure(session: Session, rounds: int = 200) -> dict[str, tuple[float, float
 def main() -> None:  # pragma: no cover - benchmark tool
     from sqlalchemy import create_engine
 
+    from server.db import all_models  # noqa: F401  (every table, for foreign keys)
+
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", required=True)
