@@ -519,14 +519,16 @@ def verify_payment_pin(session: Session, passwords: Passwords, member_id: int, a
             raise ApiError("pin_locked", status=422, minutes=minutes)
         if not pin:
             raise ApiError("pin_required", status=422, fields={"pin": "请输入支付密码"})
-        ok = passwords.verify(pin_hash, pin)
-        try:
-            if ok:
-                if failures:
+        if passwords.verify(pin_hash, pin):
+            if failures:
+                try:
                     conn.execute(sql_update(Member).where(Member.id == member_id)
                                  .values(pin_failures=0, pin_locked_until=None))
                     conn.commit()
-                return
+                except Exception:  # row locked by the caller: reset on a later payment
+                    conn.rollback()
+            return
+        try:
             # one atomic statement: a lock that has run out starts the count afresh
             conn.execute(text(
                 "UPDATE members SET pin_failures = IF(pin_locked_until IS NOT NULL AND "
