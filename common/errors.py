@@ -161,6 +161,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "refund_mismatch": ("退款金额计算不一致，请联系管理员", "Refund amounts do not add up"),
     "approval_invalid": ("授权无效或已过期，请店长重新授权",
                          "The approval is invalid or expired; ask the manager again"),
+    "refund_needs_approval": ("收银员退款需要店长授权",
+                              "A cashier's refund needs a manager's approval"),
     "approver_not_manager": ("只有店长或店主可以授权", "Only a manager or owner can approve"),
     "held_order_gone": ("挂单不存在或已被其他收银台取走",
                         "The held order is gone (resumed at another counter?)"),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from common.schemas.base import Role
+from server import demo_shop
 from server.db.base import utcnow
 from server.db.models import Setting
 from server.domain import member_bulk
 from server.domain import staff as staff_domain
+from server.domain.actor import Actor
 from server.domain.auth import Passwords
 
 DEMO_PASSWORD = "demo1234"
@@ -26,7 +28,11 @@ def load(session: Session, passwords: Passwords) -> bool:
         return False
     for username, name, role in DEMO_ACCOUNTS:
         staff_domain.create_initial(session, passwords, username, DEMO_PASSWORD, role, name)
+    system = Actor.system("demo")
+    demo_shop.load_catalog(session, system)
     member_bulk.load_demo(session)
+    demo_shop.link_count_card_templates(session)
+    demo_shop.load_sales(session, passwords)
     session.add(Setting(key=MARKER, value={"at": utcnow().isoformat()}))
     session.flush()
     return True

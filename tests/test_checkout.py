@@ -435,3 +435,38 @@ def test_member_balance_changes_during_sales_no_lost_update(live_server, make_st
     assert mem.sv_principal >= 0 and mem.points >= 0
     assert mem.visit_count == sales_n
     assert_invariants()
+
+
+def test_cashier_refunds_with_a_managers_approval(client, cashier, manager, shop):
+    s = _sale(client, cashier, [{"product_id": shop.cola["id"], "qty": 2}],
+              [{"method": "cash", "amount": 700}])
+    body = {"id": str(uuid.uuid4()), "reason": "顾客退货"}
+    r = client.post(f"/api/v1/sales/{s['number']}/refunds", json=body,
+                    headers=cashier.write_headers())
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "refund_needs_approval"
+    # a discount approval is not a refund approval
+    disc = client.post("/api/v1/approvals", json={"username": "mgr", "password": "secret123"},
+                       headers=cashier.headers).get_json()["approval_token"]
+    r = client.post(f"/api/v1/sales/{s['number']}/refunds",
+                    json={**body, "approval_token": disc}, headers=cashier.write_headers())
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "approval_invalid"
+    tok = client.post("/api/v1/approvals", json={"username": "mgr", "password": "secret123",
+                                                 "purpose": "refund"},
+                      headers=cashier.headers).get_json()["approval_token"]
+    r = client.post(f"/api/v1/sales/{s['number']}/refunds",
+                    json={**body, "approval_token": tok}, headers=cashier.write_headers())
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["approved_by"] == "mgr" and r.get_json()["total"] == 700
+
+
+def test_shop_settings_for_receipts(client, cashier, owner, manager):
+    r = client.get("/api/v1/settings/shop", headers=cashier.headers)
+    assert r.status_code == 200 and r.get_json()["receipt_footer"]
+    body = {"name": "丽人美发", "receipt_header": ["地址：人民路 88 号"],
+            "receipt_footer": ["会员储值更优惠"]}
+    r = client.put("/api/v1/settings/shop", json=body, headers=manager.write_headers())
+    assert r.status_code == 403
+    r = client.put("/api/v1/settings/shop", json=body, headers=owner.write_headers())
+    assert r.status_code == 200, r.get_json()
+    got = client.get("/api/v1/settings/shop", headers=cashier.headers).get_json()
+    assert got["name"] == "丽人美发" and got["receipt_header"] == ["地址：人民路 88 号"]

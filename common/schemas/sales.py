@@ -202,11 +202,15 @@ class RefundIn(ApiModel):
     id: uuid.UUID = Field(description="client-made UUID of the refund")
     lines: list[RefundLineIn] | None = Field(None, description="omit for a whole refund")
     reason: str = Field(min_length=1, max_length=255)
+    approval_token: str | None = Field(None, max_length=64,
+                                       description="a manager's approval (POST /approvals, "
+                                                   "purpose refund) when a cashier refunds")
 
 
 class RefundOut(ApiModel):
     id: uuid.UUID
     number: str
+    approved_by: str | None = None
     sale_id: uuid.UUID
     sale_number: str
     total: int

@@ -22,12 +22,14 @@ def blueprints() -> list[ApiBlueprint]:
         openapi,
         sales,
         shifts,
+        shop,
         staff,
         stock,
     )
 
     return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp,
-            backups.bp, members.bp, membership.bp, sales.bp, held_orders.bp, shifts.bp]
+            backups.bp, members.bp, membership.bp, sales.bp, held_orders.bp, shifts.bp,
+            shop.bp]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -56,10 +56,11 @@ def get_sale(ctx: Ctx, sale_ref: str) -> SaleOut:
     return sale_views.sale_out(ctx.db, sales.get_sale(ctx.db, sale_ref))
 
 
-@bp.endpoint("POST", "/sales/<string:sale_ref>/refunds", roles=MANAGERS, body=RefundIn,
+@bp.endpoint("POST", "/sales/<string:sale_ref>/refunds", roles=ALL_STAFF, body=RefundIn,
              response=RefundOut, status=201)
 def refund_sale(ctx: Ctx, sale_ref: str, body: RefundIn) -> RefundOut:
-    """Refund a whole sale or some lines (manager); money goes back the way it came."""
+    """Refund a whole sale or some lines; money goes back the way it came. Managers and
+    owners refund directly; a cashier needs a manager's approval token (purpose refund)."""
     rf = refunds.refund(ctx.db, ctx.me, sale_ref, body)
     return sale_views.refund_out(ctx.db, rf)
 

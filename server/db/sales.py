@@ -140,6 +140,7 @@ class Refund(Base):
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"))
     total: Mapped[Fen]
     points_reversed: Mapped[int] = mapped_column(default=0)  # earned points taken back
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     reason: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[created_ts]
 

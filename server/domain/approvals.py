@@ -39,18 +39,25 @@ def grant(session: Session, actor: Actor, passwords: Passwords, policy: AuthPoli
     return token, row, approver
 
 
-def check_approval(session: Session, token: str, for_update: bool = False) -> int:
+def _valid(session: Session, token: str, purpose: str, for_update: bool) -> Approval:
     stmt = select(Approval).where(Approval.token_hash == token_digest(token))
-    row = session.scalars(stmt.with_for_update() if for_update else stmt).one_or_none()
-    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    row = session.scalars(stmt).one_or_none()
+    if (row is None or row.used_at is not None or row.expires_at <= utcnow()
+            or row.purpose != purpose):
         raise ApiError("approval_invalid", status=403)
-    return row.staff_id
+    return row
 
 
-def use_approval(session: Session, token: str, ref: str) -> int:
-    staff_id = check_approval(session, token, for_update=True)
-    row = session.scalars(select(Approval).where(
-        Approval.token_hash == token_digest(token))).one()
+def check_approval(session: Session, token: str, purpose: str = "discount") -> int:
+    """The approving staff id of a valid, unused approval for ``purpose``."""
+    return _valid(session, token, purpose, for_update=False).staff_id
+
+
+def use_approval(session: Session, token: str, ref: str, purpose: str = "discount") -> int:
+    """Use the approval up (once) for the sale/refund ``ref``."""
+    row = _valid(session, token, purpose, for_update=True)
     row.used_at = utcnow()
     row.used_ref = ref
-    return staff_id
+    return row.staff_id

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from common.errors import ApiError
 from common.money import format_fen
 from common.pricing import allocate
+from common.schemas.base import Role
 from common.schemas.sales import RefundIn
 from server.db.sales import (
     CommissionLedger,
@@ -36,6 +37,7 @@ from server.db.sales import (
 from . import audit, count_cards, coupons, points, stock, wallet
 from . import members as members_domain
 from .actor import Actor
+from .approvals import use_approval
 from .sales import business_date, get_sale, next_number, open_shift_id
 
 
@@ -47,6 +49,13 @@ def refund(session: Session, actor: Actor, sale_ref: str, body: RefundIn) -> Ref
     refund_uuid = str(body.id)
     if session.scalar(select(Refund.id).where(Refund.uuid == refund_uuid)) is not None:
         raise ApiError("refund_exists", status=409, id=refund_uuid)
+    approved_by = None
+    if actor.role.rank < Role.MANAGER.rank:
+        # a cashier refunds only with a manager's approval typed at the counter
+        if not body.approval_token:
+            raise ApiError("refund_needs_approval", status=403)
+        approved_by = use_approval(session, body.approval_token, refund_uuid,
+                                   purpose="refund")
     sale = get_sale(session, sale_ref, for_update=True)
     lines = {ln.id: ln for ln in session.scalars(
         select(SaleLine).where(SaleLine.sale_id == sale.id).order_by(SaleLine.id)
@@ -79,7 +88,7 @@ def refund(session: Session, actor: Actor, sale_ref: str, body: RefundIn) -> Ref
                                                      "refund"),
                 sale_id=sale.id, business_date=business_date(), counter=actor.counter,
                 staff_id=actor.staff_id, shift_id=open_shift_id(session, actor.counter),
-                total=0, reason=body.reason)
+                total=0, reason=body.reason, approved_by=approved_by)
     session.add(rf)
     session.flush()
 

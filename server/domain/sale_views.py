@@ -115,7 +115,10 @@ def refund_out(session: Session, rf: Refund) -> RefundOut:
             .where(RefundLine.refund_id == rf.id).order_by(RefundLine.id))]
     pays = list(session.scalars(select(RefundPayment).where(RefundPayment.refund_id == rf.id)
                                 .order_by(RefundPayment.id)))
+    approver = staff_names(session, {rf.approved_by}).get(rf.approved_by) if rf.approved_by \
+        else None
     return RefundOut(id=rf.uuid, number=rf.number, sale_id=sale.uuid, sale_number=sale.number,
+                     approved_by=approver[0] if approver else None,
                      total=rf.total, reason=rf.reason, created_at=rf.created_at, lines=lines,
                      payments=[_payment_out(p) for p in pays],
                      member=member_after(session, sale.member_id))

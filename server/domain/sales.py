@@ -114,13 +114,15 @@ def _commission(product: Product | None, amount: int, qty: int) -> int:
     return product.commission_value * qty
 
 
-def create_sale(session: Session, actor: Actor, passwords: Passwords, body: SaleIn) -> Sale:
+def create_sale(session: Session, actor: Actor, passwords: Passwords, body: SaleIn, *,
+                at: dt.datetime | None = None) -> Sale:
+    """``at`` (local time) back-dates a sale: demo history and imports only."""
     sale_uuid = str(body.id)
     if session.scalar(select(Sale.id).where(Sale.uuid == sale_uuid)) is not None:
         raise ApiError("sale_exists", status=409, id=sale_uuid)
     pc = price_cart(session, actor, body)
     plans = _plan_payments(session, body, pc)
-    day = business_date()
+    day = at.date() if at else business_date()
     member_id = pc.member.id if pc.member else None
 
     # 1. the member's balances (wallet.pay locks the member row; it must come first)
@@ -159,6 +161,9 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
                 coupon_discount=q.coupon_discount, order_discount=q.order_discount,
                 rounding_discount=q.rounding_discount, total=q.total, paid_total=q.total,
                 change=sum(p.change for p in plans), note=body.note)
+    if at is not None:
+        sale.created_at = at.astimezone(dt.UTC).replace(tzinfo=None)
+        sale.shift_id = None
     session.add(sale)
     session.flush()
 

@@ -1,0 +1,25 @@
+"""Shop-wide settings every counter shares (receipts)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import ApiModel
+
+
+class ShopSettings(ApiModel):
+    name: str = Field("lanpos 门店", min_length=1, max_length=64)
+    address: str = Field("", max_length=128)
+    phone: str = Field("", max_length=32)
+    receipt_header: list[str] = Field(default_factory=list, max_length=5,
+                                      description="extra lines under the shop name")
+    receipt_footer: list[str] = Field(default_factory=lambda: ["谢谢惠顾，欢迎再次光临！"],
+                                      max_length=5)
+
+
+class ShopSettingsPatch(ApiModel):
+    name: str | None = Field(None, min_length=1, max_length=64)
+    address: str | None = Field(None, max_length=128)
+    phone: str | None = Field(None, max_length=32)
+    receipt_header: list[str] | None = Field(None, max_length=5)
+    receipt_footer: list[str] | None = Field(None, max_length=5)
