@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -187,4 +186,19 @@ def test_dump_scanner_sees_a_truncated_dump():
     sc.feed(DUMP[: len(DUMP) // 2])
     sc.finish()
     assert not sc.completed
-    assert zlib  # the module is used by the integration tests' corruption helpers
+
+
+def test_gzip_members_read_back_and_a_truncated_file_is_corrupt(tmp_path):
+    from server.ops.backup import BackupError, gzip_block, iter_sql
+
+    parts = [DUMP, b"-- second member\n" * 1000, DUMP]
+    f = tmp_path / "x.sql.gz"
+    f.write_bytes(b"".join(gzip_block(p, 1) for p in parts))
+    assert b"".join(iter_sql(f)) == b"".join(parts)
+    import gzip
+
+    assert gzip.decompress(f.read_bytes()) == b"".join(parts)  # what zcat reads
+    f.write_bytes(f.read_bytes()[:-20])
+    with pytest.raises(BackupError) as e:
+        b"".join(iter_sql(f))
+    assert e.value.code == "backup_corrupt"

@@ -49,7 +49,9 @@ import threading
 import time
 import uuid
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,7 @@ VERIFY_SUFFIX = ".verify.json"
 PARTIAL_SUFFIX = ".partial"
 ID_RE = re.compile(r"^lanpos-\d{8}-\d{6}Z(?:-\d{1,3})?$")
 CHUNK = 1 << 20
+BLOCK = 4 << 20  # bytes of SQL per gzip member
 MIN_FREE_BYTES = 16 * 1024 * 1024
 FORMAT_VERSION = 1
 
@@ -372,31 +375,44 @@ def dump_to_file(target: DbTarget, out: Path, level: int = 1,
     scanner = DumpScanner()
     sha = hashlib.sha256()
     size = 0
-    comp = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container
-    with target.defaults_file() as cnf, tempfile.TemporaryFile() as err:
+    workers = compress_workers()
+    with target.defaults_file() as cnf, tempfile.TemporaryFile() as err, \
+            ThreadPoolExecutor(workers, thread_name_prefix="lanpos-gzip") as pool:
         cmd = [dump, f"--defaults-file={cnf}", *DUMP_FLAGS, target.database]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err,
                                 stdin=subprocess.DEVNULL)
         assert proc.stdout is not None
+        pending: deque[Future[bytes]] = deque()
         try:
             with out.open("wb") as f:
+
+                def drain(keep: int) -> None:
+                    nonlocal size
+                    while len(pending) > keep:
+                        data = pending.popleft().result()
+                        sha.update(data)
+                        f.write(data)
+                        size += len(data)
+
+                block = bytearray()
                 while True:
                     chunk = proc.stdout.read(CHUNK)
                     if not chunk:
                         break
                     scanner.feed(chunk)
-                    data = comp.compress(chunk)
-                    if data:
-                        sha.update(data)
-                        f.write(data)
-                        size += len(data)
+                    block += chunk
+                    if len(block) >= BLOCK:
+                        # independent gzip members, compressed in parallel (zlib releases the
+                        # GIL); concatenated members are one valid gzip file
+                        pending.append(pool.submit(gzip_block, bytes(block), level))
+                        block.clear()
+                        drain(2 * workers)
                     if expected_bytes:
                         progress(min(0.95, scanner.raw_bytes / expected_bytes),
                                  f"{scanner.raw_bytes // 1_048_576} MB")
-                data = comp.flush()
-                sha.update(data)
-                f.write(data)
-                size += len(data)
+                if block or not pending:
+                    pending.append(pool.submit(gzip_block, bytes(block), level))
+                drain(0)
                 f.flush()
                 os.fsync(f.fileno())
             scanner.finish()
@@ -423,6 +439,16 @@ def dump_to_file(target: DbTarget, out: Path, level: int = 1,
                               reason=msg or f"mariadb-dump exit code {rc}")
     return DumpResult(sha.hexdigest(), size, scanner.raw_bytes, scanner,
                       time.monotonic() - t0)
+
+
+def compress_workers() -> int:
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+def gzip_block(data: bytes, level: int) -> bytes:
+    """One complete gzip member."""
+    c = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container
+    return c.compress(data) + c.flush()
 
 
 def _kill(proc: subprocess.Popen) -> None:
