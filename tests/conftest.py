@@ -8,6 +8,7 @@ installer, ``installer/setup.sh test``, installs it).
 from __future__ import annotations
 
 import os
+import random
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,7 +32,8 @@ OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
 
 def make_test_config(data_dir: Path, db_port: int | None = None) -> Config:
     cfg = Config.load(data_dir)
-    cfg.database.managed_port = db_port or pick_free_port(33700)
+    # a random start: two test runs on one machine (CI and a developer) don't race for a port
+    cfg.database.managed_port = db_port or pick_free_port(random.randrange(33000, 39000, 10))
     cfg.server.threads = 8
     # cheap Argon2 in tests only; production uses the documented defaults
     cfg.security.argon2_time_cost = 1
@@ -162,8 +164,17 @@ class LiveServer:
                                     ident="lanpos-test")
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}/api/v1"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.flask_client = app.test_client()  # same app and database, without the network
+        self._stopping = False
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # close() from the test thread races the loop thread's poll() (EBADF)
+            if not self._stopping:
+                raise
 
     def start(self) -> LiveServer:
         self.thread.start()
@@ -172,6 +183,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
+        self._stopping = True
         self.server.close()
         self.thread.join(timeout=10)
 
