@@ -243,6 +243,24 @@ def _backup_service(args: argparse.Namespace, start_db: bool = True):
     return rt, BackupService(rt)
 
 
+def _release(rt: Runtime, was_running: bool) -> None:
+    """Stop the managed MariaDB only if this command started it: `backup now` while
+    `lanpos-server run` serves must not shut the server's database down."""
+    if was_running:
+        if rt.engine is not None:
+            rt.engine.dispose()
+            rt.engine = None
+        rt.mariadb = None
+    else:
+        rt.stop_database()
+
+
+def _db_running(args: argparse.Namespace) -> bool:
+    cfg = Config.load(args.data_dir)
+    return cfg.managed and not getattr(args, "db_url", None) and \
+        Runtime(cfg).managed_instance().running_pid() is not None
+
+
 def _print_backup(b) -> None:
     v = {True: "verified", False: "FAILED", None: "unverified"}[b.verified]
     local = b.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
@@ -261,6 +279,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         for w in svc.health_warnings():
             print(f"warning: {w}")
         return 0
+    was_running = _db_running(args)
     rt, svc = _backup_service(args, start_db=(action == "now"))
     try:
         if action == "now":
@@ -290,7 +309,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             svc.apply_retention()
         return 0 if res.ok else 1
     finally:
-        rt.stop_database()
+        _release(rt, was_running)
 
 
 def _server_running(cfg: Config) -> bool:
@@ -317,6 +336,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
               "`lanpos-server run` first (or restore from the back-office screen)",
               file=sys.stderr)
         return 2
+    was_running = _db_running(args)
     rt, svc = _backup_service(args, start_db=True)
     try:
         if args.backup and args.verify:
@@ -362,7 +382,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             print(f"  - {p}")
         return 0 if result["invariants_ok"] else 1
     finally:
-        rt.stop_database()
+        _release(rt, was_running)
 
 
 # -- parser -----------------------------------------------------------------------------------

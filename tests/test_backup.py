@@ -259,6 +259,12 @@ def test_cli_migration_takes_a_safety_backup_and_backup_now_verifies(tmp_path, r
             conn.execute(text("UPDATE alembic_version SET version_num = :r"),
                          {"r": migrate.head_revision()})
         _create_owner(rt, "owner", "secret123")  # the invariants want an owner
+        # `backup now` while the database is in use (a running server): it must not stop it
+        r = _cli("backup", "now", "--no-verify", "--data-dir", str(cfg.data_dir))
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert rt.mariadb is not None and rt.mariadb.running_pid() is not None
+        with rt.connect().connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM staff")).scalar() == 1
     finally:
         rt.stop_database()
     r = _cli("backup", "now", "--data-dir", str(cfg.data_dir))
@@ -266,7 +272,7 @@ def test_cli_migration_takes_a_safety_backup_and_backup_now_verifies(tmp_path, r
     assert "verify lanpos-" in r.stdout and ": OK" in r.stdout
     r = _cli("backup", "list", "--data-dir", str(cfg.data_dir))
     assert r.returncode == 0
-    assert r.stdout.count("lanpos-") == 2 and "verified" in r.stdout
+    assert r.stdout.count("lanpos-") == 3 and "verified" in r.stdout
     r = _cli("backup", "verify", "lanpos-20000101-000000Z", "--data-dir", str(cfg.data_dir))
     assert r.returncode == 2 and "找不到备份" in r.stderr
 
@@ -446,6 +452,23 @@ def test_scheduler_tick_backs_up_verifies_and_prunes(svc):
     ids = [b.id for b in svc.list()]
     # the newest verified one stays although keep_last is 1
     assert ids == [first.id, second.id]
+
+
+def test_scheduler_backs_off_after_a_failure(svc, tmp_path):
+    from server.ops.scheduler import BackupScheduler
+
+    rt = dataclasses.replace(svc.runtime)
+    rt.mariadb = ManagedMariaDB(tmp_path / "stopped", _port())  # the database is down
+    broken = BackupService(rt)
+    sched = BackupScheduler(broken)
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(BackupError):
+        sched.tick(now)
+    assert any("上次备份任务失败" in w for w in broken.health_warnings())
+    assert sched.tick(now + dt.timedelta(minutes=1)) is None  # no hammering every 30 s
+    with pytest.raises(BackupError):
+        sched.tick(now + dt.timedelta(minutes=11))
+    assert broken.list() == []
 
 
 # -- API --------------------------------------------------------------------------------------

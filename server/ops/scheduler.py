@@ -104,6 +104,8 @@ class BackupScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_run: dict[str, Any] = {}
+        self.retry_after = dt.timedelta(minutes=10)
+        self._not_before: dict[str, dt.datetime] = {}  # back-off after a failure
 
     def start(self) -> None:
         self.service.cleanup_partials()
@@ -127,20 +129,35 @@ class BackupScheduler:
     def tick(self, now_utc: dt.datetime | None = None) -> str | None:
         svc = self.service
         s = svc.settings
-        now = (now_utc or utcnow()).astimezone(shop_tz(s))
+        utc = now_utc or utcnow()
+        now = utc.astimezone(shop_tz(s))
         backups = svc.list()
         last = backups[-1].started_at if backups else None
         reason = due_reason(now, last, s)
-        if reason is not None:
+        if reason is not None and self._may("backup", utc):
             try:
                 info = svc.backup(reason=f"scheduled-{reason}")
                 svc.last_error = None
                 self.last_run = {"at": info.manifest["ended_at"], "backup": info.id}
             except Exception as e:
+                self._failed("backup", utc)
                 svc.last_error = e.message("zh") if isinstance(e, ApiError) else str(e)
-                log.error("scheduled backup failed: %s", e)
+                log.error("scheduled backup failed (next try in %s): %s", self.retry_after, e)
                 raise
-        if s.verify_after_backup:
-            svc.verify_newest()
+        elif reason is not None:
+            reason = None  # failed a moment ago: wait for the back-off
+        if s.verify_after_backup and self._may("verify", utc):
+            try:
+                svc.verify_newest()
+            except Exception:
+                self._failed("verify", utc)
+                raise
         svc.apply_retention()
         return reason
+
+    def _may(self, what: str, now: dt.datetime) -> bool:
+        t = self._not_before.get(what)
+        return t is None or now >= t
+
+    def _failed(self, what: str, now: dt.datetime) -> None:
+        self._not_before[what] = now + self.retry_after
