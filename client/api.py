@@ -44,6 +44,8 @@ import requests
 from pydantic import BaseModel
 
 from common.errors import ApiError
+from common.schemas import catalog as sc
+from common.schemas import members as sm
 from common.schemas.auth import LoginResponse, MeResponse
 from common.schemas.backups import (
     BackupJobOut,
@@ -53,6 +55,7 @@ from common.schemas.backups import (
 )
 from common.schemas.base import Page
 from common.schemas.catalog import ProductOut
+from common.schemas.shop import ShopSettings
 from common.schemas.staff import StaffCreate, StaffOut, StaffUpdate
 from common.schemas.system import AuditEntryOut, HealthOut
 
@@ -383,6 +386,192 @@ class ApiClient:
                                key: str | None = None) -> BackupSettingsOut:
         return BackupSettingsOut.model_validate(
             self.request("PUT", "/backups/settings", body=body, key=key))
+
+    # --- back office (products, stock, members, membership, shop settings) -------------------
+    # Typed one-liners for client/ui/bo_*.py. Bodies are the ``common.schemas`` In/Patch
+    # models or plain dicts of the same shape; ``key`` reuses an Idempotency-Key on a retry.
+
+    def list_categories(self) -> list[sc.CategoryOut]:
+        return [sc.CategoryOut.model_validate(c) for c in self._get("/categories")]
+
+    def create_category(self, body: Body, *, key: str | None = None) -> sc.CategoryOut:
+        return sc.CategoryOut.model_validate(self._post("/categories", body, key=key))
+
+    def update_category(self, cid: int, body: Body, *, key: str | None = None
+                        ) -> sc.CategoryOut:
+        return sc.CategoryOut.model_validate(self._patch(f"/categories/{cid}", body, key=key))
+
+    def search_products(self, page: int = 1, page_size: int = 50, q: str | None = None, *,
+                        kind: str | None = None, category_id: int | None = None,
+                        low_stock_only: bool = False, include_inactive: bool = False
+                        ) -> Page[ProductOut]:
+        return Page[ProductOut].model_validate(self._get("/products", {
+            "page": page, "page_size": page_size, "q": q or None, "kind": kind or None,
+            "category_id": category_id, "low_stock_only": low_stock_only or None,
+            "include_inactive": include_inactive or None}))
+
+    def get_product(self, pid: int) -> ProductOut:
+        return ProductOut.model_validate(self._get(f"/products/{pid}"))
+
+    def create_product(self, body: Body, *, key: str | None = None) -> ProductOut:
+        return ProductOut.model_validate(self._post("/products", body, key=key))
+
+    def update_product(self, pid: int, body: Body, *, key: str | None = None) -> ProductOut:
+        return ProductOut.model_validate(self._patch(f"/products/{pid}", body, key=key))
+
+    def import_products(self, filename: str, content_base64: str, dry_run: bool = True
+                        ) -> sc.ImportReportOut:
+        return sc.ImportReportOut.model_validate(self._post("/products/import", {
+            "filename": filename, "content_base64": content_base64, "dry_run": dry_run}))
+
+    def export_products(self, fmt: str = "csv") -> sc.FileOut:
+        return sc.FileOut.model_validate(self._get("/products/export", {"format": fmt}))
+
+    def stock_ledger(self, pid: int, page: int = 1, page_size: int = 50
+                     ) -> Page[sc.StockLedgerOut]:
+        return Page[sc.StockLedgerOut].model_validate(self._get(
+            f"/stock/ledger/{pid}", {"page": page, "page_size": page_size}))
+
+    def adjust_stock(self, body: Body, *, key: str | None = None) -> sc.StockLedgerOut:
+        return sc.StockLedgerOut.model_validate(self._post("/stock/adjustments", body, key=key))
+
+    def receive_purchase(self, body: Body, *, key: str | None = None) -> sc.PurchaseOut:
+        return sc.PurchaseOut.model_validate(self._post("/stock/purchases", body, key=key))
+
+    def stock_count(self, body: Body, *, key: str | None = None) -> sc.StockCountOut:
+        return sc.StockCountOut.model_validate(self._post("/stock/counts", body, key=key))
+
+    def list_members(self, page: int = 1, page_size: int = 50, q: str | None = None, *,
+                     level_id: int | None = None, include_inactive: bool = False
+                     ) -> Page[sm.MemberOut]:
+        return Page[sm.MemberOut].model_validate(self._get("/members", {
+            "page": page, "page_size": page_size, "q": q or None, "level_id": level_id,
+            "include_inactive": include_inactive or None}))
+
+    def get_member(self, mid: int) -> sm.MemberOut:
+        return sm.MemberOut.model_validate(self._get(f"/members/{mid}"))
+
+    def create_member(self, body: Body, *, key: str | None = None) -> sm.MemberOut:
+        return sm.MemberOut.model_validate(self._post("/members", body, key=key))
+
+    def update_member(self, mid: int, body: Body, *, key: str | None = None) -> sm.MemberOut:
+        return sm.MemberOut.model_validate(self._patch(f"/members/{mid}", body, key=key))
+
+    def member_ledger(self, mid: int, book: str, page: int = 1, page_size: int = 50
+                      ) -> Page[sm.LedgerEntryOut]:
+        return Page[sm.LedgerEntryOut].model_validate(self._get(
+            f"/members/{mid}/ledger", {"book": book, "page": page, "page_size": page_size}))
+
+    def adjust_stored_value(self, mid: int, body: Body, *, key: str | None = None
+                            ) -> sm.StoredValueResultOut:
+        return sm.StoredValueResultOut.model_validate(
+            self._post(f"/members/{mid}/stored-value/adjustments", body, key=key))
+
+    def adjust_points(self, mid: int, body: Body, *, key: str | None = None
+                      ) -> sm.PointsResultOut:
+        return sm.PointsResultOut.model_validate(
+            self._post(f"/members/{mid}/points", body, key=key))
+
+    def membership_settings(self) -> sm.MembershipSettings:
+        return sm.MembershipSettings.model_validate(self._get("/members/settings"))
+
+    def update_membership_settings(self, body: Body, *, key: str | None = None
+                                   ) -> sm.MembershipSettings:
+        return sm.MembershipSettings.model_validate(
+            self.request("PUT", "/members/settings", body=body, key=key))
+
+    def import_members(self, filename: str, content_base64: str, dry_run: bool = True
+                       ) -> sm.MemberImportReportOut:
+        return sm.MemberImportReportOut.model_validate(self._post("/members/import", {
+            "filename": filename, "content_base64": content_base64, "dry_run": dry_run}))
+
+    def export_members(self, fmt: str = "csv") -> sc.FileOut:
+        return sc.FileOut.model_validate(self._get("/members/export", {"format": fmt}))
+
+    def list_levels(self, include_inactive: bool = False) -> list[sm.LevelOut]:
+        return [sm.LevelOut.model_validate(x) for x in self._get(
+            "/levels", {"include_inactive": include_inactive or None})]
+
+    def create_level(self, body: Body, *, key: str | None = None) -> sm.LevelOut:
+        return sm.LevelOut.model_validate(self._post("/levels", body, key=key))
+
+    def update_level(self, lid: int, body: Body, *, key: str | None = None) -> sm.LevelOut:
+        return sm.LevelOut.model_validate(self._patch(f"/levels/{lid}", body, key=key))
+
+    def level_prices(self, lid: int) -> list[sm.LevelPriceOut]:
+        return [sm.LevelPriceOut.model_validate(x) for x in self._get(f"/levels/{lid}/prices")]
+
+    def put_level_prices(self, lid: int, body: Body, *, key: str | None = None
+                         ) -> list[sm.LevelPriceOut]:
+        return [sm.LevelPriceOut.model_validate(x) for x in self.request(
+            "PUT", f"/levels/{lid}/prices", body=body, key=key)]
+
+    def list_recharge_rules(self, include_inactive: bool = False) -> list[sm.RechargeRuleOut]:
+        return [sm.RechargeRuleOut.model_validate(x) for x in self._get(
+            "/recharge-rules", {"include_inactive": include_inactive or None})]
+
+    def create_recharge_rule(self, body: Body, *, key: str | None = None
+                             ) -> sm.RechargeRuleOut:
+        return sm.RechargeRuleOut.model_validate(self._post("/recharge-rules", body, key=key))
+
+    def update_recharge_rule(self, rid: int, body: Body, *, key: str | None = None
+                             ) -> sm.RechargeRuleOut:
+        return sm.RechargeRuleOut.model_validate(
+            self._patch(f"/recharge-rules/{rid}", body, key=key))
+
+    def list_count_card_templates(self, include_inactive: bool = False
+                                  ) -> list[sm.CountCardTemplateOut]:
+        return [sm.CountCardTemplateOut.model_validate(x) for x in self._get(
+            "/count-card-templates", {"include_inactive": include_inactive or None})]
+
+    def create_count_card_template(self, body: Body, *, key: str | None = None
+                                   ) -> sm.CountCardTemplateOut:
+        return sm.CountCardTemplateOut.model_validate(
+            self._post("/count-card-templates", body, key=key))
+
+    def update_count_card_template(self, tid: int, body: Body, *, key: str | None = None
+                                   ) -> sm.CountCardTemplateOut:
+        return sm.CountCardTemplateOut.model_validate(
+            self._patch(f"/count-card-templates/{tid}", body, key=key))
+
+    def list_coupon_templates(self, include_inactive: bool = False
+                              ) -> list[sm.CouponTemplateOut]:
+        return [sm.CouponTemplateOut.model_validate(x) for x in self._get(
+            "/coupon-templates", {"include_inactive": include_inactive or None})]
+
+    def create_coupon_template(self, body: Body, *, key: str | None = None
+                               ) -> sm.CouponTemplateOut:
+        return sm.CouponTemplateOut.model_validate(
+            self._post("/coupon-templates", body, key=key))
+
+    def update_coupon_template(self, tid: int, body: Body, *, key: str | None = None
+                               ) -> sm.CouponTemplateOut:
+        return sm.CouponTemplateOut.model_validate(
+            self._patch(f"/coupon-templates/{tid}", body, key=key))
+
+    def list_coupons(self, page: int = 1, page_size: int = 50, *, member_id: int | None = None,
+                     status: str | None = None, code: str | None = None
+                     ) -> Page[sm.CouponOut]:
+        return Page[sm.CouponOut].model_validate(self._get("/coupons", {
+            "page": page, "page_size": page_size, "member_id": member_id,
+            "status": status or None, "code": code or None}))
+
+    def issue_coupons(self, body: Body, *, key: str | None = None) -> sm.CouponIssueOut:
+        return sm.CouponIssueOut.model_validate(self._post("/coupons", body, key=key))
+
+    def void_coupon(self, cid: int, reason: str, *, key: str | None = None) -> sm.CouponOut:
+        return sm.CouponOut.model_validate(
+            self._post(f"/coupons/{cid}/void", {"reason": reason}, key=key))
+
+    def shop_settings(self) -> ShopSettings:
+        return ShopSettings.model_validate(self._get("/settings/shop"))
+
+    def update_shop_settings(self, body: Body, *, key: str | None = None) -> ShopSettings:
+        return ShopSettings.model_validate(
+            self.request("PUT", "/settings/shop", body=body, key=key))
+
+    # --- end of back office ------------------------------------------------------------------
+
 
 def _dump(body: Body) -> Any:
     if body is None:
