@@ -375,7 +375,7 @@ def search(session: Session, q: str | None, page: int, page_size: int,
     if digits and 3 <= len(q) <= 10:
         add(3, session.execute(base(Member.phone).where(
             Member.phone.startswith(q, autoescape=True))
-            .order_by(Member.phone, Member.id).limit(need)))
+            .order_by(Member.phone).limit(need)))  # phone is unique: index order, no filesort
     # rank 4: name substring (only for text with Chinese / non-ASCII characters)
     if not q.isascii():
         add(4, session.execute(base().where(Member.name.contains(q, autoescape=True))
