@@ -33,7 +33,8 @@ SH = ZoneInfo("Asia/Shanghai")
 def _runtime_copy(runtime: Runtime, data_dir: Path, **backup) -> Runtime:
     """The session's database, but a config of its own (backup folder, settings file)."""
     settings = BackupSection(timezone="Asia/Shanghai", verify_after_backup=False, **backup)
-    cfg = dataclasses.replace(runtime.config, data_dir=data_dir, backup=settings)
+    cfg = dataclasses.replace(runtime.config, data_dir=data_dir, backup=settings,
+                              database=dataclasses.replace(runtime.config.database))
     rt = Runtime(cfg, mariadb=runtime.mariadb, engine=runtime.engine)
     rt._factory = runtime.session_factory
     return rt
@@ -191,6 +192,30 @@ def test_unverified_backup_is_refused_unless_forced(svc, engine):
     safety = svc.get(res["safety_backup"])
     assert safety.manifest["reason"] == "pre-restore"
     assert safety.manifest["tables"]["settings"] == 2
+
+
+def test_external_database_url_backs_up_and_restores_with_the_app_user(svc, engine):
+    """With `--db-url` lanpos has only the URL's user (no root, no SUPER)."""
+    rt = svc.runtime
+    rt.config.database.url = rt.config.database_url()  # the app user `lanpos`
+    rt.mariadb = None
+    ext = BackupService(rt)
+    assert ext.target().user == "lanpos" and not ext.target().admin
+    with engine.connect() as conn:
+        _insert_setting(conn, "ext.kept", 1)
+    info = ext.backup()
+    assert info.manifest["binlog"]["gtid"]
+    assert ext.verify(info.id).ok
+    with engine.connect() as conn:
+        _insert_setting(conn, "ext.lost", 2)
+    res = ext.restore(info.id)
+    assert res["invariants_ok"] and res["safety_backup"]
+    with engine.connect() as conn:
+        keys = set(conn.execute(text("SELECT `key` FROM settings")).scalars())
+    assert "ext.kept" in keys and "ext.lost" not in keys
+    with pytest.raises(BackupError) as e:  # no binary logs here: no point in time
+        ext.binlog_files_from(info.manifest["binlog"]["file"])
+    assert e.value.code == "pitr_failed"
 
 
 # -- restore onto a fresh machine ------------------------------------------------------------
