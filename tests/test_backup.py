@@ -232,14 +232,20 @@ def test_restore_onto_a_fresh_data_dir_from_the_file_alone(svc, engine, tmp_path
     assert svc.verify(info.id).ok
     usb = tmp_path / "usb"
     usb.mkdir()
-    for p in info.path.parent.glob(info.id + "*"):
-        shutil.copy(p, usb / p.name)
+    shutil.copy(info.path, usb / "shop-backup.sql.gz")  # the dump file only, renamed
     new_dir = tmp_path / "new-machine"
     port = str(_port())
-    r = _cli("restore", "--data-dir", str(new_dir), "--db-port", port, "--yes",
-             str(usb / (info.id + ".sql.gz")))
+    dump = str(usb / "shop-backup.sql.gz")
+    r = _cli("restore", "--data-dir", str(new_dir), "--db-port", port, "--yes", dump)
+    assert r.returncode == 2 and "尚未通过还原验证" in r.stderr  # unverified: refused
+    r = _cli("restore", "--data-dir", str(new_dir), "--db-port", port, "--yes", "--verify",
+             dump)
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "verify shop-backup: OK" in r.stdout
     assert "invariants OK" in r.stdout
+    rebuilt = json.loads((usb / "shop-backup.json").read_text())
+    assert rebuilt["tables"] == info.manifest["tables"]
+    assert rebuilt["binlog"] == info.manifest["binlog"]
     cfg = Config.load(new_dir)
     rt = Runtime(cfg)
     try:

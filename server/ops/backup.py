@@ -586,6 +586,13 @@ def read_backup(path: Path) -> BackupInfo:
             break
     data = path.with_name(name + DATA_SUFFIX)
     man = path.with_name(name + MANIFEST_SUFFIX)
+    if data.is_file() and not man.is_file() and path == data:
+        # just the dump file (e.g. copied by hand): rebuild the manifest from its content;
+        # the gzip CRCs still catch damage, and it counts as unverified until verified
+        manifest = manifest_from_file(data)
+        with contextlib.suppress(OSError):
+            _write_json_atomic(man, manifest)
+        return BackupInfo(name, data, manifest, None)
     if not data.is_file() or not man.is_file():
         raise BackupError("backup_not_found", status=404, backup=str(path))
     try:
@@ -598,6 +605,30 @@ def read_backup(path: Path) -> BackupInfo:
         with contextlib.suppress(OSError, ValueError):
             ver = json.loads(vp.read_text(encoding="utf-8"))
     return BackupInfo(manifest.get("id", name), data, manifest, ver)
+
+
+def manifest_from_file(data: Path) -> dict[str, Any]:
+    """A manifest for a dump file that came without one (read from the dump itself)."""
+    sc = DumpScanner()
+    for chunk in iter_sql(data):
+        sc.feed(chunk)
+    sc.finish()
+    if not sc.completed:
+        raise BackupError("backup_corrupt", backup=data.name)
+    st = data.stat()
+    at = _iso(dt.datetime.fromtimestamp(st.st_mtime, dt.UTC))
+    name = data.name[: -len(DATA_SUFFIX)] if data.name.endswith(DATA_SUFFIX) else data.stem
+    return {
+        "format": FORMAT_VERSION, "id": name, "file": data.name, "reason": "imported",
+        "started_at": at, "ended_at": at, "seconds": None, "size": st.st_size,
+        "sql_bytes": sc.raw_bytes, "sha256": file_sha256(data), "compression": "gzip",
+        "database": None, "tables": dict(sorted(sc.tables.items())),
+        "views": sorted(sc.views),
+        "binlog": ({"file": sc.binlog_file, "position": sc.binlog_pos, "gtid": sc.gtid}
+                   if sc.binlog_file else None),
+        "app_version": None, "schema_revision": sc.schema_revision,
+        "host": None, "rebuilt_from_dump": True,
+    }
 
 
 def list_backups(folder: Path) -> list[BackupInfo]:
