@@ -46,6 +46,7 @@ from pydantic import BaseModel
 from common.errors import ApiError
 from common.schemas import catalog as sc
 from common.schemas import members as sm
+from common.schemas import sales as ss
 from common.schemas.auth import LoginResponse, MeResponse
 from common.schemas.backups import (
     BackupJobOut,
@@ -571,6 +572,110 @@ class ApiClient:
             self.request("PUT", "/settings/shop", body=body, key=key))
 
     # --- end of back office ------------------------------------------------------------------
+
+    # --- checkout (counter: sales, refunds, approvals, held orders, shifts, cards) ----------
+    # Typed one-liners for client/ui/counter*.py, payment.py, refund.py, shift.py … A sale's
+    # own UUID is its Idempotency-Key (``key=str(sale_id)``), so a retry never makes a second
+    # sale. Member reads/creates, recharge rules, coupons and shop settings are shared with
+    # the back-office section above.
+
+    def quote_cart(self, cart: Body) -> ss.QuoteOut:
+        """Price a cart on the server (authoritative; writes nothing, no key needed)."""
+        return ss.QuoteOut.model_validate(self.request("POST", "/sales/quote", body=cart))
+
+    def create_sale(self, sale: Body, *, key: str) -> ss.SaleOut:
+        return ss.SaleOut.model_validate(self._post("/sales", sale, key=key))
+
+    def get_sale(self, ref: str) -> ss.SaleOut:
+        """By UUID or by sale number (the receipt barcode)."""
+        return ss.SaleOut.model_validate(self._get(f"/sales/{quote(ref.strip(), safe='')}"))
+
+    def refund_sale(self, ref: str, body: Body, *, key: str) -> ss.RefundOut:
+        return ss.RefundOut.model_validate(
+            self._post(f"/sales/{quote(ref.strip(), safe='')}/refunds", body, key=key))
+
+    def grant_approval(self, username: str, password: str, purpose: str) -> ss.ApprovalOut:
+        """A manager's password typed at the counter → a one-use approval token."""
+        return ss.ApprovalOut.model_validate(self.request(
+            "POST", "/approvals", idempotent=False,
+            body={"username": username, "password": password, "purpose": purpose}))
+
+    def list_held_orders(self, page: int = 1, page_size: int = 50) -> Page[ss.HeldOrderOut]:
+        return Page[ss.HeldOrderOut].model_validate(
+            self._get("/held-orders", {"page": page, "page_size": page_size}))
+
+    def hold_order(self, cart: Body, label: str | None = None, *, key: str | None = None
+                   ) -> ss.HeldOrderOut:
+        return ss.HeldOrderOut.model_validate(
+            self._post("/held-orders", {"label": label or None, "cart": _dump(cart)}, key=key))
+
+    def resume_held_order(self, held_id: int, *, key: str | None = None) -> ss.HeldOrderOut:
+        return ss.HeldOrderOut.model_validate(
+            self._post(f"/held-orders/{held_id}/resume", key=key))
+
+    def delete_held_order(self, held_id: int, *, key: str | None = None) -> None:
+        self._delete(f"/held-orders/{held_id}", key=key)
+
+    def open_shift(self, float_amount: int, *, key: str | None = None) -> ss.ShiftReportOut:
+        return ss.ShiftReportOut.model_validate(
+            self._post("/shifts", {"float_amount": float_amount}, key=key))
+
+    def current_shift(self) -> ss.ShiftReportOut:
+        """The open shift of this counter (404 ``no_open_shift`` if none)."""
+        return ss.ShiftReportOut.model_validate(self._get("/shifts/current"))
+
+    def close_shift(self, shift_id: int, denominations: Mapping[int, int],
+                    note: str | None = None, *, key: str | None = None) -> ss.ShiftReportOut:
+        return ss.ShiftReportOut.model_validate(self._post(
+            f"/shifts/{shift_id}/close",
+            {"denominations": {str(k): v for k, v in denominations.items()}, "note": note},
+            key=key))
+
+    def day_close(self, date: str | None = None) -> ss.DayCloseOut:
+        return ss.DayCloseOut.model_validate(self._get("/shifts/day-close", {"date": date}))
+
+    def member_count_cards(self, member_id: int, usable_only: bool = True,
+                           page_size: int = 100) -> Page[sm.CountCardOut]:
+        return Page[sm.CountCardOut].model_validate(self._get("/count-cards", {
+            "member_id": member_id, "usable_only": usable_only, "page_size": page_size}))
+
+    def recharge(self, member_id: int, amount: int, method: str,
+                 reference: str | None = None, *, key: str | None = None
+                 ) -> sm.StoredValueResultOut:
+        return sm.StoredValueResultOut.model_validate(self._post(
+            f"/members/{member_id}/recharges",
+            {"amount": amount, "method": method, "reference": reference or None}, key=key))
+
+    def lookup_card(self, card_no: str) -> sm.CardLookupOut:
+        return sm.CardLookupOut.model_validate(self._get("/cards", {"card_no": card_no}))
+
+    def report_card_lost(self, card_id: int, note: str | None = None, *,
+                         key: str | None = None) -> sm.CardOut:
+        return sm.CardOut.model_validate(
+            self._post(f"/cards/{card_id}/lost", {"note": note}, key=key))
+
+    def reissue_card(self, card_id: int, new_card_no: str, *, key: str | None = None
+                     ) -> sm.CardOut:
+        return sm.CardOut.model_validate(
+            self._post(f"/cards/{card_id}/reissue", {"card_no": new_card_no}, key=key))
+
+    def freeze_card(self, card_id: int, note: str | None = None, *, key: str | None = None
+                    ) -> sm.CardOut:
+        return sm.CardOut.model_validate(
+            self._post(f"/cards/{card_id}/freeze", {"note": note}, key=key))
+
+    def unfreeze_card(self, card_id: int, note: str | None = None, *, key: str | None = None
+                      ) -> sm.CardOut:
+        return sm.CardOut.model_validate(
+            self._post(f"/cards/{card_id}/unfreeze", {"note": note}, key=key))
+
+    def audit_drawer_open(self, reason: str | None = None, *, key: str | None = None
+                          ) -> AuditEntryOut:
+        """Record a manual cash-drawer opening (manager/owner) before the drawer is kicked."""
+        return AuditEntryOut.model_validate(
+            self._post("/audit/drawer", {"reason": reason or None}, key=key))
+
+    # --- end of checkout ---------------------------------------------------------------------
 
 
 def _dump(body: Body) -> Any:

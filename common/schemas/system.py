@@ -38,3 +38,9 @@ class AuditQuery(PageQuery):
     entity: str | None = Field(None, max_length=32)
     entity_id: str | None = Field(None, max_length=64)
     staff_id: int | None = None
+
+
+class DrawerOpenIn(ApiModel):
+    """A manual cash-drawer opening (钱箱) at a counter, recorded before the drawer is kicked."""
+
+    reason: str | None = Field(None, max_length=255, description="e.g. 换零钱")

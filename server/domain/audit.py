@@ -38,6 +38,15 @@ def write(
     return row
 
 
+def drawer_opened(session: Session, actor: Actor, reason: str | None = None) -> AuditLog:
+    """A manager opened the cash drawer by hand at ``actor.counter`` (no sale): the audit
+    entry is the record of it (the counter kicks the drawer once this is stored)."""
+    row = write(session, actor, "drawer.open", "drawer", actor.counter or None,
+                after={"counter": actor.counter or None}, reason=reason)
+    session.flush()  # id and time for the response
+    return row
+
+
 def list_entries(
     session: Session,
     page: int,
