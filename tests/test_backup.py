@@ -591,6 +591,12 @@ def test_backup_api_create_list_verify_restore_settings(app, client, owner, make
     assert r.get_json()["keep_last"] == 3
     saved = Config.load(tmp_path)
     assert saved.backup.daily_at == "02:30" and saved.backup.destinations == [str(tmp_path)]
+    audit = client.get("/api/v1/audit?entity=backup", headers=owner.headers).get_json()["items"]
+    actions = [a["action"] for a in audit]
+    assert actions.count("backup.settings") == 1 and "backup.restore" in actions
+    settings_entry = next(a for a in audit if a["action"] == "backup.settings")
+    assert settings_entry["before"]["keep_last"] == 7
+    assert settings_entry["after"]["keep_last"] == 3
     r = client.put("/api/v1/backups/settings", json={"daily_at": "25:00"},
                    headers=owner.write_headers())
     assert r.status_code == 400

@@ -8,7 +8,6 @@ answers ``503 maintenance``.
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 from common.errors import ApiError
 from common.schemas.backups import (
@@ -151,15 +150,5 @@ def put_settings(ctx: Ctx, body: BackupSettingsIn) -> BackupSettingsOut:
     """Change backup settings; only the fields sent change. Destinations are folders on this
     server (a USB disk, a NAS mount)."""
     svc = service_for(ctx.state)
-    changes = body.model_dump(exclude_unset=True)
-    for key in ("dir", "scratch_dir"):
-        if changes.get(key):
-            changes[key] = str(Path(changes[key]).expanduser())
-    before = asdict(svc.settings)
-    new = svc.update_settings(changes)
-    from server.domain import audit
-
-    audit.write(ctx.db, ctx.me, "backup.settings", "backup", None,
-                before={k: before[k] for k in changes}, after={k: asdict(new)[k]
-                                                                for k in changes})
+    new = svc.update_settings(body.model_dump(exclude_unset=True), ctx.db, ctx.me)
     return BackupSettingsOut.model_validate(asdict(new))

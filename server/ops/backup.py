@@ -27,8 +27,10 @@ The folder itself is the catalogue (never the database: a restore replaces the d
   operator types local (shop) time; it is converted to UTC explicitly, and mariadb-binlog runs
   with ``TZ=UTC`` (it interprets --stop-datetime in its own process time zone).
 
-Functions usable by the benchmark harness (issue 8): :func:`dump_to_file`,
-:func:`load_file`, :class:`DbTarget`, ``DUMP_FLAGS``.
+Functions usable by the benchmark harness (issue 8): ``DbTarget.managed(mdb, "lanpos")`` /
+``DbTarget.from_url(url)``, :func:`dump_to_file` (our backup: dump + scan + parallel gzip +
+SHA-256), :func:`restore_file` (our restore: gunzip + ``mariadb``), ``DUMP_FLAGS`` (the same
+flags for a plain ``mariadb-dump | gzip`` next to it).
 """
 
 from __future__ import annotations
@@ -533,6 +535,11 @@ def load_file(target: DbTarget, sql: Iterable[bytes], database: str | None = Non
             raise BackupError("restore_failed", status=500,
                               reason=msg or f"mariadb exit code {rc}")
     return time.monotonic() - t0
+
+
+def restore_file(target: DbTarget, path: Path, database: str | None = None) -> float:
+    """Load a backup file into an existing (empty) database. Seconds taken (benchmarks)."""
+    return load_file(target, iter_sql(Path(path)), database=database)
 
 
 # -- the catalogue on disk ------------------------------------------------------------------
@@ -1367,20 +1374,33 @@ class BackupService:
         return j
 
     # -- settings and audit ----------------------------------------------------------------
-    def update_settings(self, changes: dict[str, Any]) -> BackupSection:
-        """Change [backup] settings in lanpos.toml (validated; nothing saved on a problem)."""
+    def update_settings(self, changes: dict[str, Any], session: Any = None,
+                        actor: Any = None) -> BackupSection:
+        """Change [backup] settings in lanpos.toml (validated; nothing saved on a problem).
+        With ``session`` and ``actor`` the change is audited in that session."""
         from dataclasses import replace
 
+        from server.domain import audit
         from server.ops.scheduler import validate_settings
 
-        new = replace(self.settings, **changes)
+        changes = dict(changes)
+        for key in ("dir", "scratch_dir"):
+            if changes.get(key):
+                changes[key] = str(Path(changes[key]).expanduser())
         if "destinations" in changes:
-            new.destinations = [d.strip() for d in changes["destinations"] if d.strip()]
+            changes["destinations"] = [d.strip() for d in changes["destinations"] if d.strip()]
+        before = asdict(self.settings)
+        new = replace(self.settings, **changes)
         problems = validate_settings(new)
         if problems:
             raise BackupError("backup_settings_invalid", status=400, reason="; ".join(problems))
         self.config.backup = new
         self.config.save()
+        if session is not None and actor is not None:
+            after = asdict(new)
+            audit.write(session, actor, "backup.settings", "backup", None,
+                        before={k: before[k] for k in changes},
+                        after={k: after[k] for k in changes})
         return new
 
     def audit(self, actor: Any, action: str, entity_id: str | None,
