@@ -10,6 +10,7 @@ from ..i18n import tr
 from ..qt import QtWidgets
 from .audit import AuditScreen
 from .backups import BackupScreen
+from .bo_screens import add_backoffice_screens
 from .context import Services
 from .staff import StaffScreen
 
@@ -19,6 +20,8 @@ class BackOffice(QtWidgets.QTabWidget):
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("backOffice")
+        # products, members, levels, … (client/ui/bo_*.py): (menu name, screen, title)
+        self.bo_screens = add_backoffice_screens(self, services, me, page_size)
         self.staff = StaffScreen(services, me, page_size=page_size)
         self.audit = AuditScreen(services, page_size=page_size)
         self.add_screen(self.staff, tr("menu.staff"))

@@ -65,6 +65,10 @@ class MainWindow(QtWidgets.QMainWindow):
             bo = bar.addMenu(tr("menu.backoffice"))
             assert bo is not None
             self.menus["backoffice"] = bo
+            for name, screen, title in self.backoffice.bo_screens:
+                self._act(bo, name, title,
+                          lambda _=False, s=screen: self.show_backoffice_screen(s))
+            bo.addSeparator()
             self._act(bo, "staff", tr("menu.staff"), self.show_staff)
             self._act(bo, "audit", tr("menu.audit"), self.show_audit)
             if self.backoffice.backups is not None:
@@ -107,6 +111,12 @@ class MainWindow(QtWidgets.QMainWindow):
     def show_checkout(self) -> None:
         self.stack.setCurrentWidget(self.checkout)
         self.checkout.entry.setFocus()
+
+    def show_backoffice_screen(self, screen: QtWidgets.QWidget) -> None:
+        """Products, members, levels, … (see ``client/ui/bo_screens.py``)."""
+        if self.backoffice is not None:
+            self.stack.setCurrentWidget(self.backoffice)
+            self.backoffice.show_screen(screen)
 
     def show_staff(self) -> None:
         if self.backoffice is not None:

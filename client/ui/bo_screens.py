@@ -1,0 +1,27 @@
+"""The back-office screens of issue 5 §3, in menu order, added to the :class:`BackOffice`
+tabs (manager and owner; the server still checks every write, e.g. shop settings are the
+owner's)."""
+
+from __future__ import annotations
+
+from common.schemas.staff import StaffOut
+
+from ..i18n import tr
+from ..qt import QtWidgets
+from .bo_members import MembersScreen
+from .bo_products import ProductsScreen
+from .context import Services
+
+
+def add_backoffice_screens(office: QtWidgets.QTabWidget, services: Services, me: StaffOut,
+                           page_size: int) -> list[tuple[str, QtWidgets.QWidget, str]]:
+    """Create the screens, add them as tabs, set them as attributes of ``office``
+    (``office.products`` …); returns (menu name, screen, title) for the menu."""
+    screens: list[tuple[str, QtWidgets.QWidget, str]] = [
+        ("products", ProductsScreen(services, page_size=page_size), tr("menu.products")),
+        ("members", MembersScreen(services, page_size=page_size), tr("menu.members")),
+    ]
+    for name, screen, title in screens:
+        setattr(office, name, screen)
+        office.add_screen(screen, title)  # type: ignore[attr-defined]
+    return screens
