@@ -345,7 +345,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             for p in res.problems[:50]:
                 print(f"  - {p}")
         if args.to:
-            when = svc.parse_local_time(args.to)
+            when = svc.pitr_moment(args.to)
             base = svc.pick_pitr_base(when, args.force)
             what = (f"the data as of {args.to} ({svc.tz}) = {when:%Y-%m-%d %H:%M:%S} UTC, "
                     f"from backup {base.id} + binary log")

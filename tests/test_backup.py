@@ -607,3 +607,31 @@ def test_backup_api_create_list_verify_restore_settings(app, client, owner, make
     assert r.get_json()["error"]["code"] == "backup_settings_invalid"
     assert client.get(f"/api/v1/backups/jobs/{uuid.uuid4().hex}",
                       headers=owner.headers).status_code == 404
+
+    # point in time: typed confirmation, no future, a base backup is needed
+    r = client.post("/api/v1/backups/restore-to", json={"to": "2026-01-01 10:00",
+                                                        "confirm": "2026-01-01 10:01"},
+                    headers=owner.write_headers())
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "restore_confirm_mismatch"
+    r = client.post("/api/v1/backups/restore-to", json={"to": "2099-01-01 10:00",
+                                                        "confirm": "2099-01-01 10:00"},
+                    headers=owner.write_headers())
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "pitr_failed"
+    r = client.post("/api/v1/backups/restore-to", json={"to": "2020-01-01 10:00",
+                                                        "confirm": "2020-01-01 10:00"},
+                    headers=owner.write_headers())
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "pitr_failed"
+    r = client.post("/api/v1/backups/restore-to", json={"to": "yesterday", "confirm": "x"},
+                    headers=owner.write_headers())
+    assert r.status_code == 400 and "to" in r.get_json()["error"]["fields"]
+
+    # a damaged file is refused before anything happens
+    info = svc.get(bid)
+    raw = bytearray(info.path.read_bytes())
+    raw[100] ^= 0xFF
+    info.path.write_bytes(bytes(raw))
+    r = client.post(f"/api/v1/backups/{bid}/restore", json={"confirm": bid},
+                    headers=owner.write_headers(), environ_base={"HTTP_ACCEPT_LANGUAGE": "en"})
+    assert r.status_code == 409
+    err = r.get_json()["error"]
+    assert err["code"] == "backup_corrupt" and "corrupt" in err["message"]

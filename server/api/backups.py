@@ -125,7 +125,7 @@ def restore_to(ctx: Ctx, body: RestoreToIn) -> BackupJobOut:
     svc = service_for(ctx.state)
     if body.confirm != body.to:
         raise ApiError("restore_confirm_mismatch", status=400, backup=body.to)
-    when = svc.parse_local_time(body.to)
+    when = svc.pitr_moment(body.to)
     base = svc.pick_pitr_base(when, body.force)
     svc.refuse_if_busy()
     actor = ctx.me

@@ -1244,6 +1244,13 @@ class BackupService:
                               reason=f"'{text_}' is not YYYY-MM-DD HH:MM[:SS]")
         return naive.replace(tzinfo=self.tz).astimezone(dt.UTC)
 
+    def pitr_moment(self, text_: str) -> dt.datetime:
+        """The moment of a point-in-time restore (UTC); not in the future."""
+        when = self.parse_local_time(text_)
+        if when > utcnow():
+            raise BackupError("pitr_failed", status=400, reason="that moment is in the future")
+        return when
+
     def binlog_files_from(self, first: str) -> list[Path]:
         if not self.config.managed:
             raise BackupError("pitr_failed", reason="point-in-time recovery needs the managed "
@@ -1278,9 +1285,7 @@ class BackupService:
 
     def restore_to(self, when_text: str, force: bool = False,
                    progress: Progress = _noop) -> dict[str, Any]:
-        when = self.parse_local_time(when_text)
-        if when > utcnow():
-            raise BackupError("pitr_failed", status=400, reason="that moment is in the future")
+        when = self.pitr_moment(when_text)
         with self._work_lock:
             base = self.pick_pitr_base(when, force)
             self.check_restorable(base, force)
