@@ -181,7 +181,7 @@ def _serve(rt: Runtime) -> int:
     finally:
         scheduler.stop()
         server.close()
-        rt.stop_database()
+        rt.stop_database(adopted_too=True)
         print("lanpos server stopped", flush=True)
     return 0
 
@@ -190,17 +190,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     _setup_logging(cfg, args.verbose)
     rt = _runtime(cfg)
-    try:
-        rt.up()
-        if not cfg.exists():
-            cfg.save()
-        generated = _create_owner(rt, "owner", None)
-        if generated:
-            print(f"created owner account: owner / {generated}")
-    except BaseException:
-        rt.stop_database()
-        raise
-    return _serve(rt)
+    with rt.server_lock():
+        try:
+            rt.up()
+            if not cfg.exists():
+                cfg.save()
+            generated = _create_owner(rt, "owner", None)
+            if generated:
+                print(f"created owner account: owner / {generated}")
+        except BaseException:
+            rt.stop_database()
+            raise
+        return _serve(rt)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -210,26 +211,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from server.domain.auth import Passwords
 
     rt = _runtime(cfg)
-    try:
-        rt.up()
-        cfg.save()
-        sec = cfg.security
-        with rt.session_factory() as session:
-            loaded = demo.load(session, Passwords(sec.argon2_time_cost, sec.argon2_memory_kib))
-            session.commit()
-    except BaseException:
-        rt.stop_database()
-        raise
-    print("=" * 60)
-    print("lanpos demo shop " + ("loaded" if loaded else "(already loaded)"))
-    print("demo accounts (password for all: demo1234):")
-    for username, name, role in demo.DEMO_ACCOUNTS:
-        print(f"  {username:<8} {role.label_zh} {name}")
-    print("=" * 60, flush=True)
-    if args.no_run:
-        rt.stop_database()
-        return 0
-    return _serve(rt)
+    with rt.server_lock():
+        try:
+            rt.up()
+            cfg.save()
+            sec = cfg.security
+            with rt.session_factory() as session:
+                loaded = demo.load(session, Passwords(sec.argon2_time_cost,
+                                                      sec.argon2_memory_kib))
+                session.commit()
+        except BaseException:
+            rt.stop_database()
+            raise
+        print("=" * 60)
+        print("lanpos demo shop " + ("loaded" if loaded else "(already loaded)"))
+        print("demo accounts (password for all: demo1234):")
+        for username, name, role in demo.DEMO_ACCOUNTS:
+            print(f"  {username:<8} {role.label_zh} {name}")
+        print("=" * 60, flush=True)
+        if args.no_run:
+            rt.stop_database()
+            return 0
+        return _serve(rt)
 
 
 def _backup_service(args: argparse.Namespace, start_db: bool = True):
@@ -243,22 +246,6 @@ def _backup_service(args: argparse.Namespace, start_db: bool = True):
     return rt, BackupService(rt)
 
 
-def _release(rt: Runtime, was_running: bool) -> None:
-    """Stop the managed MariaDB only if this command started it: `backup now` while
-    `lanpos-server run` serves must not shut the server's database down."""
-    if was_running:
-        if rt.engine is not None:
-            rt.engine.dispose()
-            rt.engine = None
-        rt.mariadb = None
-    else:
-        rt.stop_database()
-
-
-def _db_running(args: argparse.Namespace) -> bool:
-    cfg = Config.load(args.data_dir)
-    return cfg.managed and not getattr(args, "db_url", None) and \
-        Runtime(cfg).managed_instance().running_pid() is not None
 
 
 def _print_backup(b) -> None:
@@ -279,7 +266,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
         for w in svc.health_warnings():
             print(f"warning: {w}")
         return 0
-    was_running = _db_running(args)
     rt, svc = _backup_service(args, start_db=(action == "now"))
     try:
         if action == "now":
@@ -309,7 +295,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             svc.apply_retention()
         return 0 if res.ok else 1
     finally:
-        _release(rt, was_running)
+        rt.stop_database()  # leaves a running server's database alone
 
 
 def _server_running(cfg: Config) -> bool:
@@ -336,7 +322,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
               "`lanpos-server run` first (or restore from the back-office screen)",
               file=sys.stderr)
         return 2
-    was_running = _db_running(args)
     rt, svc = _backup_service(args, start_db=True)
     try:
         if args.backup and args.verify:
@@ -382,7 +367,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             print(f"  - {p}")
         return 0 if result["invariants_ok"] else 1
     finally:
-        _release(rt, was_running)
+        rt.stop_database()  # leaves a running server's database alone
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -463,10 +448,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from common.errors import ApiError
     from server.ops.mariadb import MariaDBError
+    from server.runtime import ServerRunning
 
     try:
         return args.func(args)
-    except (MariaDBError, ApiError) as e:
+    except (MariaDBError, ApiError, ServerRunning) as e:
         print(f"lanpos-server: error: {e}", file=sys.stderr)
         return 2
 

@@ -19,6 +19,10 @@ from server.ops.mariadb import ManagedMariaDB, pick_free_port, port_is_free
 log = logging.getLogger(__name__)
 
 
+class ServerRunning(RuntimeError):
+    """A second server was started on a data directory that is already being served."""
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -54,13 +58,30 @@ class Runtime:
                                 cfg.database.app_password)
         self.mariadb = mdb
 
-    def stop_database(self) -> None:
+    def stop_database(self, adopted_too: bool = False) -> None:
+        """Disconnect, and stop the managed MariaDB if this runtime started it. An instance
+        that was already running (a live ``lanpos-server run`` uses it) is left alone unless
+        ``adopted_too`` — only the server that holds the data directory's lock passes that."""
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
         if self.mariadb is not None:
-            self.mariadb.stop()
+            if self.mariadb.started_here or adopted_too:
+                self.mariadb.stop()
             self.mariadb = None
+
+    def server_lock(self):
+        """Hold ``<data_dir>/server.lock`` for the life of a server process; raises
+        ``ServerRunning`` if another lanpos server already serves this data directory."""
+        import contextlib
+
+        from server.ops.lock import FileLock
+
+        lock = FileLock(self.config.data_dir / "server.lock")
+        if not lock.acquire():
+            raise ServerRunning(
+                f"another lanpos server is already running on {self.config.data_dir}")
+        return contextlib.closing(lock)
 
     def connect(self) -> Engine:
         if self.engine is None:

@@ -118,6 +118,16 @@ def test_cli_init_run_stop_and_crash_restart(tmp_path):
                           json={"username": "owner", "password": "ownerpw1"}, timeout=10)
         assert r.status_code == 200
         db_pid = int(pid_file.read_text())
+        # a one-shot command next to the live server must not stop the server's database
+        r = _cli("verify", "--data-dir", str(data))
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert Path(f"/proc/{db_pid}").exists()
+        health = requests.get(f"http://127.0.0.1:{api_port}/api/v1/health", timeout=10).json()
+        assert health["database"] == "ok"
+        # a second server on the same data directory is refused
+        r = _cli("run", "--data-dir", str(data), "--port", str(pick_free_port(18700)))
+        assert r.returncode == 2 and "already running" in r.stderr
+        assert Path(f"/proc/{db_pid}").exists()
         # the database crashes: the next run restarts it and InnoDB recovers
         os.kill(db_pid, signal.SIGKILL)
         time.sleep(0.5)

@@ -306,6 +306,11 @@ class ManagedMariaDB:
         except OSError:
             return "(no error log)"
 
+    @property
+    def started_here(self) -> bool:
+        """This object started the mariadbd (as opposed to adopting a running one)."""
+        return self._proc is not None
+
     def stop(self, timeout: float = 60.0) -> None:
         """Shut the instance down cleanly (SIGTERM → InnoDB clean shutdown)."""
         pid = self.running_pid() or self._adopted_pid
