@@ -151,6 +151,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _expire_points(rt: Runtime) -> str:
+    """The daily points-expiry job (``points_expiry_months`` setting; 0 = off)."""
+    from server.db.session import run_in_transaction
+    from server.domain import points
+    from server.domain.actor import Actor
+
+    touched, total, cutoff = run_in_transaction(
+        rt.session_factory, lambda s: points.expire(s, Actor.system("points-expiry")))
+    return f"{total} points of {touched} members expired (earned before {cutoff})"
+
+
 def _serve(rt: Runtime) -> int:
     from waitress import create_server
 
@@ -159,7 +170,8 @@ def _serve(rt: Runtime) -> int:
     from server.ops import backup as backup_ops
     from server.ops.scheduler import BackupScheduler
 
-    scheduler = BackupScheduler(backup_ops.attach(app, rt))
+    scheduler = BackupScheduler(backup_ops.attach(app, rt),
+                                daily_jobs=[("points expiry", lambda: _expire_points(rt))])
     server = create_server(app, host=cfg.server.host, port=cfg.server.port,
                            threads=cfg.server.threads, ident="lanpos")
 

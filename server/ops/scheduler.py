@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from common.errors import ApiError
@@ -98,9 +99,14 @@ def due_reason(now: dt.datetime, last_backup: dt.datetime | None,
 class BackupScheduler:
     """The thread. ``tick()`` does one round (used by the tests too)."""
 
-    def __init__(self, service: BackupService, tick_seconds: float = TICK_SECONDS) -> None:
+    def __init__(self, service: BackupService, tick_seconds: float = TICK_SECONDS,
+                 daily_jobs: list[tuple[str, Callable[[], object]]] | None = None) -> None:
         self.service = service
         self.tick_seconds = tick_seconds
+        # other once-a-day housekeeping (e.g. points expiry): run at the first round of each
+        # shop day, so a day the server was off is caught up at the next start
+        self.daily_jobs = list(daily_jobs or [])
+        self._daily_done: dt.date | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_run: dict[str, Any] = {}
@@ -126,11 +132,22 @@ class BackupScheduler:
                 log.exception("backup scheduler round failed")
             self._stop.wait(self.tick_seconds)
 
+    def run_daily_jobs(self, today: dt.date) -> None:
+        if self._daily_done == today:
+            return
+        self._daily_done = today
+        for name, job in self.daily_jobs:
+            try:
+                log.info("daily job %s: %s", name, job())
+            except Exception:  # one job's failure must not stop the others or the backups
+                log.exception("daily job %s failed", name)
+
     def tick(self, now_utc: dt.datetime | None = None) -> str | None:
         svc = self.service
         s = svc.settings
         utc = now_utc or utcnow()
         now = utc.astimezone(shop_tz(s))
+        self.run_daily_jobs(now.date())
         backups = svc.list()
         last = backups[-1].started_at if backups else None
         reason = due_reason(now, last, s)

@@ -1,0 +1,54 @@
+"""Daily housekeeping run by the server's scheduler thread: points expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, text
+
+from server.cli import _expire_points
+from server.db.members import Member, PointsLedger
+from server.ops.scheduler import BackupScheduler
+
+
+def test_daily_jobs_run_once_per_day_and_survive_a_failure():
+    calls: list[str] = []
+
+    def boom():
+        calls.append("boom")
+        raise RuntimeError("broken job")
+
+    sched = BackupScheduler(service=None, daily_jobs=[("boom", boom),  # type: ignore[arg-type]
+                                                      ("ok", lambda: calls.append("ok"))])
+    day = dt.date(2026, 11, 23)
+    sched.run_daily_jobs(day)
+    sched.run_daily_jobs(day)
+    assert calls == ["boom", "ok"]
+    sched.run_daily_jobs(day + dt.timedelta(days=1))
+    assert calls == ["boom", "ok", "boom", "ok"]
+
+
+def test_points_expiry_job_expires_old_points(runtime, client, manager, cashier, db_session,
+                                              assert_invariants):
+    m = client.post("/api/v1/members", json={"name": "王五", "phone": "13700001111"},
+                    headers=cashier.write_headers()).get_json()
+    r = client.post(f"/api/v1/members/{m['id']}/points", json={"change": 500, "reason": "老积分"},
+                    headers=manager.write_headers())
+    assert r.status_code in (200, 201), r.get_json()
+    # the points were earned 14 months ago
+    db_session.execute(text("UPDATE points_ledger SET at = NOW() - INTERVAL 14 MONTH "
+                            "WHERE member_id = :m"), {"m": m["id"]})
+    db_session.commit()
+    r = client.put("/api/v1/members/settings", json={"points_expiry_months": 12},
+                   headers=manager.write_headers())
+    assert r.status_code == 200, r.get_json()
+    out = _expire_points(runtime)
+    assert out.startswith("500 points of 1 members expired")
+    db_session.rollback()
+    assert db_session.get(Member, m["id"]).points == 0
+    kinds = db_session.scalars(select(PointsLedger.kind).where(
+        PointsLedger.member_id == m["id"]).order_by(PointsLedger.id)).all()
+    assert kinds == ["adjust", "expire"]
+    # running again changes nothing
+    assert _expire_points(runtime).startswith("0 points")
+    assert_invariants()
