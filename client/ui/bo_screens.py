@@ -1,6 +1,6 @@
 """The back-office screens of issue 5 §3, in menu order, added to the :class:`BackOffice`
 tabs (manager and owner; the server still checks every write, e.g. shop settings are the
-owner's)."""
+owner's: a manager sees them and gets the server's message on saving)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from common.schemas.staff import StaffOut
 
 from ..i18n import tr
 from ..qt import QtWidgets
+from .bo_countcards import CountCardTemplatesScreen
+from .bo_coupons import CouponsScreen
+from .bo_levels import LevelsScreen
 from .bo_members import MembersScreen
 from .bo_products import ProductsScreen
+from .bo_recharge import RechargeRulesScreen
+from .bo_shop import ShopSettingsScreen
 from .context import Services
 
 
@@ -20,6 +25,13 @@ def add_backoffice_screens(office: QtWidgets.QTabWidget, services: Services, me:
     screens: list[tuple[str, QtWidgets.QWidget, str]] = [
         ("products", ProductsScreen(services, page_size=page_size), tr("menu.products")),
         ("members", MembersScreen(services, page_size=page_size), tr("menu.members")),
+        ("levels", LevelsScreen(services, page_size=page_size), tr("menu.levels")),
+        ("recharge_rules", RechargeRulesScreen(services, page_size=page_size),
+         tr("menu.recharge_rules")),
+        ("count_cards", CountCardTemplatesScreen(services, page_size=page_size),
+         tr("menu.count_cards")),
+        ("coupons", CouponsScreen(services, page_size=page_size), tr("menu.coupons")),
+        ("shop", ShopSettingsScreen(services), tr("menu.shop")),
     ]
     for name, screen, title in screens:
         setattr(office, name, screen)
