@@ -541,6 +541,7 @@ def test_backup_api_create_list_verify_restore_settings(app, client, owner, make
     assert body["newest_verified"] == bid
     health = client.get("/api/v1/health").get_json()
     assert not any("backup" in w for w in health["warnings"]), health
+    assert 0 <= health["newest_verified_backup_age_seconds"] < 600
 
     r = client.post(f"/api/v1/backups/{bid}/verify", headers=owner.write_headers())
     assert r.status_code == 202

@@ -15,6 +15,8 @@ class HealthOut(ApiModel):
     schema_version: str | None = None
     maintenance: str | None = None
     shop_name: str | None = None
+    newest_verified_backup_age_seconds: int | None = Field(
+        None, description="age of the newest backup that passed a test restore")
     warnings: list[str] = []
 
 

@@ -26,8 +26,11 @@ def health(ctx: Ctx) -> HealthOut:
         db_state = "unavailable"
     for check in state.extras.get("health_checks", []):
         warnings.extend(check(ctx))
+    backups = state.extras.get("backups")
+    backup_age = backups.newest_verified_age_seconds() if backups is not None else None
     status = "ok" if db_state == "ok" and not warnings else ("down" if db_state != "ok"
                                                              else "degraded")
     return HealthOut(status=status, role=state.role, database=db_state, version=__version__,
                      schema_version=schema, maintenance=state.maintenance,
-                     shop_name=state.config.shop.name, warnings=warnings)
+                     shop_name=state.config.shop.name,
+                     newest_verified_backup_age_seconds=backup_age, warnings=warnings)
