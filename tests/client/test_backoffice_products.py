@@ -61,8 +61,26 @@ def test_create_product_with_barcode_through_the_dialog(qtbot, services, owner, 
     assert m.data(m.index(row_no, 3)) == "饮料"
     for i in range(12):
         api.create_product({"name": f"洗剪吹 {i}", "kind": "service", "price": 3000 + i})
-    screen.model.reload()
-    qtbot.wait_until(lambda: screen.model.rowCount() == 10, timeout=WAIT)
+    # the filters are sent to the server: kind, category, low stock
+    with qtbot.wait_signal(m.page_loaded, timeout=WAIT):
+        screen.kind.setCurrentIndex(screen.kind.findData("product"))
+    assert [p.name for p in m.items] == ["可口可乐 330ml"]
+    with qtbot.wait_signal(m.page_loaded, timeout=WAIT):
+        screen.kind.setCurrentIndex(screen.kind.findData("service"))
+    assert m.rowCount() == 10 and m.has_more and {p.kind for p in m.items} == {"service"}
+    with qtbot.wait_signal(m.page_loaded, timeout=WAIT):
+        screen.kind.setCurrentIndex(0)
+    with qtbot.wait_signal(m.page_loaded, timeout=WAIT):
+        screen.category.setCurrentIndex(screen.category.findText("饮料"))
+    assert [p.name for p in m.items] == ["可口可乐 330ml"]
+    with qtbot.wait_signal(m.page_loaded, timeout=WAIT):
+        screen.category.setCurrentIndex(0)
+    with qtbot.wait_signal(m.page_loaded, timeout=WAIT):
+        screen.low.setChecked(True)
+    assert m.rowCount() == 0  # 24 in stock, warning at 5
+    with qtbot.wait_signal(m.page_loaded, timeout=WAIT):
+        screen.low.setChecked(False)
+    qtbot.wait_until(lambda: not m.loading and m.rowCount() >= 10, timeout=WAIT)
     save_shot(win, screenshots / "backoffice_products_1024x768.png")
 
 
