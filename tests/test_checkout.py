@@ -470,3 +470,29 @@ def test_shop_settings_for_receipts(client, cashier, owner, manager):
     assert r.status_code == 200, r.get_json()
     got = client.get("/api/v1/settings/shop", headers=cashier.headers).get_json()
     assert got["name"] == "丽人美发" and got["receipt_header"] == ["地址：人民路 88 号"]
+
+
+def test_refunding_a_count_card_purchase_voids_the_unused_card(client, cashier, manager, shop,
+                                                               db_session, assert_invariants):
+    m = shop.member["id"]
+    line = [{"count_card_template_id": shop.template["id"], "qty": 1}]
+    pay = [{"method": "cash", "amount": 12000}]
+    used = _sale(client, cashier, line, pay, member_id=m)
+    card_id = used["member"]["count_cards"][0]["id"]
+    _sale(client, cashier, [{"product_id": shop.haircut["id"], "qty": 1,
+                             "count_card_id": card_id}], [], member_id=m)
+    r = client.post(f"/api/v1/sales/{used['id']}/refunds",
+                    json={"id": str(uuid.uuid4()), "reason": "不想要了"},
+                    headers=manager.write_headers())
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "count_card_in_use"
+    fresh = _sale(client, cashier, line, pay, member_id=m)
+    fresh_card = next(c for c in fresh["member"]["count_cards"] if c["id"] != card_id)
+    r = client.post(f"/api/v1/sales/{fresh['id']}/refunds",
+                    json={"id": str(uuid.uuid4()), "reason": "不想要了"},
+                    headers=manager.write_headers())
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["total"] == 12000
+    db_session.rollback()
+    card = db_session.get(MemberCountCard, fresh_card["id"])
+    assert (card.status, card.remaining_uses) == ("voided", 0)
+    assert_invariants()

@@ -172,6 +172,25 @@ def restore(session: Session, actor: Actor, card_id: int, uses: int, *, ref_type
     return entry
 
 
+def void_unused(session: Session, actor: Actor, card_id: int, *, ref_type: str, ref_id: str,
+                reason: str) -> CountCardLedger:
+    """Take back a count card that was never used (its purchase is being refunded): the
+    remaining uses leave through the ledger (kind ``void``) and the card is voided. A card
+    that was used even once cannot be taken back this way (``count_card_in_use`` 409)."""
+    card = get(session, card_id, for_update=True)
+    if card.status != "active":
+        raise ApiError("count_card_voided", status=422, name=card.name)
+    if card.remaining_uses != card.total_uses:
+        raise ApiError("count_card_in_use", status=409, name=card.name,
+                       used=card.total_uses - card.remaining_uses)
+    entry = _post(session, actor, card, "void", -card.remaining_uses, ref_type, ref_id, reason)
+    card.status = "voided"
+    audit.write(session, actor, "count_card.void", "count_card", card.id,
+                after={"uses": card.total_uses, "ref_type": ref_type, "ref_id": ref_id},
+                reason=reason)
+    return entry
+
+
 def opening(session: Session, actor: Actor, member_id: int, template_id: int, uses: int,
             note: str) -> MemberCountCard:
     """An imported or demo count card with ``uses`` left (kind ``opening``)."""

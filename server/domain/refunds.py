@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.errors import ApiError
-from common.money import format_fen
 from common.pricing import allocate
 from common.schemas.base import Role
 from common.schemas.sales import RefundIn
+from server.db.members import MemberCountCard
 from server.db.sales import (
     CommissionLedger,
     Refund,
@@ -77,7 +77,7 @@ def refund(session: Session, actor: Actor, sale_ref: str, body: RefundIn) -> Ref
         left = ln.qty - ln.refunded_qty
         if qty > left:
             raise ApiError("refund_qty_exceeds", status=409, name=ln.name, left=left)
-        if ln.count_card_template_id is not None:
+        if ln.count_card_template_id is not None and qty != ln.qty:
             raise ApiError("count_card_sale_refund", status=422, name=ln.name)
 
     member_id = sale.member_id
@@ -109,6 +109,11 @@ def refund(session: Session, actor: Actor, sale_ref: str, body: RefundIn) -> Ref
         if ln.count_card_id is not None:
             count_cards.restore(session, actor, ln.count_card_id, qty, ref_type="sale",
                                 ref_id=sale.uuid)
+        if ln.count_card_template_id is not None:
+            # the count cards this line sold go back, if none of them was used
+            for card_id in _cards_sold_by(session, sale, ln):
+                count_cards.void_unused(session, actor, card_id, ref_type="refund",
+                                        ref_id=rf.uuid, reason=body.reason)
         for c in session.scalars(select(CommissionLedger).where(
                 CommissionLedger.sale_line_id == ln.id, CommissionLedger.kind == "sale")):
             given_back = -sum(x.amount for x in session.scalars(select(CommissionLedger).where(
@@ -178,5 +183,8 @@ def refund(session: Session, actor: Actor, sale_ref: str, body: RefundIn) -> Ref
     return rf
 
 
-def refundable_summary(sale: Sale) -> str:
-    return format_fen(sale.total - sale.refunded_total)
+def _cards_sold_by(session: Session, sale: Sale, ln: SaleLine) -> list[int]:
+    return list(session.scalars(select(MemberCountCard.id).where(
+        MemberCountCard.ref_type == "sale", MemberCountCard.ref_id == sale.uuid,
+        MemberCountCard.template_id == ln.count_card_template_id)
+        .order_by(MemberCountCard.id)))
