@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,8 +111,16 @@ def _register_error_handlers(app: Flask) -> None:
         log.exception("internal error %s on %s %s", ref, request.method, request.path)
         return _error_response(ApiError("internal_error", status=500, ref=ref))
 
+    @app.before_request
+    def _start_timer() -> None:
+        g.lanpos_t0 = time.perf_counter()
+
     @app.after_request
     def _headers(resp: Response) -> Response:
+        t0 = g.get("lanpos_t0")
+        if t0 is not None:  # server-side time of the request (benchmarks, slow-request logs)
+            ms = (time.perf_counter() - t0) * 1000
+            resp.headers["Server-Timing"] = f"app;dur={ms:.2f}"
         resp.headers.setdefault("X-Lanpos-Version", __version__)
         resp.headers.setdefault("Cache-Control", "no-store")
         return resp

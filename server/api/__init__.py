@@ -20,6 +20,7 @@ def blueprints() -> list[ApiBlueprint]:
         members,
         membership,
         openapi,
+        reports,
         sales,
         shifts,
         shop,
@@ -29,7 +30,7 @@ def blueprints() -> list[ApiBlueprint]:
 
     return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp,
             backups.bp, members.bp, membership.bp, sales.bp, held_orders.bp, shifts.bp,
-            shop.bp]
+            shop.bp, reports.bp]
 
 
 def register_blueprints(app: Flask) -> None:

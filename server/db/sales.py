@@ -45,6 +45,9 @@ class Sale(Base):
         Index("ix_sales_member_id_created_at", "member_id", "created_at"),
         Index("ix_sales_shift_id", "shift_id"),
         Index("ix_sales_created_at", "created_at"),
+        # reports: covering (day / month / staff totals read the index only)
+        Index("ix_sales_business_date_report", "business_date", "staff_id", "list_total",
+              "total"),
         TABLE_ARGS,
     )
 
@@ -77,8 +80,11 @@ class Sale(Base):
 
 class SaleLine(Base):
     __tablename__ = "sale_lines"
-    __table_args__ = (Index("ix_sale_lines_sale_id", "sale_id"),
-                      Index("ix_sale_lines_product_id", "product_id"), TABLE_ARGS)
+    __table_args__ = (
+        # the lines of a sale; covering for reports (category / product / margin)
+        Index("ix_sale_lines_sale_id_report", "sale_id", "category_id", "product_id",
+              "count_card_template_id", "qty", "list_amount", "amount", "cost"),
+        Index("ix_sale_lines_product_id", "product_id"), TABLE_ARGS)
 
     id: Mapped[intpk]
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"))
@@ -109,7 +115,9 @@ class SaleLine(Base):
 
 class SalePayment(Base):
     __tablename__ = "sale_payments"
-    __table_args__ = (Index("ix_sale_payments_sale_id", "sale_id"), TABLE_ARGS)
+    # the payments of a sale; covering for the payment-method report
+    __table_args__ = (Index("ix_sale_payments_sale_id_method", "sale_id", "method", "amount"),
+                      TABLE_ARGS)
 
     id: Mapped[intpk]
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"))
@@ -128,7 +136,9 @@ class Refund(Base):
     __tablename__ = "refunds"
     __table_args__ = (UniqueConstraint("uuid"), UniqueConstraint("number"),
                       Index("ix_refunds_sale_id", "sale_id"),
-                      Index("ix_refunds_shift_id", "shift_id"), TABLE_ARGS)
+                      Index("ix_refunds_shift_id", "shift_id"),
+                      Index("ix_refunds_business_date", "business_date", "staff_id", "total"),
+                      TABLE_ARGS)
 
     id: Mapped[intpk]
     uuid: Mapped[str] = mapped_column(String(36))

@@ -1,0 +1,19 @@
+"""Reports (报表): sales summaries for a period (owner / manager)."""
+
+from __future__ import annotations
+
+from common.schemas.reports import SalesReportOut, SalesReportQuery
+from server.domain import reports
+
+from .base import MANAGERS, ApiBlueprint, Ctx
+
+bp = ApiBlueprint("reports", __name__, tag="reports")
+
+
+@bp.endpoint("GET", "/reports/sales", roles=MANAGERS, query=SalesReportQuery,
+             response=SalesReportOut)
+def sales_report(ctx: Ctx, query: SalesReportQuery) -> SalesReportOut:
+    """Sales of a period (business days ``date_from``..``date_to``) grouped by day, month,
+    payment method, category, product (top N) or staff: count, list total, discounts, total,
+    refunds (on the refund's day), net, and gross margin where the cost is known."""
+    return reports.sales_report(ctx.db, query)

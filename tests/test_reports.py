@@ -1,0 +1,173 @@
+"""Sales reports against the real MariaDB: sales made through the API, every grouping adds up
+to the period's totals exactly, refunds counted on the refund's day, margin on known costs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from common.schemas.base import Role
+
+GROUPS = ("day", "month", "payment", "category", "product", "staff")
+
+
+def _post(client, who, path, body, status=201):
+    r = client.post(path, json=body, headers=who.write_headers())
+    assert r.status_code == status, (path, r.get_json())
+    return r.get_json()
+
+
+def _sale(client, who, lines, payments, **extra):
+    sale_id = str(uuid.uuid4())
+    body = {"id": sale_id, "lines": lines, "payments": payments, **extra}
+    r = client.post("/api/v1/sales", json=body, headers=who.write_headers(sale_id))
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def _refund(client, who, sale, lines=None):
+    body = {"id": str(uuid.uuid4()), "reason": "顾客退货"}
+    if lines is not None:
+        body["lines"] = lines
+    return _post(client, who, f"/api/v1/sales/{sale['id']}/refunds", body)
+
+
+def _report(client, who, group, a, b=None, status=200, **extra):
+    params = {"date_from": a.isoformat(), "date_to": (b or a).isoformat(), "group": group,
+              **extra}
+    r = client.get("/api/v1/reports/sales", query_string=params, headers=who.headers)
+    assert r.status_code == status, r.get_json()
+    return r.get_json()
+
+
+@pytest.fixture
+def day_of_sales(client, manager, cashier):
+    """Two categories, a product with cost, a service without, a 9折 member with stored
+    value; four sales (cash with change, member split payment, alipay, wechat) and two
+    refunds (one line of one unit; a whole sale)."""
+    drinks = _post(client, manager, "/api/v1/categories", {"name": "饮料"})
+    care = _post(client, manager, "/api/v1/categories", {"name": "护理"})
+    tea = _post(client, manager, "/api/v1/products", {
+        "name": "绿茶", "price": 500, "cost": 300, "category_id": drinks["id"],
+        "track_stock": True, "opening_stock": 100})
+    juice = _post(client, manager, "/api/v1/products", {
+        "name": "果汁", "price": 800, "cost": 450, "category_id": drinks["id"]})
+    massage = _post(client, manager, "/api/v1/products", {
+        "name": "肩颈按摩", "kind": "service", "price": 6800, "category_id": care["id"]})
+    level = _post(client, manager, "/api/v1/levels", {
+        "name": "金卡", "rank": 1, "discount_bp": 9000, "points_per_yuan": 1})
+    member = _post(client, cashier, "/api/v1/members", {
+        "name": "王芳", "phone": "13912345678", "level_id": level["id"]})
+    _post(client, cashier, f"/api/v1/members/{member['id']}/recharges",
+          {"amount": 10000, "method": "cash"})
+    s1 = _sale(client, cashier, [{"product_id": tea["id"], "qty": 2}],
+               [{"method": "cash", "amount": 1000, "tendered": 2000}])
+    # member: 9折 → tea 2×450 = 900, massage 6120 → 7020
+    s2 = _sale(client, cashier, [{"product_id": tea["id"], "qty": 2},
+                                 {"product_id": massage["id"], "qty": 1}],
+               [{"method": "stored_value", "amount": 5000},
+                {"method": "wechat", "amount": 2020}], member_id=member["id"])
+    s3 = _sale(client, cashier, [{"product_id": juice["id"], "qty": 3},
+                                 {"product_id": tea["id"], "qty": 1}],
+               [{"method": "alipay", "amount": 2900}])
+    s4 = _sale(client, cashier, [{"product_id": massage["id"], "qty": 1}],
+               [{"method": "wechat", "amount": 6800}])
+    r1 = _refund(client, manager, s3, [{"line_id": s3["lines"][0]["id"], "qty": 1}])
+    r2 = _refund(client, manager, s4)
+    return {"sales": [s1, s2, s3, s4], "refunds": [r1, r2], "tea": tea, "juice": juice,
+            "massage": massage, "drinks": drinks, "care": care}
+
+
+def test_every_grouping_adds_up_to_the_period_totals(client, manager, cashier, day_of_sales,
+                                                     assert_invariants):
+    sales, refunds = day_of_sales["sales"], day_of_sales["refunds"]
+    today = dt.date.today()
+    total = sum(s["total"] for s in sales)
+    list_total = sum(s["list_total"] for s in sales)
+    refunded = sum(r["total"] for r in refunds)
+    assert (total, refunded) == (1000 + 7020 + 2900 + 6800, 800 + 6800)
+    for group in GROUPS:
+        rep = _report(client, manager, group, today)
+        t = rep["totals"]
+        assert (t["sales"], t["total"], t["list_total"], t["refunds"], t["net"]) == (
+            4, total, list_total, refunded, total - refunded), group
+        assert t["discount"] == list_total - total
+        rows = rep["rows"]
+        assert sum(r["total"] for r in rows) == total, group
+        assert sum(r["refunds"] for r in rows) == refunded, group
+        assert sum(r["net"] for r in rows) == total - refunded, group
+        if group != "payment":
+            assert sum(r["list_total"] for r in rows) == list_total, group
+        # margin: tea 300/unit, juice 450/unit; the service has no cost
+        # sold: tea 2×500 + 2×450 + 1×500 = 2400 for 5 units; juice 3×800 = 2400 for 3 units
+        # refunded: one juice (800, cost 450)
+        assert (t["margin_base"], t["cost"]) == (2400 + 2400 - 800, 5 * 300 + 2 * 450), group
+        assert t["margin"] == t["margin_base"] - t["cost"]
+    assert_invariants()
+
+
+def test_groups_give_the_right_figures(client, manager, cashier, day_of_sales):
+    today = dt.date.today()
+    d = day_of_sales
+    pay = {r["key"]: r for r in _report(client, manager, "payment", today)["rows"]}
+    assert {k: (r["total"], r["refunds"]) for k, r in pay.items()} == {
+        "cash": (1000, 0), "wechat": (2020 + 6800, 6800), "alipay": (2900, 800),
+        "stored_value": (5000, 0)}
+    assert pay["cash"]["label"] == "现金"
+    cats = {r["label"]: r for r in _report(client, manager, "category", today)["rows"]}
+    assert cats["饮料"]["total"] == 1000 + 900 + 2900
+    assert cats["饮料"]["qty"] == 2 + 2 + 3 + 1
+    assert (cats["饮料"]["refunds"], cats["护理"]["refunds"]) == (800, 6800)
+    assert cats["护理"]["total"] == 6120 + 6800 and cats["护理"]["cost"] == 0
+    top = _report(client, manager, "product", today, top=1)
+    assert top["truncated"] is True and len(top["rows"]) == 1
+    assert top["rows"][0]["label"] == "肩颈按摩"
+    assert top["rows"][0]["net"] == 6120  # 6120 + 6800 − 6800 refunded
+    assert top["totals"]["total"] == sum(s["total"] for s in d["sales"])  # all, not the top
+    staff = {r["label"]: r for r in _report(client, manager, "staff", today)["rows"]}
+    assert staff["测试收银员"]["sales"] == 4 and staff["测试收银员"]["refunds"] == 0
+    assert staff["测试店长"]["refunds"] == 800 + 6800 and staff["测试店长"]["sales"] == 0
+    days = _report(client, manager, "day", today - dt.timedelta(days=3), today)["rows"]
+    assert [r["key"] for r in days] == [today.isoformat()]
+    months = _report(client, manager, "month", today)["rows"]
+    assert [r["key"] for r in months] == [today.strftime("%Y-%m")]
+
+
+def test_a_refund_counts_on_its_own_day(client, manager, day_of_sales, db_session):
+    today = dt.date.today()
+    yesterday = today - dt.timedelta(days=1)
+    s4 = day_of_sales["sales"][3]
+    # the sale of s4 happened yesterday; its refund today
+    db_session.execute(text("UPDATE sales SET business_date = :d WHERE uuid = :u"),
+                       {"d": yesterday, "u": s4["id"]})
+    db_session.commit()
+    days = {r["key"]: r for r in _report(client, manager, "day", yesterday, today)["rows"]}
+    assert days[yesterday.isoformat()]["total"] == 6800
+    assert days[yesterday.isoformat()]["refunds"] == 0
+    assert days[today.isoformat()]["refunds"] == 800 + 6800
+    only_today = _report(client, manager, "day", today)["totals"]
+    assert only_today["sales"] == 3 and only_today["net"] == 1000 + 7020 + 2900 - 7600
+
+
+def test_reports_are_for_managers_and_check_the_range(client, manager, cashier, owner):
+    today = dt.date.today()
+    r = client.get("/api/v1/reports/sales", query_string={
+        "date_from": today.isoformat(), "date_to": today.isoformat()}, headers=cashier.headers)
+    assert r.status_code == 403
+    empty = _report(client, owner, "day", today)
+    assert empty["rows"] == [] and empty["totals"]["total"] == 0
+    bad = _report(client, manager, "day", today, today - dt.timedelta(days=1), status=400)
+    assert bad["error"]["code"] == "validation_error"
+    r = client.get("/api/v1/reports/sales", query_string={
+        "date_from": today.isoformat(), "date_to": today.isoformat(), "group": "weekday"},
+        headers=manager.headers)
+    assert r.status_code == 400 and "group" in r.get_json()["error"]["fields"]
+
+
+def test_reports_are_in_the_openapi_document(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    op = doc["paths"]["/api/v1/reports/sales"]["get"]
+    assert sorted(op["x-roles"]) == sorted([Role.OWNER.value, Role.MANAGER.value])
