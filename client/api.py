@@ -31,6 +31,7 @@ Adding an endpoint is one line in the typed section, e.g.::
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import threading
@@ -570,6 +571,15 @@ class ApiClient:
     def update_shop_settings(self, body: Body, *, key: str | None = None) -> ShopSettings:
         return ShopSettings.model_validate(
             self.request("PUT", "/settings/shop", body=body, key=key))
+
+    def sales_report(self, date_from: dt.date, date_to: dt.date, group: str = "day",
+                     top: int | None = None) -> Any:
+        """``GET /reports/sales`` → ``common.schemas.reports.SalesReportOut``."""
+        from common.schemas.reports import SalesReportOut  # reports are a later addition
+
+        return SalesReportOut.model_validate(self._get("/reports/sales", {
+            "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
+            "group": group, "top": top}))
 
     # --- end of back office ------------------------------------------------------------------
 

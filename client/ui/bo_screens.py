@@ -14,6 +14,7 @@ from .bo_levels import LevelsScreen
 from .bo_members import MembersScreen
 from .bo_products import ProductsScreen
 from .bo_recharge import RechargeRulesScreen
+from .bo_reports import ReportsScreen
 from .bo_shop import ShopSettingsScreen
 from .context import Services
 
@@ -32,6 +33,7 @@ def add_backoffice_screens(office: QtWidgets.QTabWidget, services: Services, me:
          tr("menu.count_cards")),
         ("coupons", CouponsScreen(services, page_size=page_size), tr("menu.coupons")),
         ("shop", ShopSettingsScreen(services), tr("menu.shop")),
+        ("reports", ReportsScreen(services), tr("menu.reports")),
     ]
     for name, screen, title in screens:
         setattr(office, name, screen)

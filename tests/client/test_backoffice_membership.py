@@ -25,7 +25,7 @@ from .bo_helpers import WAIT, dialog_shot, open_window, show
 from .conftest import save_shot
 
 BO_SCREENS = ("products", "members", "levels", "recharge_rules", "count_cards", "coupons",
-              "shop")
+              "shop", "reports")
 
 
 def click(qtbot, w) -> None:
@@ -292,7 +292,25 @@ def test_who_sees_the_back_office(qtbot, services, owner, manager, cashier) -> N
         qtbot.addWidget(w)
         assert w.backoffice is not None
         titles = [w.backoffice.tabText(i) for i in range(w.backoffice.count())]
-        assert titles[:7] == ["商品与服务", "会员", "会员等级", "充值规则", "次卡模板", "优惠券",
-                              "门店设置"]
+        assert titles[:8] == ["商品与服务", "会员", "会员等级", "充值规则", "次卡模板", "优惠券",
+                              "门店设置", "报表"]
         assert all(name in w.acts for name in BO_SCREENS)
         assert ("数据备份" in titles) == (username == "boss")
+
+
+def test_back_office_in_english(qtbot, services, owner) -> None:
+    from client import i18n
+
+    i18n.set_language(i18n.EN)  # the fixture sets Chinese back afterwards
+    win = open_window(qtbot, services, "boss")
+    titles = [win.backoffice.tabText(i) for i in range(7)]
+    assert titles == ["Products & services", "Members", "Member levels", "Recharge rules",
+                      "Count-card templates", "Coupons", "Shop settings"]
+    services.api.create_level({"name": "Gold", "discount_bp": 8500})
+    screen = show(qtbot, win, "levels")
+    m = screen.model
+    assert m.headerData(2, Qt.Orientation.Horizontal) == "Discount"
+    assert m.data(m.index(0, 2)) == "85% of price"
+    dlg = win.backoffice.products.new()
+    qtbot.addWidget(dlg)
+    assert dlg.save_button.text() == "Save" and dlg.windowTitle() == "New product or service"
