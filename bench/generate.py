@@ -469,7 +469,6 @@ def _members(rnd: random.Random, spec: GenSpec, ref: dict[str, Any], ids: _Ids, 
     m = _Members(n, first_id, [0] * n, [0] * n, [0] * n, [0] * n, [0] * n, [0] * n, [None] * n,
                  bytearray(n))
     sv_ts = _ts(opening_at)
-    card_rows = 0
     surnames = list(SURNAMES)
     for i in range(n):
         mid = first_id + i
@@ -502,27 +501,29 @@ def _members(rnd: random.Random, spec: GenSpec, ref: dict[str, Any], ids: _Ids, 
             str(mid), f"M{mid:07d}", name, py, phone, phone[-4:], gender,
             f"{year}-{month:02d}-{day:02d}", str(month * 100 + day), str(levels[lvl][0]), "[]",
             "1"))
-        if rnd.random() < 0.6:
-            loader.add("member_cards", f"{ids.take('member_cards')}\t8{mid:09d}\t{mid}\tactive"
-                                       f"\t{created}")
-            card_rows += 1
-        # opening balances with their opening ledger entries
+        # opening balances (the member row goes first: its cards and ledger rows reference
+        # it, and any of their chunks may be flushed right after they are added)
+        card = rnd.random() < 0.6
+        p = b = pts = 0
         if rnd.random() < 0.35:
             p = rnd.choice((10_000, 20_000, 30_000, 50_000, 100_000, 200_000)) \
                 - rnd.randrange(0, 10_000)
             b = p // 10 if rnd.random() < 0.5 else 0
-            m.sv_p[i], m.sv_b[i] = p, b
+        if rnd.random() < 0.7:
+            pts = rnd.randrange(10, 6000)
+        m.sv_p[i], m.sv_b[i], m.points[i] = p, b, pts
+        loader.add("members", f"{head}\t{p}\t{b}\t{pts}\t0\t0\t\\N\t0\t{created}\t{created}")
+        if card:
+            loader.add("member_cards", f"{ids.take('member_cards')}\t8{mid:09d}\t{mid}\tactive"
+                                       f"\t{created}")
+        if p or b:
             loader.add("stored_value_ledger",
                        f"{ids.take('stored_value_ledger')}\t{mid}\topening\t{p}\t{b}\t{p}\t{b}"
                        f"\t\\N\t\\N\t\\N\t期初余额\t\\N\t{sv_ts}")
-        if rnd.random() < 0.7:
-            pts = rnd.randrange(10, 6000)
-            m.points[i] = pts
+        if pts:
             loader.add("points_ledger",
                        f"{ids.take('points_ledger')}\t{mid}\topening\t{pts}\t{pts}\t\\N\t\\N"
                        f"\t期初积分\t\\N\t{sv_ts}")
-        loader.add("members", f"{head}\t{m.sv_p[i]}\t{m.sv_b[i]}\t{m.points[i]}\t0\t0\t\\N"
-                              f"\t0\t{created}\t{created}")
         if i and i % 200_000 == 0:
             progress(f"members {i:,}")
     return m
