@@ -130,6 +130,12 @@ class AppController(QtCore.QObject):
         elif new.lang != old.lang:
             self._rebuild_main()
 
+    def _device_settings_saved(self, new: ClientSettings) -> None:
+        """The counter's device settings changed (kept in the same settings file)."""
+        self.services.settings = new
+        if self.store is not None:
+            self.store.save(new)
+
     def show_login(self, rebuild: bool = False) -> LoginWindow:
         if rebuild and self.login_window is not None:
             self.login_window.close()
@@ -158,6 +164,7 @@ class AppController(QtCore.QObject):
         w.switch_staff_requested.connect(self.switch_staff)
         w.settings_requested.connect(self.open_settings)
         w.quit_requested.connect(self.quit)
+        w.counter.settings_changed.connect(self._device_settings_saved)
         self.main_window = w
         w.show()
         self.main_window_shown.emit(w)

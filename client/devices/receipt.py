@@ -120,7 +120,7 @@ class MethodTotal:
     """Takings of one payment method on a shift report."""
 
     method: str
-    count: int
+    count: int | None  # None: the count is not known (printed without "n笔")
     amount_fen: int
 
 
@@ -192,7 +192,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "paid": "实收",
         "change": "找零",
         "member": "会员",
-        "balance": "余额",
+        "balance": "储值余额",
         "points": "积分",
         "count_cards": "次卡",
         "uses_left": "剩{n}次",
@@ -501,8 +501,8 @@ def layout_shift_report(
     doc.text(_field(lb, "closed", _time(report.closed_at)))
     doc.add(Separator())
 
-    def times(n: int) -> str:
-        return lb["n_times"].format(n=n)
+    def times(n: int | None) -> str:
+        return "" if n is None else lb["n_times"].format(n=n)
 
     _pair(
         doc,
@@ -511,7 +511,8 @@ def layout_shift_report(
         bold=True,
     )
     for m in report.sales_by_method:
-        _pair(doc, f"  {_method(m.method, lang)} {times(m.count)}", format_fen(m.amount_fen))
+        _pair(doc, f"  {_method(m.method, lang)} {times(m.count)}".rstrip(),
+              format_fen(m.amount_fen))
     _pair(doc, f"{lb['refunds']} {times(report.refund_count)}", format_fen(-report.refunds_fen))
     _pair(
         doc, f"{lb['recharges']} {times(report.recharge_count)}", format_fen(report.recharges_fen)

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from common.errors import ApiError
 from common.money import format_fen, format_plain
-from common.pricing import PricingError, Quote
+from common.pricing import LineQuote, PricingError, Quote
 from common.schemas.catalog import ProductOut
+from common.schemas.sales import QuoteOut
 
 from .. import i18n
 from ..cart import Cart, CartError
@@ -25,7 +26,9 @@ from ..i18n import tr
 from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from .context import Services
 
-LATER_FEATURES = ("member", "hold", "resume", "pay")
+LATER_FEATURES = ("member", "discount", "hold", "resume", "refund", "reprint", "recharge",
+                  "pay")
+QUOTE_DEBOUNCE_MS = 250
 
 
 class BarcodeEntry(QtWidgets.QLineEdit):
@@ -83,6 +86,7 @@ class CartModel(QtCore.QAbstractTableModel):
 
     totals_changed = Signal(object)
     pricing_failed = Signal(str)
+    cart_changed = Signal()
 
     COLUMNS = ("name", "qty", "price", "discount", "amount")
 
@@ -90,6 +94,8 @@ class CartModel(QtCore.QAbstractTableModel):
         super().__init__(parent)
         self.cart = cart or Cart()
         self.quote: Quote = self.cart.quote()
+        self.version = 0  # +1 on every change: a late server quote of an old cart is dropped
+        self.server_quoted = False  # True while ``quote`` is the server's answer
 
     def rowCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.cart.lines)
@@ -111,6 +117,11 @@ class CartModel(QtCore.QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             lq = next((q for q in self.quote.lines if q.line_id == line.line_id), None)
             if col == "name":
+                if line.count_card_id is not None:
+                    return f"{line.name}  [{tr('cart.count_card')}]"
+                if line.manual_discount_bp:
+                    off = tr("cart.line_off", pct=f"{line.manual_discount_bp / 100:g}")
+                    return f"{line.name}  [{off}]"
                 return line.name
             if col == "qty":
                 return f"{line.qty} {line.unit}"
@@ -125,11 +136,17 @@ class CartModel(QtCore.QAbstractTableModel):
         return None
 
     def _reprice(self) -> None:
+        self.version += 1
+        self.server_quoted = False
+        self.cart_changed.emit()
         try:
             self.quote = self.cart.quote()
         except PricingError as e:
             self.pricing_failed.emit(str(e))
             return
+        self._refresh()
+
+    def _refresh(self) -> None:
         if self.rowCount():
             self.dataChanged.emit(self.index(0, 0),
                                   self.index(self.rowCount() - 1, self.columnCount() - 1))
@@ -165,6 +182,45 @@ class CartModel(QtCore.QAbstractTableModel):
         self.endResetModel()
         self._reprice()
 
+    def load(self, cart: Cart) -> None:
+        """Replace the whole cart (a resumed held order)."""
+        self.beginResetModel()
+        self.cart = cart
+        self.endResetModel()
+        self._reprice()
+
+    def changed(self) -> None:
+        """The cart was changed directly (member, coupon, discount, count card): reprice."""
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(self.rowCount() - 1, self.columnCount() - 1))
+        self._reprice()
+
+    def apply_server_quote(self, q: QuoteOut, version: int) -> bool:
+        """Show the server's figures (authoritative) if the cart is still the one quoted."""
+        if version != self.version or len(q.lines) != len(self.cart.lines):
+            return False
+        lines = tuple(
+            LineQuote(line_id=ln.line_id, product_id=sq.product_id, kind=sq.kind, qty=sq.qty,
+                      unit_price=sq.unit_price, price_source=sq.price_source,
+                      list_amount=sq.list_amount, member_discount=sq.member_discount,
+                      manual_discount=sq.manual_discount,
+                      count_card_discount=sq.count_card_discount,
+                      coupon_discount=sq.coupon_discount, order_discount=sq.order_discount,
+                      rounding_discount=sq.rounding_discount, amount=sq.amount,
+                      count_card_id=sq.count_card_id)
+            for ln, sq in zip(self.cart.lines, q.lines, strict=True))
+        self.quote = Quote(lines=lines, list_total=q.list_total,
+                           member_discount=q.member_discount, manual_discount=q.manual_discount,
+                           count_card_discount=q.count_card_discount,
+                           coupon_discount=q.coupon_discount, order_discount=q.order_discount,
+                           rounding_discount=q.rounding_discount, total=q.total,
+                           coupon_id=q.coupon_id, rounding="none",
+                           needs_approval=q.needs_approval)
+        self.server_quoted = True
+        self._refresh()
+        return True
+
 
 class TotalsPanel(QtWidgets.QGroupBox):
     """Item count, list total, discount and the large amount to pay."""
@@ -189,7 +245,21 @@ class TotalsPanel(QtWidgets.QGroupBox):
         self.total.setStyleSheet("color: #c62828;")
         self.total.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(caption, 3, 0)
+        self.source = QtWidgets.QLabel()  # 服务器计价 / 本机预览
+        self.source.setObjectName("quoteSource")
+        self.source.setStyleSheet("color: #666;")
+        self.source.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(self.source, 3, 1)
         grid.addWidget(self.total, 4, 0, 1, 2)
+        self.last_sale = QtWidgets.QLabel()  # after a sale: its number and the change, large
+        self.last_sale.setObjectName("lastSale")
+        self.last_sale.setWordWrap(True)
+        f = self.last_sale.font()
+        f.setPointSize(f.pointSize() + 4)
+        f.setBold(True)
+        self.last_sale.setFont(f)
+        self.last_sale.setStyleSheet("color: #1b5e20;")
+        grid.addWidget(self.last_sale, 5, 0, 1, 2)
         self.show_quote(None, 0)
 
     @staticmethod
@@ -200,7 +270,14 @@ class TotalsPanel(QtWidgets.QGroupBox):
         grid.addWidget(value, r, 1)
         return value
 
-    def show_quote(self, quote: Quote | None, item_count: int) -> None:
+    def show_quote(self, quote: Quote | None, item_count: int,
+                   server: bool | None = None) -> None:
+        if server is not None and item_count:
+            self.source.setText(tr("checkout.quote_server" if server else "checkout.quote_local"))
+        elif not item_count:
+            self.source.clear()
+        if item_count:
+            self.last_sale.clear()
         self.items.setText(str(item_count))
         self.list_total.setText(format_fen(quote.list_total if quote else 0))
         self.discount.setText(format_fen(quote.discount_total if quote else 0))
@@ -218,12 +295,17 @@ class CheckoutScreen(QtWidgets.QWidget):
 
     scanned = Signal(str)
     member_requested = Signal()
+    discount_requested = Signal()
     hold_requested = Signal()
     resume_requested = Signal()
+    refund_requested = Signal()
+    reprint_requested = Signal()
+    recharge_requested = Signal()
     pay_requested = Signal()
     back_requested = Signal()
 
-    KEYS = (("member", "F2"), ("hold", "F4"), ("resume", "F5"), ("pay", "F9"),
+    KEYS = (("member", "F2"), ("discount", "F3"), ("hold", "F4"), ("resume", "F5"),
+            ("refund", "F6"), ("reprint", "F7"), ("recharge", "F8"), ("pay", "F9"),
             ("back", "Esc"))
 
     def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None,
@@ -236,7 +318,7 @@ class CheckoutScreen(QtWidgets.QWidget):
         self.entry.scanned.connect(self.scanned)
         self.scanned.connect(self.handle_scan)
         if scan_source is not None:  # e.g. client.devices.wedge.WedgeScanFilter
-            scan_source.scanned.connect(self._wedge_scanned)  # type: ignore[attr-defined]
+            self.add_scan_source(scan_source)
 
         self.cart_model = CartModel(parent=self)
         self.table = QtWidgets.QTableView()
@@ -264,15 +346,24 @@ class CheckoutScreen(QtWidgets.QWidget):
 
         self.totals = TotalsPanel()
         self.cart_model.totals_changed.connect(
-            lambda q: self.totals.show_quote(q, self.cart_model.cart.item_count))
+            lambda q: self.totals.show_quote(q, self.cart_model.cart.item_count,
+                                             self.cart_model.server_quoted))
         self.cart_model.pricing_failed.connect(lambda msg: self._say(msg, error=True))
+        # the server's quote (level prices, coupon rules, limits) follows every change
+        self.quote_timer = QtCore.QTimer(self)
+        self.quote_timer.setSingleShot(True)
+        self.quote_timer.setInterval(QUOTE_DEBOUNCE_MS)
+        self.quote_timer.timeout.connect(self.request_server_quote)
+        self.cart_model.cart_changed.connect(self._cart_changed)
 
         self.actions: dict[str, QtGui.QAction] = {}
-        signals = {"member": self.member_requested, "hold": self.hold_requested,
-                   "resume": self.resume_requested, "pay": self.pay_requested,
+        signals = {"member": self.member_requested, "discount": self.discount_requested,
+                   "hold": self.hold_requested, "resume": self.resume_requested,
+                   "refund": self.refund_requested, "reprint": self.reprint_requested,
+                   "recharge": self.recharge_requested, "pay": self.pay_requested,
                    "back": self.back_requested}
         legend = QtWidgets.QHBoxLayout()
-        legend.setSpacing(6)
+        legend.setSpacing(4)
         for name, key in self.KEYS:
             act = QtGui.QAction(f"{key} {tr('key.' + name)}", self)
             act.setObjectName(f"action_{name}")
@@ -285,6 +376,7 @@ class CheckoutScreen(QtWidgets.QWidget):
             button.setObjectName(f"key_{name}")
             button.setDefaultAction(act)
             button.setMinimumHeight(48)
+            button.setMinimumWidth(60)
             button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding,
                                  QtWidgets.QSizePolicy.Policy.Fixed)
             legend.addWidget(button)
@@ -327,6 +419,10 @@ class CheckoutScreen(QtWidgets.QWidget):
         act.setEnabled(available)
         act.setToolTip(act.text() if available else f"{act.text()}：{tr('common.not_yet')}")
 
+    def add_scan_source(self, source: QtCore.QObject) -> None:
+        """Another scanner (wedge filter, serial scanner bridge) with a ``scanned(str)``."""
+        source.scanned.connect(self._wedge_scanned)  # type: ignore[attr-defined]
+
     def set_member_widget(self, widget: QtWidgets.QWidget) -> None:
         layout = self.member_panel.layout()
         assert layout is not None
@@ -344,6 +440,12 @@ class CheckoutScreen(QtWidgets.QWidget):
 
     def _wedge_scanned(self, code: str) -> None:
         if not self.isVisible():
+            return
+        modal = QtWidgets.QApplication.activeModalWidget()
+        if modal is not None:  # a dialog is in front: it gets the scan (or nobody does)
+            handler = getattr(modal, "handle_scan", None)
+            if handler is not None:
+                handler(code)
             return
         text = self.entry.text()
         if text.endswith(code):  # the wedge typed into the entry before it was recognised
@@ -369,6 +471,36 @@ class CheckoutScreen(QtWidgets.QWidget):
     def _scan_failed(self, err: ApiError) -> None:
         QtWidgets.QApplication.beep()
         self._say(err.message(i18n.language()), error=True)
+
+    def _cart_changed(self) -> None:
+        cart = self.cart_model.cart
+        if cart.lines and (cart.member_info is not None or cart.coupon is not None
+                           or cart.has_manual_discount
+                           or any(ln.count_card_id for ln in cart.lines)):
+            self.quote_timer.start()
+        else:
+            self.quote_timer.stop()
+
+    def request_server_quote(self) -> None:
+        """Ask the server for the authoritative totals of the cart as it is now."""
+        model = self.cart_model
+        if not model.cart.lines:
+            return
+        version, body = model.version, model.cart.to_cart_in()
+        api = self.services.api
+        self.services.runner.op(lambda: api.quote_cart(body),
+                                lambda q: model.apply_server_quote(q, version),
+                                lambda err: self._quote_failed(err, version), owner=self)
+
+    def _quote_failed(self, err: ApiError, version: int) -> None:
+        if version != self.cart_model.version:
+            return
+        if err.status == 0:  # offline: the local preview stays (本机预览)
+            return
+        self._say(err.message(i18n.language()), error=True)
+
+    def say(self, text: str, error: bool = False) -> None:
+        self._say(text, error)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet("color: #b00020; font-weight: bold;" if error else "")

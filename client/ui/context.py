@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from common.schemas.staff import StaffOut
 
 from ..api import ApiClient
+from ..counter_devices import DeviceService
 from ..settings import ClientSettings
 from ..tasks import TaskRunner
 from .dialogs import Dialogs
@@ -18,6 +19,7 @@ class Services:
     runner: TaskRunner
     dialogs: Dialogs = field(default_factory=Dialogs)
     settings: ClientSettings = field(default_factory=ClientSettings)
+    devices: DeviceService | None = None  # the counter's devices (made by the checkout if None)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from .backoffice import BackOffice
 from .checkout import CheckoutScreen
 from .context import Services, SessionInfo
+from .counter import CounterController
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -84,6 +85,8 @@ class MainWindow(QtWidgets.QMainWindow):
             status.addPermanentWidget(w)
         self.update_server_label()
         services.runner.busy_changed.connect(self._busy)
+        # the counter's checkout flows and devices (member, pay, hold, refund, shift, printer)
+        self.counter = CounterController(self, self.checkout, services, session)
         self.resize(1024, 768)
 
     def _act(self, menu: QtWidgets.QMenu, name: str, text: str, slot: object,
@@ -134,5 +137,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self.backoffice.show_screen(self.backoffice.backups)
 
     def closeEvent(self, event: QtGui.QCloseEvent | None) -> None:
+        self.counter.shutdown()
         super().closeEvent(event)
         self.quit_requested.emit()

@@ -157,7 +157,7 @@ def test_totals_payments_and_member(width: int, sale) -> None:
     assert row("件数").endswith(" 7")  # 2 + 1 + (weighed line) 1 + 3
     assert "会员：王小明 138****1234" in rows
     assert "13812341234" not in "\n".join(rows)
-    assert row("余额").endswith("¥120.00")
+    assert row("储值余额").endswith("¥120.00")
     assert row("积分").endswith("350")
     assert row("  洗车卡").endswith("剩3次")
     assert row("  理发卡").endswith("剩9次")
