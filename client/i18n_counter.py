@@ -49,6 +49,7 @@ COUNTER_STRINGS: dict[str, tuple[str, str]] = {
     "pay.no_level": ("普通", "standard"),
     "pay.coupon": ("优惠券", "Coupon"),
     "pay.no_coupon": ("不使用优惠券", "No coupon"),
+    "pay.no_coupon_card": ("没有可用的优惠券或次卡", "No usable coupon or count card"),
     "pay.use_card": ("{line} 用次卡“{card}”（剩{n}次）", "{line}: use “{card}” ({n} left)"),
     "pay.stored_value": ("储值（余额 {balance}）", "Stored value ({balance})"),
     "pay.all_stored_value": ("储值付清", "All by stored value"),

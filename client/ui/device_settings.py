@@ -204,8 +204,10 @@ class PrintJobsDialog(QtWidgets.QDialog):
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
-        self.table.horizontalHeader().setSectionResizeMode(
-            3, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for c in range(3):
+            header.setSectionResizeMode(c, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QtWidgets.QHeaderView.ResizeMode.Stretch)
         lay.addWidget(self.table)
         self.error = error_label()
         lay.addWidget(self.error)
@@ -223,7 +225,7 @@ class PrintJobsDialog(QtWidgets.QDialog):
         row.addWidget(close)
         row.addWidget(self.retry_button)
         lay.addLayout(row)
-        self.resize(760, 320)
+        self.resize(820, 320)
         self.load()
 
     def load(self) -> None:

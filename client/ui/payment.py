@@ -114,6 +114,8 @@ class PaymentDialog(QtWidgets.QDialog):
                 box.toggled.connect(lambda on, r=row, c=card: self._card_toggled(r, c, on))
                 self.card_boxes.append((row, box, card))
                 mlay.addRow(box)
+            if mlay.rowCount() == 0:
+                mlay.addRow(QtWidgets.QLabel(tr("pay.no_coupon_card")))
             outer.addWidget(mbox)
 
         # --- tenders

@@ -103,8 +103,10 @@ class RefundDialog(QtWidgets.QDialog):
         self.table.verticalHeader().setDefaultSectionSize(38)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        for c in range(1, len(self.COLUMNS)):
+        for c in range(1, len(self.COLUMNS) - 1):
             header.setSectionResizeMode(c, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(self.COLUMNS) - 1, QtWidgets.QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(len(self.COLUMNS) - 1, 100)
         lay.addWidget(self.table, 1)
         form = QtWidgets.QFormLayout()
         self.reason = QtWidgets.QComboBox()

@@ -29,7 +29,7 @@ from tests.support.virtual_printer import VirtualPrinter
 
 from .conftest import save_shot
 
-COLA, SHAMPOO = "6901234567892", "6900000000017"
+COLA, SHAMPOO, HAIRCUT = "6901234567892", "6900000000017", "S0001"
 
 
 class FakeClock:
@@ -68,11 +68,23 @@ def shop(client, owner, manager, cashier) -> dict:
           {"amount": 50000, "method": "cash"})
     _post(client, manager, f"/api/v1/members/{member['id']}/points",
           {"change": 1000, "reason": "开业赠送"})
+    haircut = _post(client, manager, "/api/v1/products", {
+        "name": "精剪", "kind": "service", "price": 3000, "barcodes": [HAIRCUT]})
+    template = _post(client, manager, "/api/v1/count-card-templates", {
+        "name": "精剪5次卡", "product_id": haircut["id"], "service_name": "精剪", "uses": 5,
+        "validity_days": 365, "price": 12000})
+    _post(client, cashier, "/api/v1/count-cards", {
+        "member_id": member["id"], "template_id": template["id"], "method": "cash"})
+    ctpl = _post(client, manager, "/api/v1/coupon-templates", {
+        "name": "满50减10", "kind": "amount", "amount_fen": 1000, "threshold_fen": 5000})
+    _post(client, manager, "/api/v1/coupons", {"template_id": ctpl["id"],
+                                               "member_id": member["id"]})
     r = client.put("/api/v1/settings/shop", headers=owner.write_headers(), json={
         "name": "悦享生活馆", "receipt_header": ["地址：幸福路 8 号"],
         "receipt_footer": ["谢谢惠顾，欢迎再次光临！"]})
     assert r.status_code == 200, r.get_json()
-    return {"cola": cola, "shampoo": shampoo, "member": member, "level": level}
+    return {"cola": cola, "shampoo": shampoo, "member": member, "level": level,
+            "haircut": haircut}
 
 
 @pytest.fixture
@@ -182,6 +194,8 @@ def test_member_sale_split_stored_value_and_cash(qtbot, open_counter, shop, prin
     assert panel.member is not None and panel.member.name == "张三"
     assert panel.stored_value.text() == "¥500.00" and panel.points.text() == "1000"
     assert "138****1234" in panel.phone.text()
+    assert panel.cards_label.text().startswith("精剪5次卡 剩5次 至")
+    assert panel.coupons_label.text().startswith("满50减10 满¥50.00可用")
     # cola: member price 3.00 beats 9折 3.15; shampoo 9折 52.20 → 58.20, priced by the server
     qtbot.wait_until(lambda: screen.totals.total.text() == "¥58.20", timeout=10_000)
     qtbot.wait_until(lambda: screen.totals.source.text() == "服务器计价", timeout=10_000)
@@ -505,3 +519,38 @@ def test_english_and_full_hd(qtbot, open_counter, shop, screenshots) -> None:
     assert "F9 Pay" in keys and "F6 Refund" in keys and "F4 Hold" in keys
     assert win.counter.menu.title() == "&Operations"
     save_shot(win, screenshots / "counter_en_1920x1080.png")
+
+
+def test_count_card_and_coupon_at_payment(qtbot, open_counter, shop, app) -> None:
+    from client.ui.payment import PaymentDialog
+    from server.db.members import Coupon, MemberCountCard
+
+    win = open_counter()
+    screen = win.checkout
+    wedge_scan(qtbot, screen, SHAMPOO)
+    screen.entry.setText(HAIRCUT)  # typed by hand (too short for a wedge burst)
+    qtbot.keyClick(screen.entry, Qt.Key.Key_Return)
+    qtbot.wait_until(lambda: screen.cart_model.rowCount() == 2, timeout=10_000)
+    attach_member(qtbot, win, "1234")
+    dlg = dialog_of(qtbot, win, lambda: qtbot.keyClick(screen.entry, Qt.Key.Key_F9),
+                    PaymentDialog)
+    qtbot.wait_until(lambda: dlg.server_quote is not None, timeout=10_000)
+    assert dlg.total_label.text() == "¥79.20"  # 9折: 52.20 + 27.00
+    (row, box, card) = dlg.card_boxes[0]
+    assert row == 1 and "精剪5次卡" in box.text()
+    box.setChecked(True)  # the haircut paid by one use of the count card
+    qtbot.wait_until(lambda: dlg.server_quote is not None
+                     and dlg.total_label.text() == "¥52.20", timeout=10_000)
+    dlg.coupon_combo.setCurrentIndex(1)  # 满50减10
+    qtbot.wait_until(lambda: dlg.server_quote is not None
+                     and dlg.total_label.text() == "¥42.20", timeout=10_000)
+    with qtbot.wait_signal(win.counter.sale_completed, timeout=20_000) as done:
+        qtbot.keyClicks(dlg.tendered, "50")
+        assert dlg.change_label.text() == "¥7.80"
+        qtbot.keyClick(dlg.tendered, Qt.Key.Key_Return)
+    sale = done.args[0]
+    assert sale.total == 4220 and sale.change == 780
+    assert sale.member.count_cards[0]["remaining_uses"] == 4
+    with app.extensions["lanpos"].session_factory() as db:
+        assert db.get(MemberCountCard, card.id).remaining_uses == 4
+        assert db.scalars(select(Coupon)).one().status == "redeemed"
