@@ -554,3 +554,61 @@ def test_count_card_and_coupon_at_payment(qtbot, open_counter, shop, app) -> Non
     with app.extensions["lanpos"].session_factory() as db:
         assert db.get(MemberCountCard, card.id).remaining_uses == 4
         assert db.scalars(select(Coupon)).one().status == "redeemed"
+
+
+def test_discount_above_limit_needs_manager_approval(qtbot, open_counter, shop, manager,
+                                                     app) -> None:
+    from client.ui.approval import ApprovalDialog
+    from client.ui.counter import DiscountDialog
+    from client.ui.payment import PaymentDialog
+
+    win = open_counter()
+    screen = win.checkout
+    wedge_scan(qtbot, screen, SHAMPOO)
+    disc = dialog_of(qtbot, win, lambda: qtbot.keyClick(screen.entry, Qt.Key.Key_F3),
+                     DiscountDialog)
+    disc.percent.setValue(20)  # a cashier may give 10%
+    disc.accept()
+    assert screen.totals.total.text() == "¥46.40"  # local preview
+    qtbot.wait_until(lambda: "店长" in screen.status.text(), timeout=10_000)  # server says no
+    win.activateWindow()  # the discount dialog is gone: the counter has the keyboard again
+    qtbot.wait_until(screen.entry.hasFocus, timeout=5000)
+    dlg = dialog_of(qtbot, win, lambda: qtbot.keyClick(screen.entry, Qt.Key.Key_F9),
+                    PaymentDialog)
+    qtbot.wait_until(lambda: isinstance(dlg.approval_dialog, ApprovalDialog), timeout=10_000)
+    assert not dlg.confirm.isEnabled()
+    appr = dlg.approval_dialog
+    qtbot.keyClicks(appr.username, "mgr")
+    qtbot.keyClicks(appr.password, TEST_PASSWORD)
+    qtbot.mouseClick(appr.ok, Qt.MouseButton.LeftButton)
+    qtbot.wait_until(lambda: dlg.confirm.isEnabled(), timeout=10_000)
+    assert dlg.total_label.text() == "¥46.40"
+    with qtbot.wait_signal(win.counter.sale_completed, timeout=20_000) as done:
+        qtbot.keyClick(dlg.tendered, Qt.Key.Key_Return)
+    assert done.args[0].approved_by == "mgr" and done.args[0].total == 4640
+
+
+def test_stored_value_pin(qtbot, open_counter, shop, client, cashier, app) -> None:
+    from client.ui.payment import PaymentDialog
+
+    r = client.put(f"/api/v1/members/{shop['member']['id']}/pin", json={"pin": "2468"},
+                   headers=cashier.write_headers())
+    assert r.status_code == 200, r.get_json()
+    win = open_counter()
+    wedge_scan(qtbot, win.checkout, SHAMPOO)
+    attach_member(qtbot, win, "1234")
+    dlg = dialog_of(qtbot, win, lambda: qtbot.keyClick(win.checkout.entry, Qt.Key.Key_F9),
+                    PaymentDialog)
+    qtbot.wait_until(lambda: dlg.server_quote is not None, timeout=10_000)
+    assert dlg.pin.isHidden()
+    qtbot.mouseClick(dlg.findChild(QtWidgets.QPushButton, "payAllStoredValue"),
+                     Qt.MouseButton.LeftButton)
+    assert dlg.sv_amount.fen() == 5220 and not dlg.pin.isHidden()  # above the threshold
+    qtbot.keyClicks(dlg.pin, "1111")
+    qtbot.mouseClick(dlg.confirm, Qt.MouseButton.LeftButton)
+    qtbot.wait_until(lambda: "密码" in dlg.error.text() and not dlg.busy, timeout=10_000)
+    assert dlg.isVisible() and dlg.pin.text() == ""  # cleared for another try
+    qtbot.keyClicks(dlg.pin, "2468")
+    with qtbot.wait_signal(win.counter.sale_completed, timeout=20_000) as done:
+        qtbot.mouseClick(dlg.confirm, Qt.MouseButton.LeftButton)
+    assert done.args[0].member.stored_value == 50000 - 5220
