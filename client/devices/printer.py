@@ -21,10 +21,11 @@ can act on (Chinese). Sending is blocking: call it off the GUI thread (the print
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import re
 import socket
-from contextlib import suppress
+from contextlib import redirect_stdout, suppress
 from dataclasses import dataclass
 from typing import Literal
 
@@ -191,9 +192,12 @@ class _Renderer:
             self.qr(QRCode(data))
             return
         self.set_style("left", False, 0)
-        self.out.barcode(
-            payload, "CODE128", height=64, width=BARCODE_MODULE_DOTS, pos="BELOW", function_type="B"
-        )  # python-escpos centres it (ESC a 1)
+        # python-escpos prints "Using hardware barcode renderer" to stdout: keep it quiet
+        with redirect_stdout(io.StringIO()):
+            self.out.barcode(
+                payload, "CODE128", height=64, width=BARCODE_MODULE_DOTS, pos="BELOW",
+                function_type="B"
+            )  # python-escpos centres it (ESC a 1)
         self.align = "center"
 
     def qr(self, qr: QRCode) -> None:
