@@ -196,38 +196,6 @@ def chinese_and_idle_pool() -> Iterator[None]:
     i18n.set_language(i18n.ZH)
 
 
-class QuietLiveServer(LiveServer):
-    """``tests.conftest.LiveServer`` whose stop cannot fail a test: ``server.close()`` from
-    this thread races the waitress loop thread, which then sometimes dies in ``poll()``
-    with EBADF (an unhandled thread exception = an error under warnings-as-errors)."""
-
-    def __init__(self, app, threads: int = 8) -> None:
-        super().__init__(app, threads=threads)
-        self._stopping = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.server.run()
-        except OSError:
-            if not self._stopping:
-                raise
-
-    def stop(self) -> None:
-        self._stopping = True
-        super().stop()
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[LiveServer]:
-    """Overrides the shared fixture for the client tests (see :class:`QuietLiveServer`)."""
-    srv = QuietLiveServer(app, threads=24).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 @pytest.fixture
 def proxy(live_server) -> Iterator[FaultProxy]:
     p = FaultProxy(live_server.port)
@@ -241,7 +209,7 @@ def standby_server(runtime) -> Iterator[LiveServer]:
     app = runtime.create_app()
     app.config["TESTING"] = True
     app.extensions["lanpos"].role = "standby"
-    srv = QuietLiveServer(app, threads=8).start()
+    srv = LiveServer(app, threads=8).start()
     yield srv
     srv.stop()
 
