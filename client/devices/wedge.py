@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from PyQt6.QtCore import QEvent, QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QKeyEvent
-from PyQt6.QtWidgets import QApplication, QWidget
+from PyQt6.QtWidgets import QApplication, QLineEdit, QWidget
 
 ENTER = "\n"
 
@@ -101,6 +101,10 @@ class WedgeScanFilter(QObject):
         if not isinstance(obj, QWidget) or obj is not _focus_target():
             return False  # the QWindow copy or a propagation to a parent: seen already
         assert isinstance(event, QKeyEvent)
+        if _is_password_field(obj):
+            # nobody scans into a password box; fast typing there must keep its Enter
+            self.detector.reset()
+            return False
         key = event.key()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             code = self.detector.feed(ENTER, self._now(event))
@@ -120,6 +124,10 @@ class WedgeScanFilter(QObject):
         ):
             self.detector.reset()  # arrows, F-keys...: not part of a scan
         return False
+
+
+def _is_password_field(widget: QWidget) -> bool:
+    return isinstance(widget, QLineEdit) and widget.echoMode() != QLineEdit.EchoMode.Normal
 
 
 def _focus_target() -> QWidget | None:

@@ -88,6 +88,25 @@ def test_filter_emits_scanned_for_a_burst(qtbot, qapp: QApplication) -> None:
         qapp.removeEventFilter(scan_filter)
 
 
+def test_fast_typing_in_a_password_field_keeps_its_enter(qtbot, qapp: QApplication) -> None:
+    edit = _focused_line_edit(qtbot)
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    clock = FakeClock(step_ms=5)  # as fast as a scanner
+    scan_filter = WedgeScanFilter(clock=clock)
+    qapp.installEventFilter(scan_filter)
+    try:
+        scanned: list[str] = []
+        scan_filter.scanned.connect(scanned.append)
+        entered: list[str] = []
+        edit.returnPressed.connect(lambda: entered.append(edit.text()))
+        qtbot.keyClicks(edit, "demo1234")
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+        assert scanned == []
+        assert entered == ["demo1234"]  # the login goes through
+    finally:
+        qapp.removeEventFilter(scan_filter)
+
+
 def test_filter_ignores_normal_typing(qtbot, qapp: QApplication) -> None:
     edit = _focused_line_edit(qtbot)
     clock = FakeClock(step_ms=150)
