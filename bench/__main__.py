@@ -30,11 +30,18 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {
     "quick": dict(gen=GenSpec(members=20_000, products=1_000, services=40, sale_lines=100_000,
                               chunk_rows=50_000, binlog=False),
-                  load_seconds=10, realistic_seconds=0, search_n=100, counters=20),
+                  load_seconds=10, paced_seconds=15, realistic_seconds=0, search_n=100,
+                  counters=20),
     "full": dict(gen=GenSpec(members=1_000_000, products=5_000, services=200,
                              sale_lines=10_000_000, binlog=False),
-                 load_seconds=60, realistic_seconds=60, search_n=1000, counters=20),
+                 load_seconds=60, paced_seconds=60, realistic_seconds=60, search_n=1000,
+                 counters=20),
 }
+# the checkout p99 target is judged at shop pace: 20 counters whose cashiers scan an item,
+# look up the member and take the payment about once a second each (exponential pauses, mean
+# 1 s: ~3 checkouts/s, a very busy shop); flat out (no pauses) measures the capacity and the
+# API / floor ratio, and its latency is the queue (Little's law), not the code
+PACE_MS = 1000
 TARGETS = {"search_server_p99_ms": 20, "checkout_p99_ms": 50, "api_floor_ratio": 0.5,
            "report_ms": 1000}
 
@@ -232,6 +239,12 @@ def run(mode: str, data_dir: Path | None, keep: bool, regenerate: bool, scale: f
         api = run_load(LoadSpec(server.url, counters=size["counters"], seconds=load_seconds,
                                 lines=5, member_share=1.0, refund_share=0.02), sample)
         result["checkout"] = _load_dict(api)
+        log(f"checkout at shop pace: {size['counters']} counters, {PACE_MS} ms between "
+            f"operations, {size['paced_seconds']} s …")
+        paced = run_load(LoadSpec(server.url, counters=size["counters"],
+                                  seconds=size["paced_seconds"], lines=5, member_share=1.0,
+                                  refund_share=0.02, think_ms=PACE_MS, seed=3), sample)
+        result["paced"] = _load_dict(paced)
         if size["realistic_seconds"]:
             log("realistic mix: 1-8 lines, half with a member, 300 ms think time …")
             mix = run_load(LoadSpec(server.url, counters=size["counters"],
@@ -330,19 +343,23 @@ def table(r: dict[str, Any]) -> str:
         add(f"{'search ' + kind:44s} {s['n']:7d} {'':>7s} {_f(s['http_p50'])} "
             f"{'':>7s} {_f(s['http_p99']):>7s}  {_f(s['server_p50']):>7s} "
             f"{_f(s['server_p99']):>7s}  srv p99<{T['search_server_p99_ms']} {ok}")
-    for name in ("checkout", "realistic", "floor"):
+    titles = {"paced": "shop pace", "checkout": "flat out", "realistic": "mix",
+              "floor": "floor"}
+    for name in ("paced", "checkout", "realistic", "floor"):
         x = r.get(name)
         if not x:
             continue
         for op, s in x["ops"].items():
             tgt = ""
-            if name == "checkout" and op == "sale":
+            if name == "paced" and op == "sale":
                 tgt = f"p99<{T['checkout_p99_ms']} " + (
                     "OK" if s["p99"] < T["checkout_p99_ms"] else "MISSED")
-            add(f"{name + ' ' + op:44s} {s['count']:7d} {s['per_second']:7.1f} "
+            elif name == "checkout" and op == "checkout":
+                tgt = "capacity (saturated: latency = queue)"
+            add(f"{titles[name] + ' ' + op:44s} {s['count']:7d} {s['per_second']:7.1f} "
                 f"{_f(s['p50']):>7s} {_f(s['p95']):>7s} {_f(s['p99']):>7s}  "
                 f"{_f(s['server_p50']):>7s} {_f(s['server_p99']):>7s}  {tgt}")
-        add(f"{name + ' errors':44s} {x['error_count']:7d}" + (
+        add(f"{titles[name] + ' errors':44s} {x['error_count']:7d}" + (
             "  " + "; ".join(x["errors"][:2]) if x["errors"] else ""))
     if r.get("api_floor_ratio") is not None:
         ratio = r["api_floor_ratio"]

@@ -152,7 +152,7 @@ def test_search_queries_use_indexes(app, engine, owner):
     captured: list[tuple[str, object]] = []
 
     def grab(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "FROM members" in statement:
+        if statement.lstrip(" \n(").upper().startswith("SELECT") and "FROM members" in statement:
             captured.append((statement, parameters))
 
     def plans(q: str) -> list[list[dict]]:

@@ -20,6 +20,7 @@ and ``ctx.actor``.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -138,6 +139,11 @@ def _bearer() -> str | None:
     return None
 
 
+@functools.cache
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)  # building one costs more than the validation itself
+
+
 def _serialise(spec: EndpointSpec, result: Any) -> tuple[int, str]:
     status = spec.status
     if isinstance(result, tuple):
@@ -147,7 +153,7 @@ def _serialise(spec: EndpointSpec, result: Any) -> tuple[int, str]:
     if isinstance(result, BaseModel):
         return status, result.model_dump_json()
     if spec.response is not None:
-        adapter = TypeAdapter(spec.response)
+        adapter = _adapter(spec.response)
         value = adapter.validate_python(result, from_attributes=True)
         return status, adapter.dump_json(value).decode()
     return status, json.dumps(result, ensure_ascii=False, default=str)

@@ -36,8 +36,9 @@ def quote(ctx: Ctx, body: CartIn) -> QuoteOut:
 def create_sale(ctx: Ctx, body: SaleIn) -> SaleOut:
     """Complete a sale: the server recomputes every price; payments must cover the total
     exactly (cash may exceed: change). Send the sale's own UUID as Idempotency-Key."""
-    sale = sales.create_sale(ctx.db, ctx.me, ctx.state.passwords, body)
-    return sale_views.sale_out(ctx.db, sale, getattr(sale, "_stock_warnings", None))
+    new = sales.create_sale(ctx.db, ctx.me, ctx.state.passwords, body)
+    return sale_views.sale_out(ctx.db, new.sale, new.stock_warnings, lines=new.lines,
+                               payments=new.payments)
 
 
 @bp.endpoint("GET", "/sales", roles=ALL_STAFF, query=SaleQuery, response=Page[SaleSummaryOut])

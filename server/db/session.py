@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +41,31 @@ def make_engine(url: str, pool_size: int = 10, echo: bool = False) -> Engine:
             cur.execute("SET SESSION innodb_lock_wait_timeout = 10")
 
     return engine
+
+
+def lock_row(session: Session, model: type[T], pk: Any) -> T | None:
+    """``SELECT … FOR UPDATE`` of one row by primary key, refreshed from the locked read
+    (``populate_existing``: a copy loaded earlier in the session may be stale). InnoDB holds
+    the lock until the transaction ends, so a second call in the same transaction returns the
+    session's copy without another round trip (it is the locked row, with this transaction's
+    own changes)."""
+    txn = session.get_transaction()
+    held = session.info.get("locked_rows")
+    if held is None or held[0] is not txn:
+        held = (txn, {})  # strong references: the identity map alone would let them go
+        session.info["locked_rows"] = held
+    key = (model, pk)
+    obj = held[1].get(key)
+    # reuse the locked copy unless something expired it (a savepoint rollback): a plain
+    # reload would read the transaction's snapshot, which may predate the locked read
+    if obj is not None and not inspect(obj).expired_attributes:
+        return obj
+    mapper_pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    obj = session.scalars(select(model).where(mapper_pk == pk).with_for_update()
+                          .execution_options(populate_existing=True)).one_or_none()
+    if obj is not None:
+        held[1][key] = obj
+    return obj
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, literal, select, text, union_all
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -52,6 +52,7 @@ from common.text import pinyin_initials
 from server.db.base import utcnow
 from server.db.catalog import Product
 from server.db.members import LevelPrice, Member, MemberCard, MemberLevel
+from server.db.session import lock_row
 
 from . import audit, settings
 from .actor import Actor
@@ -193,10 +194,8 @@ def get(session: Session, member_id: int, for_update: bool = False) -> Member:
 
 def lock(session: Session, member_id: int) -> Member:
     """The member row, locked (``SELECT … FOR UPDATE``) and refreshed: every balance change
-    of a member goes through this lock."""
-    stmt = select(Member).where(Member.id == member_id).with_for_update() \
-        .execution_options(populate_existing=True)
-    m = session.scalars(stmt).one_or_none()
+    of a member goes through this lock (taken once per transaction)."""
+    m = lock_row(session, Member, member_id)
     if m is None:
         raise ApiError("not_found", status=404, what="会员")
     return m
@@ -333,53 +332,52 @@ def search(session: Session, q: str | None, page: int, page_size: int,
         rows = list(session.scalars(stmt.offset((page - 1) * page_size).limit(page_size + 1)))
         return rows[:page_size], len(rows) > page_size
 
-    def base(*cols: Any):
-        stmt = select(Member.id, *cols)
+    def base(rank: int, key: Any = None):
+        # (id, rank, sort key): every lookup below is one part of a single UNION ALL
+        stmt = select(Member.id, literal(rank).label("rank"),
+                      (key if key is not None else literal("")).label("k"))
         if not include_inactive:
             stmt = stmt.where(Member.active.is_(True))
         if level_id is not None:
             stmt = stmt.where(Member.level_id == level_id)
         return stmt
 
-    hits: dict[int, tuple[int, str]] = {}
-
-    def add(rank: int, rows: Iterable[Any]) -> None:
-        for r in rows:
-            key = (rank, "" if len(r) < 2 else (r[1] or ""))
-            if r[0] not in hits or key < hits[r[0]]:
-                hits[r[0]] = key
-
     ql = q.lower()
     digits = bool(_DIGITS.match(q))
+    parts = []
     # rank 0: exact phone / member number / card number / name
     if digits and len(q) == 11:
-        add(0, session.execute(base().where(Member.phone == q).limit(need)))
+        parts.append(base(0).where(Member.phone == q).limit(need))
     if len(q) <= 20:
-        add(0, session.execute(base().where(Member.number == q).limit(need)))
+        parts.append(base(0).where(Member.number == q).limit(need))
     if _ALNUM.match(q) and len(q) <= 32:
         card_members = select(MemberCard.member_id).where(
             MemberCard.card_no == q, MemberCard.status.in_(("active", "frozen")))
-        add(0, session.execute(base().where(Member.id.in_(card_members)).limit(need)))
+        parts.append(base(0).where(Member.id.in_(card_members)).limit(need))
     if not digits:
-        add(0, session.execute(base().where(Member.name == q).order_by(Member.id).limit(need)))
+        parts.append(base(0).where(Member.name == q).order_by(Member.id).limit(need))
     # rank 1: last 4 digits of the phone
     if digits and len(q) == 4:
-        add(1, session.execute(base().where(Member.phone_last4 == q).order_by(Member.id)
-                               .limit(need)))
+        parts.append(base(1).where(Member.phone_last4 == q).order_by(Member.id).limit(need))
     # rank 2: pinyin initials prefix, in pinyin order
     if _LETTERS.match(ql) and len(ql) <= 32:
-        add(2, session.execute(base(Member.pinyin).where(
-            Member.pinyin.startswith(ql, autoescape=True))
-            .order_by(Member.pinyin, Member.id).limit(need)))
-    # rank 3: phone prefix
+        parts.append(base(2, Member.pinyin).where(Member.pinyin.startswith(ql, autoescape=True))
+                     .order_by(Member.pinyin, Member.id).limit(need))
+    # rank 3: phone prefix (phone is unique: index order, no filesort)
     if digits and 3 <= len(q) <= 10:
-        add(3, session.execute(base(Member.phone).where(
-            Member.phone.startswith(q, autoescape=True))
-            .order_by(Member.phone).limit(need)))  # phone is unique: index order, no filesort
+        parts.append(base(3, Member.phone).where(Member.phone.startswith(q, autoescape=True))
+                     .order_by(Member.phone).limit(need))
     # rank 4: name substring (only for text with Chinese / non-ASCII characters)
     if not q.isascii():
-        add(4, session.execute(base().where(Member.name.contains(q, autoescape=True))
-                               .order_by(Member.id).limit(need)))
+        parts.append(base(4).where(Member.name.contains(q, autoescape=True))
+                     .order_by(Member.id).limit(need))
+    hits: dict[int, tuple[int, str]] = {}
+    if parts:
+        rows_found = session.execute(parts[0] if len(parts) == 1 else union_all(*parts))
+        for mid, rank, k in rows_found:
+            key = (int(rank), k or "")
+            if mid not in hits or key < hits[mid]:
+                hits[mid] = key
     ordered = sorted(hits.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))
     window = ordered[(page - 1) * page_size: page * page_size + 1]
     ids = [mid for mid, _ in window]

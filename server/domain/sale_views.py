@@ -76,11 +76,15 @@ def _payment_out(p: SalePayment | RefundPayment, change: int = 0) -> PaymentOut:
                       refunded=getattr(p, "refunded", 0))
 
 
-def sale_out(session: Session, sale: Sale, stock_warnings: list[str] | None = None) -> SaleOut:
-    lines = list(session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id)
-                                 .order_by(SaleLine.line_no)))
-    pays = list(session.scalars(select(SalePayment).where(SalePayment.sale_id == sale.id)
-                                .order_by(SalePayment.id)))
+def sale_out(session: Session, sale: Sale, stock_warnings: list[str] | None = None, *,
+             lines: list[SaleLine] | None = None, payments: list[SalePayment] | None = None
+             ) -> SaleOut:
+    """``lines``/``payments``: the rows just written (a new sale), else read back."""
+    if lines is None:
+        lines = list(session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id)
+                                     .order_by(SaleLine.line_no)))
+    pays = payments if payments is not None else list(session.scalars(
+        select(SalePayment).where(SalePayment.sale_id == sale.id).order_by(SalePayment.id)))
     names = staff_names(session, {sale.staff_id} | ({sale.approved_by} - {None}))
     cashier, cashier_name = names.get(sale.staff_id, ("", ""))
     return SaleOut(

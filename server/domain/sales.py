@@ -114,8 +114,18 @@ def _commission(product: Product | None, amount: int, qty: int) -> int:
     return product.commission_value * qty
 
 
+@dataclass
+class CreatedSale:
+    """A new sale with the rows it wrote (the response needs no second read)."""
+
+    sale: Sale
+    lines: list[SaleLine]
+    payments: list[SalePayment]
+    stock_warnings: list[str]
+
+
 def create_sale(session: Session, actor: Actor, passwords: Passwords, body: SaleIn, *,
-                at: dt.datetime | None = None) -> Sale:
+                at: dt.datetime | None = None) -> CreatedSale:
     """``at`` (local time) back-dates a sale: demo history and imports only."""
     sale_uuid = str(body.id)
     if session.scalar(select(Sale.id).where(Sale.uuid == sale_uuid)) is not None:
@@ -152,6 +162,14 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
         approved_by = use_approval(session, body.approval_token, sale_uuid)
 
     q = pc.quote
+    earned_points = 0
+    if member_id is not None:  # the member row is locked already (above)
+        points_paid = sum(p.amount for p in plans if p.method == "points")
+        earned_points = points.earn(session, actor, member_id, q.total - points_paid,
+                                    ref_type="sale", ref_id=sale_uuid).change
+        members_domain.record_visit(session, actor, member_id, q.total, ref_type="sale",
+                                    ref_id=sale_uuid)
+
     sale = Sale(uuid=sale_uuid, number=next_number(session, day, actor.counter, "sale"),
                 status="completed", business_date=day, counter=actor.counter,
                 staff_id=actor.staff_id, shift_id=open_shift_id(session, actor.counter),
@@ -160,7 +178,8 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
                 manual_discount=q.manual_discount, count_card_discount=q.count_card_discount,
                 coupon_discount=q.coupon_discount, order_discount=q.order_discount,
                 rounding_discount=q.rounding_discount, total=q.total, paid_total=q.total,
-                change=sum(p.change for p in plans), note=body.note)
+                change=sum(p.change for p in plans), note=body.note,
+                points_earned=earned_points)
     if at is not None:
         sale.created_at = at.astimezone(dt.UTC).replace(tzinfo=None)
         sale.shift_id = None
@@ -168,14 +187,17 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
     session.flush()
 
     warnings: list[str] = []
+    pay_rows: list[SalePayment] = []
     sv_iter = iter(sv_results)
     for plan in plans:
         sv = next(sv_iter) if plan.method == "stored_value" else None
-        session.add(SalePayment(
+        pay_rows.append(SalePayment(
             sale_id=sale.id, method=plan.method, amount=plan.amount, tendered=plan.tendered,
             change=plan.change, reference=plan.reference or plan.card_no, points=plan.points,
             principal=-sv.entry.principal_change if sv else None,
             bonus=-sv.entry.bonus_change if sv else None))
+    session.add_all(pay_rows)
+    line_rows: list[SaleLine] = []
     for i, (ln, lq) in enumerate(zip(body.lines, q.lines, strict=True)):
         product = products.get(ln.product_id) if ln.product_id is not None else None
         row = SaleLine(
@@ -188,9 +210,10 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
             order_discount=lq.order_discount, rounding_discount=lq.rounding_discount,
             amount=lq.amount, price_source=lq.price_source, count_card_id=lq.count_card_id,
             cost=product.cost if product else None,
-            staff_shares=[s.model_dump() for s in ln.staff] or None)
+            staff_shares=[s.model_dump() for s in ln.staff] or None,
+            refunded_qty=0, refunded_amount=0)
         session.add(row)
-        session.flush()
+        line_rows.append(row)
         if product is not None and product.track_stock:
             m = stock.move(session, actor, product, -lq.qty, "sale", "sale", sale.number)
             if m.negative:
@@ -209,25 +232,18 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
         total_comm = _commission(product, lq.amount, lq.qty)
         if total_comm and ln.staff:
             shares = allocate(total_comm, [s.share_bp for s in ln.staff])
+            session.flush()  # the line's id
             for s, amt in zip(ln.staff, shares, strict=True):
                 if amt:
                     session.add(CommissionLedger(staff_id=s.staff_id, sale_id=sale.id,
                                                  sale_line_id=row.id, kind="sale",
                                                  base_amount=lq.amount, amount=amt))
-    if member_id is not None:
-        points_paid = sum(p.amount for p in plans if p.method == "points")
-        earned = points.earn(session, actor, member_id, q.total - points_paid,
-                             ref_type="sale", ref_id=sale_uuid)
-        sale.points_earned = earned.change
-        members_domain.record_visit(session, actor, member_id, q.total, ref_type="sale",
-                                    ref_id=sale_uuid)
     session.flush()
     audit.write(session, actor, "sale.create", "sale", sale.number,
                 after={"total": sale.total, "member_id": member_id,
                        "payments": {p.method: p.amount for p in plans},
                        "approved_by": approved_by})
-    sale._stock_warnings = warnings  # type: ignore[attr-defined]
-    return sale
+    return CreatedSale(sale, line_rows, pay_rows, warnings)
 
 
 def quote(session: Session, actor: Actor, cart: CartIn) -> PricedCart:
