@@ -173,8 +173,11 @@ def _load_dict(r: LoadResult) -> dict[str, Any]:
             "errors": r.errors, "ops": {k: dataclasses.asdict(v) for k, v in r.ops.items()}}
 
 
+SCENARIOS = ("search", "checkout", "reports", "backup", "floor")
+
+
 def run(mode: str, data_dir: Path | None, keep: bool, regenerate: bool, scale: float,
-        seconds: float | None) -> dict[str, Any]:
+        seconds: float | None, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
     size = SIZES[mode]
     gen: GenSpec = dataclasses.replace(size["gen"])
     if scale != 1.0:
@@ -187,7 +190,8 @@ def run(mode: str, data_dir: Path | None, keep: bool, regenerate: bool, scale: f
     if regenerate or (own_dir and not marker.exists()):
         shutil.rmtree(data_dir, ignore_errors=True)
     result: dict[str, Any] = {"mode": mode, "date": dt.datetime.now(dt.UTC).isoformat(),
-                              "data_dir": str(data_dir), "targets": TARGETS}
+                              "data_dir": str(data_dir), "targets": TARGETS,
+                              "skipped": sorted(skip)}
     t_all = time.perf_counter()
     rt = open_runtime(data_dir)
     server: ServerProcess | None = None
@@ -231,60 +235,30 @@ def run(mode: str, data_dir: Path | None, keep: bool, regenerate: bool, scale: f
         log("starting lanpos-server run …")
         server = ServerProcess(data_dir, threads=16).start()
         # 1. member search
-        with contextlib.closing(_admin_conn(data_dir)) as c:
-            log("member search …")
-            result["search"] = scenario_search(server.url, c, size["search_n"])
+        if "search" not in skip:
+            with contextlib.closing(_admin_conn(data_dir)) as c:
+                log("member search …")
+                result["search"] = scenario_search(server.url, c, size["search_n"])
         # 2. checkout, 5-line member sale, mixed payments, 20 counters, flat out
-        log(f"checkout load: {size['counters']} counters × {load_seconds:.0f} s …")
-        api = run_load(LoadSpec(server.url, counters=size["counters"], seconds=load_seconds,
-                                lines=5, member_share=1.0, refund_share=0.02), sample)
-        result["checkout"] = _load_dict(api)
-        log(f"checkout at shop pace: {size['counters']} counters, {PACE_MS} ms between "
-            f"operations, {size['paced_seconds']} s …")
-        paced = run_load(LoadSpec(server.url, counters=size["counters"],
-                                  seconds=size["paced_seconds"], lines=5, member_share=1.0,
-                                  refund_share=0.02, think_ms=PACE_MS, seed=3), sample)
-        result["paced"] = _load_dict(paced)
-        if size["realistic_seconds"]:
-            log("realistic mix: 1-8 lines, half with a member, 300 ms think time …")
-            mix = run_load(LoadSpec(server.url, counters=size["counters"],
-                                    seconds=size["realistic_seconds"], lines=None,
-                                    member_share=0.5, refund_share=0.01, think_ms=300,
-                                    seed=2), sample)
-            result["realistic"] = _load_dict(mix)
+        api = None
+        if "checkout" not in skip:
+            api = _checkouts(server.url, size, load_seconds, sample, result)
         # 3. reports
-        log("reports …")
-        result["reports"] = scenario_reports(server.url, dt.date.fromisoformat(gd["last_date"]))
+        if "reports" not in skip:
+            log("reports …")
+            result["reports"] = scenario_reports(server.url,
+                                                 dt.date.fromisoformat(gd["last_date"]))
         server.stop()
         server = None
         rt = open_runtime(data_dir)
         # 4. backup / restore
-        log("backup / restore …")
-        with tempfile.TemporaryDirectory(dir=data_dir) as work:
-            result["backup"] = scenario_backup(rt, Path(work))
+        if "backup" not in skip:
+            log("backup / restore …")
+            with tempfile.TemporaryDirectory(dir=data_dir) as work:
+                result["backup"] = scenario_backup(rt, Path(work))
         # 5. the database floor (last: its replay writes synthetic rows)
-        log("database floor: capture one checkout, replay at the same concurrency …")
-        from .floor import FloorSpec, capture, floor_pool, run_floor
-
-        app = rt.create_app()
-        with contextlib.closing(conn_factory(rt)()) as c:
-            pool = floor_pool(c, sample.members, sample.barcodes)
-        # identities that cannot be mistaken for other values in the statements (the replay
-        # swaps values): a member id and product ids above 1000 / 100
-        by_product = pool["barcode_of"]
-        codes = _distinct([c for c in sample.barcodes
-                           if any(by_product.get(p) == c for p in by_product if p > 100)], 5)
-        member = max(sample.members)
-        cap = capture(app, BENCH_PASSWORD, member, codes)
-        result["floor_capture"] = {"statements": cap.statements,
-                                   "transactions": len(cap.txs),
-                                   "shapes": cap.shapes()}
-        fl = run_floor(cap, conn_factory(rt), pool,
-                       FloorSpec(counters=size["counters"], seconds=load_seconds))
-        result["floor"] = _load_dict(fl)
-        api_rate = api.ops["checkout"].per_second if "checkout" in api.ops else 0
-        floor_rate = fl.ops["checkout"].per_second if "checkout" in fl.ops else 0
-        result["api_floor_ratio"] = api_rate / floor_rate if floor_rate else None
+        if "floor" not in skip:
+            _floor(rt, size, load_seconds, sample, api, result)
     finally:
         if server is not None:
             server.stop()
@@ -293,6 +267,54 @@ def run(mode: str, data_dir: Path | None, keep: bool, regenerate: bool, scale: f
     if own_dir and not keep:
         shutil.rmtree(data_dir, ignore_errors=True)
     return result
+
+
+def _checkouts(url: str, size: dict[str, Any], load_seconds: float, sample: Any,
+               result: dict[str, Any]) -> LoadResult:
+    log(f"checkout load: {size['counters']} counters × {load_seconds:.0f} s …")
+    api = run_load(LoadSpec(url, counters=size["counters"], seconds=load_seconds,
+                            lines=5, member_share=1.0, refund_share=0.02), sample)
+    result["checkout"] = _load_dict(api)
+    log(f"checkout at shop pace: {size['counters']} counters, {PACE_MS} ms between "
+        f"operations, {size['paced_seconds']} s …")
+    paced = run_load(LoadSpec(url, counters=size["counters"],
+                              seconds=size["paced_seconds"], lines=5, member_share=1.0,
+                              refund_share=0.02, think_ms=PACE_MS, seed=3), sample)
+    result["paced"] = _load_dict(paced)
+    if size["realistic_seconds"]:
+        log("realistic mix: 1-8 lines, half with a member, 300 ms think time …")
+        mix = run_load(LoadSpec(url, counters=size["counters"],
+                                seconds=size["realistic_seconds"], lines=None,
+                                member_share=0.5, refund_share=0.01, think_ms=300,
+                                seed=2), sample)
+        result["realistic"] = _load_dict(mix)
+    return api
+
+
+def _floor(rt: Any, size: dict[str, Any], load_seconds: float, sample: Any,
+           api: LoadResult | None, result: dict[str, Any]) -> None:
+    log("database floor: capture one checkout, replay at the same concurrency …")
+    from .floor import FloorSpec, capture, floor_pool, run_floor
+
+    app = rt.create_app()
+    with contextlib.closing(conn_factory(rt)()) as c:
+        pool = floor_pool(c, sample.members, sample.barcodes)
+    # identities that cannot be mistaken for other values in the statements (the replay
+    # swaps values): a member id and product ids above 1000 / 100
+    by_product = pool["barcode_of"]
+    codes = _distinct([c for c in sample.barcodes
+                       if any(by_product.get(p) == c for p in by_product if p > 100)], 5)
+    member = max(sample.members)
+    cap = capture(app, BENCH_PASSWORD, member, codes)
+    result["floor_capture"] = {"statements": cap.statements, "transactions": len(cap.txs),
+                               "shapes": cap.shapes()}
+    fl = run_floor(cap, conn_factory(rt), pool,
+                   FloorSpec(counters=size["counters"], seconds=load_seconds))
+    result["floor"] = _load_dict(fl)
+    if api is not None:
+        api_rate = api.ops["checkout"].per_second if "checkout" in api.ops else 0
+        floor_rate = fl.ops["checkout"].per_second if "checkout" in fl.ops else 0
+        result["api_floor_ratio"] = api_rate / floor_rate if floor_rate else None
 
 
 def _distinct(codes: list[str], n: int) -> list[str]:
@@ -392,8 +414,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--regenerate", action="store_true")
     p.add_argument("--scale", type=float, default=1.0, help="members and lines × this")
     p.add_argument("--seconds", type=float, help="load duration per scenario")
+    p.add_argument("--skip", default="", help="comma-separated scenarios to leave out: "
+                   + ", ".join(SCENARIOS))
     a = p.parse_args(argv)
-    r = run(a.mode, a.data_dir, a.keep, a.regenerate, a.scale, a.seconds)
+    skip = frozenset(x.strip() for x in a.skip.split(",") if x.strip())
+    if skip - set(SCENARIOS):
+        p.error(f"unknown scenario(s): {', '.join(sorted(skip - set(SCENARIOS)))}")
+    r = run(a.mode, a.data_dir, a.keep, a.regenerate, a.scale, a.seconds, skip)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{a.mode}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
     out.write_text(json.dumps(r, indent=1, default=str, ensure_ascii=False))
