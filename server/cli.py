@@ -162,6 +162,14 @@ def _expire_points(rt: Runtime) -> str:
     return f"{total} points of {touched} members expired (earned before {cutoff})"
 
 
+def _build_report_days(rt: Runtime) -> str:
+    """Nightly: the report cache of every closed business day not built yet."""
+    from server.db.session import run_in_transaction
+    from server.domain import reports
+
+    return f"report days built: {run_in_transaction(rt.session_factory, reports.build_all)}"
+
+
 def _serve(rt: Runtime) -> int:
     from waitress import create_server
 
@@ -171,7 +179,8 @@ def _serve(rt: Runtime) -> int:
     from server.ops.scheduler import BackupScheduler
 
     scheduler = BackupScheduler(backup_ops.attach(app, rt),
-                                daily_jobs=[("points expiry", lambda: _expire_points(rt))])
+                                daily_jobs=[("points expiry", lambda: _expire_points(rt)),
+                                            ("report days", lambda: _build_report_days(rt))])
     server = create_server(app, host=cfg.server.host, port=cfg.server.port,
                            threads=cfg.server.threads, ident="lanpos")
 

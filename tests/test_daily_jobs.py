@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import select, text
 
@@ -52,3 +53,28 @@ def test_points_expiry_job_expires_old_points(runtime, client, manager, cashier,
     # running again changes nothing
     assert _expire_points(runtime).startswith("0 points")
     assert_invariants()
+
+
+def test_report_days_job_builds_every_closed_day_once(runtime, client, manager, cashier,
+                                                      db_session):
+    """The nightly job fills the report cache from the first sale to the day before
+    yesterday; a second run has nothing to do."""
+    from server.cli import _build_report_days
+
+    p = client.post("/api/v1/products", json={"name": "毛巾", "price": 1200},
+                    headers=manager.write_headers()).get_json()
+    sale_id = str(uuid.uuid4())
+    r = client.post("/api/v1/sales", json={
+        "id": sale_id, "lines": [{"product_id": p["id"], "qty": 1}],
+        "payments": [{"method": "cash", "amount": 1200}]},
+        headers=cashier.write_headers(sale_id))
+    assert r.status_code == 201, r.get_json()
+    assert _build_report_days(runtime) == "report days built: 0"  # only today's sale
+    db_session.execute(text("UPDATE sales SET business_date = :d"),
+                       {"d": dt.date.today() - dt.timedelta(days=6)})
+    db_session.commit()
+    assert _build_report_days(runtime) == "report days built: 5"  # 6..2 days ago
+    assert _build_report_days(runtime) == "report days built: 0"
+    total = db_session.execute(text(
+        "SELECT SUM(total) FROM report_days WHERE dim = 'day'")).scalar()
+    assert total == 1200

@@ -171,3 +171,72 @@ def test_reports_are_in_the_openapi_document(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     op = doc["paths"]["/api/v1/reports/sales"]["get"]
     assert sorted(op["x-roles"]) == sorted([Role.OWNER.value, Role.MANAGER.value])
+
+
+def test_closed_days_come_from_the_cache_and_equal_the_live_figures(
+        client, manager, day_of_sales, db_session):
+    """Days before yesterday are read from ``report_days`` (built by the first report that
+    needs them): every grouping equals the live computation, ``verify`` compares the two
+    and catches a wrong cached figure, and a back-dated sale drops its day from the cache."""
+    from common.schemas.reports import SalesReportQuery
+    from common.schemas.sales import SaleIn
+    from server.domain import reports, sales
+    from server.domain.actor import Actor
+
+    today = dt.date.today()
+    s1, s2, s3, _s4 = day_of_sales["sales"]
+    r1 = day_of_sales["refunds"][0]
+    moves = [("sales", s1["id"], 5), ("sales", s2["id"], 5), ("sales", s3["id"], 3),
+             ("refunds", r1["id"], 4)]
+    for table, uid, back in moves:
+        db_session.execute(text(f"UPDATE {table} SET business_date = :d WHERE uuid = :u"),
+                           {"d": today - dt.timedelta(days=back), "u": uid})
+    db_session.commit()
+    a = today - dt.timedelta(days=10)
+
+    def live(group: str) -> dict:
+        db_session.rollback()  # a fresh snapshot
+        q = SalesReportQuery(date_from=a, date_to=today, group=group, top=500)
+        return reports.sales_report(db_session, q, cache=False).model_dump(mode="json")
+
+    def cached(group: str) -> dict:
+        return _report(client, manager, group, a, today, top=500)
+
+    for group in GROUPS:
+        got = cached(group)
+        assert got == live(group), group
+        assert got["totals"]["sales"] == 4
+    built = {r[0] for r in db_session.execute(text(
+        "SELECT business_date FROM report_days WHERE dim = 'day'"))}
+    assert built == {a + dt.timedelta(days=i) for i in range(9)}  # up to the day before yesterday
+    days = {r["key"]: r for r in cached("day")["rows"]}
+    assert days[(today - dt.timedelta(days=5)).isoformat()]["total"] == 1000 + 7020
+    assert days[(today - dt.timedelta(days=4)).isoformat()]["refunds"] == 800
+    assert reports.check_cache(db_session) == []
+
+    # a wrong cached figure is caught by verify
+    db_session.execute(text("UPDATE report_days SET total = total + 1 WHERE dim = 'product' "
+                            "ORDER BY business_date, k LIMIT 1"))
+    db_session.commit()
+    problems = reports.check_cache(db_session)
+    assert len(problems) == 1 and "product" in problems[0]
+    db_session.execute(text("UPDATE report_days SET total = total - 1 WHERE dim = 'product' "
+                            "ORDER BY business_date, k LIMIT 1"))
+    db_session.commit()
+
+    # a sale back-dated onto a cached day (demo history) invalidates that day
+    state = client.application.extensions["lanpos"]
+    juice = day_of_sales["juice"]
+    when = dt.datetime.combine(today - dt.timedelta(days=3), dt.time(15, 0))
+    with state.session_factory() as s:
+        actor = Actor(staff_id=manager.id, username=manager.username, role=Role.MANAGER,
+                      counter="01", ip=None)
+        sales.create_sale(s, actor, state.passwords, SaleIn.model_validate({
+            "id": str(uuid.uuid4()), "lines": [{"product_id": juice["id"], "qty": 1}],
+            "payments": [{"method": "cash", "amount": 800}]}), at=when)
+        s.commit()
+    for group in GROUPS:
+        got = cached(group)
+        assert got == live(group), group
+        assert got["totals"]["sales"] == 5
+    assert reports.check_cache(db_session) == []

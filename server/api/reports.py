@@ -16,4 +16,4 @@ def sales_report(ctx: Ctx, query: SalesReportQuery) -> SalesReportOut:
     """Sales of a period (business days ``date_from``..``date_to``) grouped by day, month,
     payment method, category, product (top N) or staff: count, list total, discounts, total,
     refunds (on the refund's day), net, and gross margin where the cost is known."""
-    return reports.sales_report(ctx.db, query)
+    return reports.sales_report(ctx.db, query, cache=ctx.state.role != "standby")

@@ -249,3 +249,27 @@ class Approval(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     used_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     used_ref: Mapped[str | None] = mapped_column(String(40))
+
+
+class ReportDay(Base):
+    """Report figures of one closed business day per dimension and key (``reports.py``): a
+    cache of the sales tables, rebuilt from them at any time, never the source of truth.
+    ``dim`` = day (k = '': the day's totals; its row marks the day as built) | staff |
+    payment | category | product."""
+
+    __tablename__ = "report_days"
+    __table_args__ = TABLE_ARGS
+
+    dim: Mapped[str] = mapped_column(String(10), primary_key=True)
+    business_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    k: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sales: Mapped[Fen]  # a count (payments for the payment dim, qty for lines)
+    qty: Mapped[Fen]
+    list_total: Mapped[Fen]
+    total: Mapped[Fen]
+    refunds: Mapped[Fen]
+    cost: Mapped[Fen]
+    margin_base: Mapped[Fen]
+    refund_cost: Mapped[Fen]
+    refund_margin_base: Mapped[Fen]
+    built_at: Mapped[created_ts]

@@ -1,4 +1,4 @@
-"""Sales reports (报表) straight from the sales tables, set-based SQL.
+"""Sales reports (报表) from the sales tables, set-based SQL, with a per-day cache.
 
 A period is a range of business days. Sales count on their own business day, refunds on the
 refund's business day (a sale of the 30th refunded on the 2nd lowers the 2nd), so a closed
@@ -9,24 +9,41 @@ day never changes afterwards. Per group:
 - ``cost``/``margin``: only lines with a known unit cost (``sale_lines.cost``, the product's
   cost at the time of the sale); refunded units give their cost back.
 
-Speed (bench/README.md, 10M sale lines): the sales-level groups read the covering index
-``ix_sales_business_date_report`` only; the line-level figures (margin, category, product) walk
-the lines of the period's sales through ``ix_sale_lines_sale_id_report`` (covering: no row
-lookups); payments through ``ix_sale_payments_sale_id_method`` and refunds by
-``ix_refunds_business_date`` (migration 0006).
+Every figure is computed per (business day, dimension, key) — dimension ``day`` (the day's
+totals), ``staff``, ``payment``, ``category``, ``product`` — and then added up over the
+period. Because a closed day never changes, its figures are kept in ``report_days`` (built by
+the nightly job, or by the first report that needs them) and a month's report reads ~30 rows
+per key instead of ~1M sale lines (bench/README.md: over 10M sale lines, a month of every
+grouping in well under a second). Today and yesterday are always computed live (a sale in
+flight at midnight still lands on yesterday). ``report_days`` is a cache: ``verify`` compares
+it with the live figures, ``invalidate`` drops a day (back-dated demo sales), and deleting
+the table's rows is always safe.
+
+Live figures read covering indexes (migration 0006): ``ix_sales_business_date_report`` for
+the sales-level figures, ``ix_sale_lines_sale_id_report`` for the lines of the period's sales,
+``ix_sale_payments_sale_id_method`` and ``ix_refunds_business_date``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from common.schemas.reports import ReportRowOut, SalesReportOut, SalesReportQuery
 from common.schemas.sales import PAYMENT_LABELS_ZH
+
+DIMS = ("day", "staff", "payment", "category", "product")
+GROUP_DIM = {"day": "day", "month": "day", "staff": "staff", "payment": "payment",
+             "category": "category", "product": "product"}
+LIVE_DAYS = 2  # today and yesterday: always live
+BUILD_CHUNK_DAYS = 31
+_FIELDS = ("sales", "qty", "list_total", "total", "refunds", "cost", "margin_base",
+           "refund_cost", "refund_margin_base")
 
 
 @dataclass
@@ -44,6 +61,13 @@ class _Acc:
     refund_margin_base: int = 0
     sort: Any = field(default=None)
 
+    def add(self, other: _Acc) -> None:
+        for f in _FIELDS:
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+
+    def figures(self) -> tuple[int, ...]:
+        return tuple(getattr(self, f) for f in _FIELDS)
+
     def out(self) -> ReportRowOut:
         net = self.total - self.refunds
         base = self.margin_base - self.refund_margin_base
@@ -59,189 +83,289 @@ def _i(v: Any) -> int:
     return int(v or 0)
 
 
-# SQL pieces per sales-level group: (key expression on sales s, on refunds r)
-_SALE_KEYS = {
-    "day": ("s.business_date", "r.business_date"),
-    "month": ("DATE_FORMAT(s.business_date, '%Y-%m')", "DATE_FORMAT(r.business_date, '%Y-%m')"),
-    "staff": ("s.staff_id", "r.staff_id"),
-}
+def last_closed_day(today: dt.date | None = None) -> dt.date:
+    from .sales import business_date
+
+    return (today or business_date()) - dt.timedelta(days=LIVE_DAYS)
 
 
-def sales_report(session: Session, q: SalesReportQuery) -> SalesReportOut:
-    p = {"a": q.date_from, "b": q.date_to}
-    if q.group in _SALE_KEYS:
-        rows = _by_sale_key(session, q.group, p)
-        totals = _totals(session, p, rows)
-        totals.qty = 0
-    elif q.group == "payment":
-        rows = _by_payment(session, p)
-        totals = _totals(session, p, None)
-    else:
-        every = _by_line_key(session, q.group, p)
-        totals = _totals(session, p, every)
-        rows = every[:q.top] if q.group == "product" else every
-        if q.group == "product":
-            _product_labels(session, rows)
-    return SalesReportOut(date_from=q.date_from, date_to=q.date_to, group=q.group,
-                          rows=[r.out() for r in rows], totals=totals.out(),
-                          truncated=len(rows) < len(every) if q.group == "product" else False)
+# -- live figures per (day, key) -----------------------------------------------------------
+DayFigures = dict[tuple[dt.date, str], _Acc]
 
-
-def _key(v: Any) -> str:
-    return v.isoformat() if isinstance(v, dt.date) else str(v)
-
-
-def _by_sale_key(session: Session, group: str, p: dict[str, Any]) -> list[_Acc]:
-    skey, rkey = _SALE_KEYS[group]
-    acc: dict[str, _Acc] = {}
-
-    def get(k: Any) -> _Acc:
-        key = _key(k)
-        if key not in acc:
-            acc[key] = _Acc(key, sort=k)
-        return acc[key]
-
-    for k, n, lt, tot in session.execute(text(
-            f"SELECT {skey} AS k, COUNT(*), SUM(s.list_total), SUM(s.total) FROM sales s "
-            "WHERE s.business_date BETWEEN :a AND :b GROUP BY k"), p):
-        a = get(k)
-        a.sales, a.list_total, a.total = _i(n), _i(lt), _i(tot)
-    for k, base, cost in session.execute(text(
-            f"SELECT {skey} AS k, SUM(l.amount), SUM(l.cost * l.qty) FROM sales s "
-            "JOIN sale_lines l ON l.sale_id = s.id "
-            "WHERE s.business_date BETWEEN :a AND :b AND l.cost IS NOT NULL GROUP BY k"), p):
-        a = get(k)
-        a.margin_base, a.cost = _i(base), _i(cost)
-    for k, tot in session.execute(text(
-            f"SELECT {rkey} AS k, SUM(r.total) FROM refunds r "
-            "WHERE r.business_date BETWEEN :a AND :b GROUP BY k"), p):
-        get(k).refunds = _i(tot)
-    for k, base, cost in _refund_line_costs(session, rkey, p):
-        a = get(k)
-        a.refund_margin_base, a.refund_cost = _i(base), _i(cost)
-    if group == "staff":
-        names = _staff_names(session, [int(a.sort) for a in acc.values()])
-        for a in acc.values():
-            a.label = names.get(int(a.sort), a.key)
-    return sorted(acc.values(), key=lambda a: a.sort)
-
-
-def _refund_line_costs(session: Session, key: str, p: dict[str, Any]):
-    return session.execute(text(
-        f"SELECT {key} AS k, SUM(rl.amount), SUM(l.cost * rl.qty) FROM refunds r "
-        "JOIN refund_lines rl ON rl.refund_id = r.id "
-        "JOIN sale_lines l ON l.id = rl.sale_line_id "
-        "WHERE r.business_date BETWEEN :a AND :b AND l.cost IS NOT NULL GROUP BY k"), p)
-
-
-def _staff_names(session: Session, ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(text("SELECT id, display_name FROM staff WHERE id IN :ids")
-                           .bindparams(_expanding("ids")), {"ids": ids})
-    return {int(i): n for i, n in rows}
-
-
-def _expanding(name: str):
-    from sqlalchemy import bindparam
-
-    return bindparam(name, expanding=True)
-
-
-def _by_payment(session: Session, p: dict[str, Any]) -> list[_Acc]:
-    acc: dict[str, _Acc] = {}
-    for method, n, amount in session.execute(text(
-            "SELECT sp.method, COUNT(*), SUM(sp.amount) FROM sales s "
-            "JOIN sale_payments sp ON sp.sale_id = s.id "
-            "WHERE s.business_date BETWEEN :a AND :b GROUP BY sp.method"), p):
-        acc[method] = _Acc(method, PAYMENT_LABELS_ZH.get(method, method), sales=_i(n),
-                           list_total=_i(amount), total=_i(amount))
-    for method, amount in session.execute(text(
-            "SELECT rp.method, SUM(rp.amount) FROM refunds r "
-            "JOIN refund_payments rp ON rp.refund_id = r.id "
-            "WHERE r.business_date BETWEEN :a AND :b GROUP BY rp.method"), p):
-        a = acc.setdefault(method, _Acc(method, PAYMENT_LABELS_ZH.get(method, method)))
-        a.refunds = _i(amount)
-    order = list(PAYMENT_LABELS_ZH)
-    return sorted(acc.values(), key=lambda a: (order.index(a.key) if a.key in order
-                                               else len(order), a.key))
-
-
+# sales-level dimensions: key expression on sales s, on refunds r
+_SALE_KEYS = {"day": ("''", "''"), "staff": ("s.staff_id", "r.staff_id")}
+# line-level dimensions: key expression on sale_lines l
 _LINE_KEYS = {
-    # key expression on sale_lines l; label
     "category": "COALESCE(l.category_id, 0)",
     "product": "COALESCE(l.product_id, -l.count_card_template_id, 0)",
 }
 
 
-def _by_line_key(session: Session, group: str, p: dict[str, Any]) -> list[_Acc]:
-    """Every category / product of the period, best net sales first."""
-    key = _LINE_KEYS[group]
-    acc: dict[int, _Acc] = {}
-    for k, n, qty, lt, tot, base, cost in session.execute(text(
-            f"SELECT {key} AS k, COUNT(*), SUM(l.qty), SUM(l.list_amount), SUM(l.amount), "
-            "SUM(CASE WHEN l.cost IS NOT NULL THEN l.amount END), SUM(l.cost * l.qty) "
-            "FROM sales s "
-            "JOIN sale_lines l ON l.sale_id = s.id "
-            "WHERE s.business_date BETWEEN :a AND :b GROUP BY k"), p):
-        acc[int(k)] = _Acc(str(k), "", sales=_i(n), qty=_i(qty), list_total=_i(lt),
-                           total=_i(tot), margin_base=_i(base), cost=_i(cost), sort=int(k))
-    for k, amount, _qty, base, cost in session.execute(text(
-            f"SELECT {key} AS k, SUM(rl.amount), SUM(rl.qty), "
-            "SUM(CASE WHEN l.cost IS NOT NULL THEN rl.amount END), SUM(l.cost * rl.qty) "
-            "FROM refunds r "
-            "JOIN refund_lines rl ON rl.refund_id = r.id "
-            "JOIN sale_lines l ON l.id = rl.sale_line_id "
-            "WHERE r.business_date BETWEEN :a AND :b GROUP BY k"), p):
-        a = acc.setdefault(int(k), _Acc(str(k), "", sort=int(k)))
-        a.refunds, a.refund_margin_base, a.refund_cost = _i(amount), _i(base), _i(cost)
-    if group == "category":
-        names = dict(session.execute(text("SELECT id, name FROM categories")).all())
-        for a in acc.values():
-            a.label = names.get(a.sort, "未分类") if a.sort else "未分类"
-    return sorted(acc.values(), key=lambda a: (-(a.total - a.refunds), a.sort))
+def _live(session: Session, dim: str, a: dt.date, b: dt.date) -> DayFigures:
+    """The figures of business days a..b for one dimension, straight from the sales tables."""
+    p = {"a": a, "b": b}
+    out: DayFigures = {}
+
+    def get(day: dt.date, k: Any) -> _Acc:
+        key = (day, str(k))
+        if key not in out:
+            out[key] = _Acc(str(k))
+        return out[key]
+
+    if dim in _SALE_KEYS:
+        skey, rkey = _SALE_KEYS[dim]
+        for d, k, n, lt, tot in session.execute(text(
+                f"SELECT s.business_date, {skey}, COUNT(*), SUM(s.list_total), SUM(s.total) "
+                "FROM sales s WHERE s.business_date BETWEEN :a AND :b GROUP BY 1, 2"), p):
+            x = get(d, k)
+            x.sales, x.list_total, x.total = _i(n), _i(lt), _i(tot)
+        for d, k, qty, base, cost in session.execute(text(
+                f"SELECT s.business_date, {skey}, SUM(l.qty), "
+                "SUM(CASE WHEN l.cost IS NOT NULL THEN l.amount END), SUM(l.cost * l.qty) "
+                "FROM sales s JOIN sale_lines l ON l.sale_id = s.id "
+                "WHERE s.business_date BETWEEN :a AND :b GROUP BY 1, 2"), p):
+            x = get(d, k)
+            x.qty, x.margin_base, x.cost = _i(qty), _i(base), _i(cost)
+        for d, k, tot in session.execute(text(
+                f"SELECT r.business_date, {rkey}, SUM(r.total) FROM refunds r "
+                "WHERE r.business_date BETWEEN :a AND :b GROUP BY 1, 2"), p):
+            get(d, k).refunds = _i(tot)
+        for d, k, base, cost in session.execute(text(
+                f"SELECT r.business_date, {rkey}, SUM(rl.amount), SUM(l.cost * rl.qty) "
+                "FROM refunds r JOIN refund_lines rl ON rl.refund_id = r.id "
+                "JOIN sale_lines l ON l.id = rl.sale_line_id "
+                "WHERE r.business_date BETWEEN :a AND :b AND l.cost IS NOT NULL "
+                "GROUP BY 1, 2"), p):
+            x = get(d, k)
+            x.refund_margin_base, x.refund_cost = _i(base), _i(cost)
+    elif dim == "payment":
+        for d, method, n, amount in session.execute(text(
+                "SELECT s.business_date, sp.method, COUNT(*), SUM(sp.amount) FROM sales s "
+                "JOIN sale_payments sp ON sp.sale_id = s.id "
+                "WHERE s.business_date BETWEEN :a AND :b GROUP BY 1, 2"), p):
+            x = get(d, method)
+            x.sales, x.list_total, x.total = _i(n), _i(amount), _i(amount)
+        for d, method, amount in session.execute(text(
+                "SELECT r.business_date, rp.method, SUM(rp.amount) FROM refunds r "
+                "JOIN refund_payments rp ON rp.refund_id = r.id "
+                "WHERE r.business_date BETWEEN :a AND :b GROUP BY 1, 2"), p):
+            get(d, method).refunds = _i(amount)
+    else:
+        key = _LINE_KEYS[dim]
+        for d, k, n, qty, lt, tot, base, cost in session.execute(text(
+                f"SELECT s.business_date, {key}, COUNT(*), SUM(l.qty), SUM(l.list_amount), "
+                "SUM(l.amount), SUM(CASE WHEN l.cost IS NOT NULL THEN l.amount END), "
+                "SUM(l.cost * l.qty) FROM sales s JOIN sale_lines l ON l.sale_id = s.id "
+                "WHERE s.business_date BETWEEN :a AND :b GROUP BY 1, 2"), p):
+            x = get(d, int(k))
+            x.sales, x.qty, x.list_total, x.total = _i(n), _i(qty), _i(lt), _i(tot)
+            x.margin_base, x.cost = _i(base), _i(cost)
+        for d, k, amount, base, cost in session.execute(text(
+                f"SELECT r.business_date, {key}, SUM(rl.amount), "
+                "SUM(CASE WHEN l.cost IS NOT NULL THEN rl.amount END), SUM(l.cost * rl.qty) "
+                "FROM refunds r JOIN refund_lines rl ON rl.refund_id = r.id "
+                "JOIN sale_lines l ON l.id = rl.sale_line_id "
+                "WHERE r.business_date BETWEEN :a AND :b GROUP BY 1, 2"), p):
+            x = get(d, int(k))
+            x.refunds, x.refund_margin_base, x.refund_cost = _i(amount), _i(base), _i(cost)
+    return out
+
+
+# -- the per-day cache ---------------------------------------------------------------------
+def _days(a: dt.date, b: dt.date) -> Iterator[dt.date]:
+    d = a
+    while d <= b:
+        yield d
+        d += dt.timedelta(days=1)
+
+
+def _runs(days: list[dt.date], longest: int) -> Iterator[tuple[dt.date, dt.date]]:
+    """Consecutive days as (first, last) ranges of at most ``longest`` days."""
+    start = prev = None
+    for d in days:
+        if start is None:
+            start = prev = d
+        elif d == prev + dt.timedelta(days=1) and (d - start).days < longest:
+            prev = d
+        else:
+            yield start, prev
+            start = prev = d
+    if start is not None:
+        yield start, prev
+
+
+def built_days(session: Session, a: dt.date, b: dt.date) -> set[dt.date]:
+    return set(session.scalars(text(
+        "SELECT business_date FROM report_days WHERE dim = 'day' "
+        "AND business_date BETWEEN :a AND :b"), {"a": a, "b": b}))
+
+
+def build(session: Session, a: dt.date, b: dt.date) -> int:
+    """Build the cache for the closed days of a..b that are not built yet; returns how many
+    days it built. Idempotent (a concurrent builder writes the same figures)."""
+    b = min(b, last_closed_day())
+    if a > b:
+        return 0
+    have = built_days(session, a, b)
+    missing = [d for d in _days(a, b) if d not in have]
+    for first, last in _runs(missing, BUILD_CHUNK_DAYS):
+        rows: list[dict[str, Any]] = []
+        for dim in DIMS:
+            figures = _live(session, dim, first, last)
+            if dim == "day":  # the marker row of every day, sales or not
+                for d in _days(first, last):
+                    figures.setdefault((d, ""), _Acc(""))
+            for (d, k), x in figures.items():
+                if d in have:
+                    continue
+                rows.append({"dim": dim, "d": d, "k": k,
+                             **{f: getattr(x, f) for f in _FIELDS}})
+        for i in range(0, len(rows), 1000):
+            session.execute(text(
+                "INSERT INTO report_days (dim, business_date, k, " + ", ".join(_FIELDS)
+                + ", built_at) VALUES (:dim, :d, :k, " + ", ".join(f":{f}" for f in _FIELDS)
+                + ", UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE "
+                + ", ".join(f"{f} = VALUES({f})" for f in _FIELDS)), rows[i:i + 1000])
+    return len(missing)
+
+
+def build_all(session: Session) -> int:
+    """Every closed day since the first sale (the nightly job; after a bulk import)."""
+    first = session.scalar(text("SELECT MIN(business_date) FROM sales"))
+    return build(session, first, last_closed_day()) if first else 0
+
+
+def invalidate(session: Session, day: dt.date) -> None:
+    """Forget a day's cached figures (a sale written with a past business day)."""
+    session.execute(text("DELETE FROM report_days WHERE business_date = :d"), {"d": day})
+
+
+def _cached(session: Session, dim: str, a: dt.date, b: dt.date, by_day: bool
+            ) -> Iterable[tuple[Any, str, _Acc]]:
+    """Cached figures of days a..b: per (day, key) when ``by_day``, else summed per key."""
+    cols = ", ".join(f"SUM({f})" for f in _FIELDS)
+    day_col = "business_date" if by_day else "NULL"
+    group = "business_date, k" if by_day else "k"
+    for row in session.execute(text(
+            f"SELECT {day_col}, k, {cols} FROM report_days WHERE dim = :dim "
+            f"AND business_date BETWEEN :a AND :b GROUP BY {group}"),
+            {"dim": dim, "a": a, "b": b}):
+        x = _Acc(row[1])
+        for f, v in zip(_FIELDS, row[2:], strict=True):
+            setattr(x, f, _i(v))
+        yield row[0], row[1], x
+
+
+def figures(session: Session, dim: str, a: dt.date, b: dt.date, *, by_day: bool,
+            cache: bool = True) -> Iterator[tuple[Any, str, _Acc]]:
+    """(day or None, key, figures) of a..b: closed days from the cache (built on the way
+    when ``cache``), the rest live."""
+    live_from = a
+    if cache:
+        closed = min(b, last_closed_day())
+        if a <= closed:
+            build(session, a, closed)
+            yield from _cached(session, dim, a, closed, by_day)
+            live_from = closed + dt.timedelta(days=1)
+    if live_from <= b:
+        for (d, k), x in _live(session, dim, live_from, b).items():
+            yield (d if by_day else None), k, x
+
+
+# -- the report ----------------------------------------------------------------------------
+def sales_report(session: Session, q: SalesReportQuery, *, cache: bool = True
+                 ) -> SalesReportOut:
+    """``cache``: read (and build) ``report_days``; off on a read-only standby."""
+    group, a, b = q.group, q.date_from, q.date_to
+    dim = GROUP_DIM[group]
+    acc: dict[str, _Acc] = {}
+    totals = _Acc("total", "合计")
+    for d, k, x in figures(session, dim, a, b, by_day=group in ("day", "month"),
+                           cache=cache):
+        if group == "day":
+            key, sort = d.isoformat(), d
+        elif group == "month":
+            key = sort = d.strftime("%Y-%m")
+        elif group == "payment":
+            key, sort = k, k
+        else:
+            key, sort = str(int(k)), int(k)
+        row = acc.get(key)
+        if row is None:
+            row = acc[key] = _Acc(key, sort=sort)
+        row.add(x)
+        if dim == "day":
+            totals.add(x)
+    if dim != "day":
+        for _d, _k, x in figures(session, "day", a, b, by_day=False, cache=cache):
+            totals.add(x)
+    rows = [r for r in acc.values() if any(r.figures())]  # not the empty days' marker rows
+    if group in ("day", "month", "staff", "payment"):
+        for r in rows:
+            r.qty = 0
+        totals.qty = 0
+    truncated = False
+    if group == "staff":
+        names = _names(session, "staff", "display_name", [int(r.sort) for r in rows if r.sort])
+        for r in rows:
+            r.label = names.get(int(r.sort), r.key)
+        rows.sort(key=lambda r: int(r.sort))
+    elif group == "payment":
+        order = list(PAYMENT_LABELS_ZH)
+        for r in rows:
+            r.label = PAYMENT_LABELS_ZH.get(r.key, r.key)
+        rows.sort(key=lambda r: (order.index(r.key) if r.key in order else len(order), r.key))
+    elif group in ("category", "product"):
+        rows.sort(key=lambda r: (-(r.total - r.refunds), r.sort))
+        if group == "product":
+            truncated = len(rows) > q.top
+            rows = rows[:q.top]
+            _product_labels(session, rows)
+        else:
+            names = dict(session.execute(text("SELECT id, name FROM categories")).all())
+            for r in rows:
+                r.label = names.get(r.sort, "未分类") if r.sort else "未分类"
+    else:
+        rows.sort(key=lambda r: r.sort)
+    return SalesReportOut(date_from=a, date_to=b, group=group, rows=[r.out() for r in rows],
+                          totals=totals.out(), truncated=truncated)
+
+
+def _names(session: Session, table: str, column: str, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {int(i): n for i, n in session.execute(
+        text(f"SELECT id, {column} FROM {table} WHERE id IN :ids")
+        .bindparams(bindparam("ids", expanding=True)), {"ids": ids})}
 
 
 def _product_labels(session: Session, rows: list[_Acc]) -> None:
     """Names of the shown products (and of count-card packages sold: negative keys)."""
-    pids = [a.sort for a in rows if a.sort > 0]
-    tids = [-a.sort for a in rows if a.sort < 0]
-    names: dict[int, str] = {}
-    if pids:
-        names.update((int(i), n) for i, n in session.execute(
-            text("SELECT id, name FROM products WHERE id IN :ids")
-            .bindparams(_expanding("ids")), {"ids": pids}))
-    if tids:
-        names.update((-int(i), n) for i, n in session.execute(
-            text("SELECT id, name FROM count_card_templates WHERE id IN :ids")
-            .bindparams(_expanding("ids")), {"ids": tids}))
+    names = _names(session, "products", "name", [a.sort for a in rows if a.sort > 0])
+    names.update((-i, n) for i, n in _names(session, "count_card_templates", "name",
+                                            [-a.sort for a in rows if a.sort < 0]).items())
     for a in rows:
         a.label = names.get(a.sort, "其他" if a.sort == 0 else a.key)
 
 
-def _totals(session: Session, p: dict[str, Any], rows: list[_Acc] | None) -> _Acc:
-    """The period's totals. Counts and money from the sales and refunds rows themselves (so
-    every grouping can be checked against them); the line-level figures (qty, cost, margin)
-    from ``rows`` when they cover every line, else from one more query."""
-    t = _Acc("total", "合计")
-    n, lt, tot = session.execute(text(
-        "SELECT COUNT(*), SUM(list_total), SUM(total) FROM sales "
-        "WHERE business_date BETWEEN :a AND :b"), p).one()
-    t.sales, t.list_total, t.total = _i(n), _i(lt), _i(tot)
-    t.refunds = _i(session.execute(text(
-        "SELECT SUM(total) FROM refunds WHERE business_date BETWEEN :a AND :b"), p).scalar())
-    if rows is not None:
-        t.qty = sum(r.qty for r in rows)
-        t.margin_base = sum(r.margin_base for r in rows)
-        t.cost = sum(r.cost for r in rows)
-        t.refund_margin_base = sum(r.refund_margin_base for r in rows)
-        t.refund_cost = sum(r.refund_cost for r in rows)
-        return t
-    base, cost = session.execute(text(
-        "SELECT SUM(l.amount), SUM(l.cost * l.qty) FROM sales s "
-        "JOIN sale_lines l ON l.sale_id = s.id "
-        "WHERE s.business_date BETWEEN :a AND :b AND l.cost IS NOT NULL"), p).one()
-    t.margin_base, t.cost = _i(base), _i(cost)
-    for _k, b, c in _refund_line_costs(session, "1", p):
-        t.refund_margin_base, t.refund_cost = _i(b), _i(c)
-    return t
+# -- verify --------------------------------------------------------------------------------
+def check_cache(session: Session, days: int = 31) -> list[str]:
+    """The cached figures of the newest ``days`` built days equal the live ones."""
+    newest = list(session.scalars(text(
+        "SELECT business_date FROM report_days WHERE dim = 'day' "
+        "ORDER BY business_date DESC LIMIT :n"), {"n": days}))
+    problems: list[str] = []
+    if not newest:
+        return problems
+    a, b = min(newest), max(newest)
+    for dim in DIMS:
+        cached = {(d, k): x.figures() for d, k, x in _cached(session, dim, a, b, True)
+                  if d in newest}
+        live = {key: x.figures() for key, x in _live(session, dim, a, b).items()
+                if key[0] in newest}
+        for key in sorted(set(cached) | set(live)):
+            zero = (0,) * len(_FIELDS)
+            if cached.get(key, zero) != live.get(key, zero):
+                problems.append(f"report_days {dim} {key[0]} {key[1]!r}: cached "
+                                f"{cached.get(key)} != live {live.get(key)}")
+    return problems[:20]

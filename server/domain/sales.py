@@ -183,6 +183,9 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
     if at is not None:
         sale.created_at = at.astimezone(dt.UTC).replace(tzinfo=None)
         sale.shift_id = None
+        from . import reports
+
+        reports.invalidate(session, day)  # a closed day changed: its cached report figures
     session.add(sale)
     session.flush()
 
