@@ -319,8 +319,9 @@ def update(session: Session, actor: Actor, member_id: int, data: MemberUpdate) -
 
 def search(session: Session, q: str | None, page: int, page_size: int,
            level_id: int | None = None, include_inactive: bool = False
-           ) -> tuple[list[Member], bool]:
-    """The one search box (see the module docstring for the lookups and their indexes)."""
+           ) -> tuple[list[Any], bool]:
+    """The one search box (see the module docstring for the lookups and their indexes).
+    Members as ORM objects (no ``q``) or plain rows (with the same attribute names)."""
     need = page * page_size + 1
     q = (q or "").strip()
     if not q:
@@ -381,7 +382,10 @@ def search(session: Session, q: str | None, page: int, page_size: int,
     ordered = sorted(hits.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))
     window = ordered[(page - 1) * page_size: page * page_size + 1]
     ids = [mid for mid, _ in window]
-    by_id = {m.id: m for m in session.scalars(select(Member).where(Member.id.in_(ids)))} \
+    # plain rows, not ORM objects: a page is read-only, and 50 members with their cards cost
+    # twice as much as ORM instances (bench/README.md)
+    t = Member.__table__
+    by_id = {m.id: m for m in session.execute(select(t).where(t.c.id.in_(ids)))} \
         if ids else {}
     rows = [by_id[i] for i in ids if i in by_id]
     return rows[:page_size], len(rows) > page_size
@@ -406,12 +410,13 @@ def levels_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Membe
         MemberLevel.id.in_(wanted)))}
 
 
-def cards_by_member(session: Session, member_ids: Iterable[int]) -> dict[int, list[MemberCard]]:
+def cards_by_member(session: Session, member_ids: Iterable[int]) -> dict[int, list[Any]]:
+    """Each member's cards as plain rows (``MemberCard``'s attribute names)."""
     ids = list(member_ids)
-    out: dict[int, list[MemberCard]] = {i: [] for i in ids}
+    out: dict[int, list[Any]] = {i: [] for i in ids}
     if ids:
-        for c in session.scalars(select(MemberCard).where(MemberCard.member_id.in_(ids))
-                                 .order_by(MemberCard.id)):
+        t = MemberCard.__table__  # plain rows (read-only views)
+        for c in session.execute(select(t).where(t.c.member_id.in_(ids)).order_by(t.c.id)):
             out[c.member_id].append(c)
     return out
 
