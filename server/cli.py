@@ -194,8 +194,7 @@ def _serve(rt: Runtime) -> int:
     print(f"lanpos server {__version__} listening on http://{host}:{cfg.server.port}/api/v1 "
           f"(data: {cfg.data_dir})", flush=True)
     try:
-        if cfg.backup.enabled:
-            scheduler.start()
+        scheduler.start()  # daily jobs always; backups when [backup] enabled
         server.run()
     except (KeyboardInterrupt, SystemExit):
         pass

@@ -502,6 +502,22 @@ def test_scheduler_backs_off_after_a_failure(svc, tmp_path):
     assert broken.list() == []
 
 
+def test_scheduler_with_backups_off_still_runs_the_daily_jobs(svc):
+    """``[backup] enabled = false``: no scheduled backups, but the daily housekeeping (points
+    expiry, the report cache) still runs once a day."""
+    from server.ops.scheduler import BackupScheduler
+
+    svc.settings.enabled = False
+    ran: list[str] = []
+    sched = BackupScheduler(svc, daily_jobs=[("job", lambda: ran.append("job"))])
+    assert sched.tick() is None and sched.tick() is None
+    assert ran == ["job"]
+    assert svc.list() == []
+    svc.settings.enabled = True
+    assert sched.tick() is not None  # the same scheduler backs up once switched on
+    assert len(svc.list()) == 1 and ran == ["job"]
+
+
 # -- API --------------------------------------------------------------------------------------
 def _wait_job(client, owner, job_id: str, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout

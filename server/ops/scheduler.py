@@ -148,6 +148,8 @@ class BackupScheduler:
         utc = now_utc or utcnow()
         now = utc.astimezone(shop_tz(s))
         self.run_daily_jobs(now.date())
+        if not s.enabled:  # scheduled backups off ([backup] enabled = false): housekeeping only
+            return None
         backups = svc.list()
         last = backups[-1].started_at if backups else None
         reason = due_reason(now, last, s)
