@@ -200,9 +200,11 @@ def built_days(session: Session, a: dt.date, b: dt.date) -> set[dt.date]:
         "AND business_date BETWEEN :a AND :b"), {"a": a, "b": b}))
 
 
-def build(session: Session, a: dt.date, b: dt.date) -> int:
+def build(session: Session, a: dt.date, b: dt.date, *, commit: bool = False) -> int:
     """Build the cache for the closed days of a..b that are not built yet; returns how many
-    days it built. Idempotent (a concurrent builder writes the same figures)."""
+    days it built. Idempotent (a concurrent builder writes the same figures). ``commit``:
+    after every chunk of days (the nightly job over a long history: a report asked for
+    meanwhile waits for one chunk's row locks at most, not for the whole history)."""
     b = min(b, last_closed_day())
     if a > b:
         return 0
@@ -226,13 +228,15 @@ def build(session: Session, a: dt.date, b: dt.date) -> int:
                 + ", built_at) VALUES (:dim, :d, :k, " + ", ".join(f":{f}" for f in _FIELDS)
                 + ", UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE "
                 + ", ".join(f"{f} = VALUES({f})" for f in _FIELDS)), rows[i:i + 1000])
+        if commit:
+            session.commit()
     return len(missing)
 
 
 def build_all(session: Session) -> int:
     """Every closed day since the first sale (the nightly job; after a bulk import)."""
     first = session.scalar(text("SELECT MIN(business_date) FROM sales"))
-    return build(session, first, last_closed_day()) if first else 0
+    return build(session, first, last_closed_day(), commit=True) if first else 0
 
 
 def invalidate(session: Session, day: dt.date) -> None:
