@@ -213,8 +213,7 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
             order_discount=lq.order_discount, rounding_discount=lq.rounding_discount,
             amount=lq.amount, price_source=lq.price_source, count_card_id=lq.count_card_id,
             cost=product.cost if product else None,
-            staff_shares=[s.model_dump() for s in ln.staff] or None,
-            refunded_qty=0, refunded_amount=0)
+            staff_shares=[s.model_dump() for s in ln.staff] or None)
         session.add(row)
         line_rows.append(row)
         if product is not None and product.track_stock:
