@@ -120,9 +120,9 @@ def scenario_reports(url: str, last_day: dt.date) -> dict[str, Any]:
 
 
 def scenario_backup(rt: Any, work: Path) -> dict[str, Any]:
-    """Our backup (server.ops.backup.dump_to_file) vs plain ``mariadb-dump | gzip``; our
-    restore (load_file) vs plain ``zcat | mariadb``, each into a fresh database."""
-    from server.ops import backup as b
+    """Our backup (server.backup.dumpfile.dump_to_file) vs plain ``mariadb-dump | gzip``;
+    our restore (load_file) vs plain ``zcat | mariadb``, each into a fresh database."""
+    from server.backup import dumpfile as b
 
     target = b.DbTarget.managed(rt.mariadb, rt.config.database.name)
     level = rt.config.backup.compress_level
@@ -230,11 +230,12 @@ def run(mode: str, data_dir: Path | None, keep: bool, regenerate: bool, scale: f
             result["verify"] = {"seconds": time.perf_counter() - t, "problems": bad}
             log(f"verify: {bad if bad else 'OK'}")
         # the report cache of the closed days, as the shop's nightly job keeps it
+        from server.clock import shop_clock
         from server.domain import reports as reports_domain
 
         t = time.perf_counter()
         with rt.session_factory() as s:
-            built = reports_domain.build_all(s)
+            built = reports_domain.build_all(s, shop_clock(rt.config).today())
             s.commit()
         result["report_days"] = {"built": built, "seconds": time.perf_counter() - t}
         log(f"report cache: {built} days built in {time.perf_counter() - t:.1f} s")
@@ -303,9 +304,11 @@ def _checkouts(url: str, size: dict[str, Any], load_seconds: float, sample: Any,
 def _floor(rt: Any, size: dict[str, Any], load_seconds: float, sample: Any,
            api: LoadResult | None, result: dict[str, Any]) -> None:
     log("database floor: capture one checkout, replay at the same concurrency …")
+    from server.app import create_app
+
     from .floor import FloorSpec, capture, floor_pool, run_floor
 
-    app = rt.create_app()
+    app = create_app(rt.config, rt.connect())
     with contextlib.closing(conn_factory(rt)()) as c:
         pool = floor_pool(c, sample.members, sample.barcodes)
     # identities that cannot be mistaken for other values in the statements (the replay

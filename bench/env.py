@@ -112,10 +112,12 @@ def machine_info(rt: Runtime | None = None) -> dict[str, Any]:
 class ServerProcess:
     """``lanpos-server run`` on a data dir, as a subprocess (the real waitress server)."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, threads: int = 16) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, threads: int = 16,
+                 workers: int | None = None) -> None:
         self.data_dir = data_dir
         self.port = port or pick_free_port(18600)
         self.threads = threads
+        self.workers = workers  # None: the server's default (one per core)
         self.proc: subprocess.Popen | None = None
         self.log = data_dir / "bench-server.out"
 
@@ -132,8 +134,11 @@ class ServerProcess:
                                                                 ["-m", "server.cli"]),
                "run", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
                "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=ROOT)
+        if self.workers is not None:
+            cmd += ["--workers", str(self.workers)]
+        with self.log.open("wb") as out:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

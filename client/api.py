@@ -55,9 +55,9 @@ from common.schemas.backups import (
     BackupSettingsIn,
     BackupSettingsOut,
 )
-from common.schemas.base import Page
+from common.schemas.base import API_PREFIX, Page
 from common.schemas.catalog import ProductOut
-from common.schemas.shop import ShopSettings
+from common.schemas.shop import ShopSettingsOut
 from common.schemas.staff import StaffCreate, StaffOut, StaffUpdate
 from common.schemas.system import AuditEntryOut, HealthOut
 
@@ -65,7 +65,6 @@ from . import i18n
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 DEFAULT_PORT = 8600
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -565,11 +564,11 @@ class ApiClient:
         return sm.CouponOut.model_validate(
             self._post(f"/coupons/{cid}/void", {"reason": reason}, key=key))
 
-    def shop_settings(self) -> ShopSettings:
-        return ShopSettings.model_validate(self._get("/settings/shop"))
+    def shop_settings(self) -> ShopSettingsOut:
+        return ShopSettingsOut.model_validate(self._get("/settings/shop"))
 
-    def update_shop_settings(self, body: Body, *, key: str | None = None) -> ShopSettings:
-        return ShopSettings.model_validate(
+    def update_shop_settings(self, body: Body, *, key: str | None = None) -> ShopSettingsOut:
+        return ShopSettingsOut.model_validate(
             self.request("PUT", "/settings/shop", body=body, key=key))
 
     def sales_report(self, date_from: dt.date, date_to: dt.date, group: str = "day",

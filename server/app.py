@@ -2,63 +2,63 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, g, request
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from common import __version__
 from common.errors import ApiError, pick_lang
+from server.api import register_blueprints
+from server.appstate import LanposState, Services
 from server.config import Config
 from server.db.session import is_connection_error, make_engine, make_session_factory
 from server.domain.auth import AuthPolicy, Passwords
+from server.runtime import Runtime
+from server.state import SharedState
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+_PID = str(os.getpid())
 
 
-@dataclass
-class LanposState:
-    """Per-app state, kept in ``app.extensions['lanpos']`` (no module globals)."""
-
-    config: Config
-    engine: Engine
-    session_factory: sessionmaker[Session]
-    passwords: Passwords
-    auth_policy: AuthPolicy
-    role: str = "primary"
-    maintenance: str | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-def create_app(config: Config, engine: Engine | None = None) -> Flask:
+def create_app(config: Config, engine: Engine | None = None, *, run_jobs: bool = True,
+               shared: SharedState | None = None) -> Flask:
+    """The Flask app of one data directory. ``run_jobs``: run queued jobs (backup, verify,
+    restore) in a thread of this process — off in the API workers of ``lanpos-server run``,
+    whose supervisor runs them."""
     app = Flask(__name__, instance_path=str(config.data_dir), instance_relative_config=False)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if engine is None:
         engine = make_engine(config.database_url(), pool_size=config.server.threads + 2)
+    if shared is None:
+        shared = SharedState.for_data_dir(config.data_dir)
     sec = config.security
+    factory = make_session_factory(engine)
+    runtime = Runtime(config, engine=engine)
+    runtime._factory = factory
+    if config.managed:
+        runtime.mariadb = runtime.managed_instance()  # run by the supervisor, not by us
     state = LanposState(
         config=config,
         engine=engine,
-        session_factory=make_session_factory(engine),
+        session_factory=factory,
         passwords=Passwords(sec.argon2_time_cost, sec.argon2_memory_kib),
         auth_policy=AuthPolicy(sec.token_ttl_hours, sec.max_failed_logins, sec.lockout_minutes),
-        role=config.server.role,
+        shared=shared,
+        services=Services.build(runtime, shared, run_jobs=run_jobs),
     )
     app.extensions["lanpos"] = state
     _register_error_handlers(app)
-
-    from server.api import register_blueprints
-
     register_blueprints(app)
     return app
 
@@ -76,8 +76,6 @@ def _error_response(err: ApiError) -> Response:
 
 
 def _dumps(obj: Any) -> str:
-    import json
-
     return json.dumps(obj, ensure_ascii=False)
 
 
@@ -122,5 +120,6 @@ def _register_error_handlers(app: Flask) -> None:
             ms = (time.perf_counter() - t0) * 1000
             resp.headers["Server-Timing"] = f"app;dur={ms:.2f}"
         resp.headers.setdefault("X-Lanpos-Version", __version__)
+        resp.headers["X-Lanpos-Process"] = _PID  # which worker answered (logs, tests)
         resp.headers.setdefault("Cache-Control", "no-store")
         return resp

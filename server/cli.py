@@ -10,16 +10,36 @@ import argparse
 import getpass
 import logging
 import logging.handlers
+import os
 import secrets
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import select
+
 from common import __version__
+from common.errors import ApiError
 from common.schemas.base import Role
+from common.timezones import zone_problem
+from server import demo
+from server.backup.jobs import job_handlers
+from server.backup.service import BackupService, pre_migration_backup
+from server.clock import shop_clock
 from server.config import Config, default_data_dir
-from server.runtime import Runtime
+from server.db import migrate
+from server.db.models import Staff
+from server.domain import shop
+from server.domain import staff as staff_domain
+from server.domain.actor import Actor
+from server.domain.auth import Passwords
+from server.domain.verify import run_all
+from server.jobs import JobRunner
+from server.ops.mariadb import MariaDBError, port_is_free
+from server.ops.supervisor import Supervisor, bind_socket, default_workers
+from server.runtime import Runtime, ServerRunning
+from server.scheduler import Scheduler, daily_jobs
+from server.state import SharedState
 
 log = logging.getLogger("lanpos")
 
@@ -54,16 +74,14 @@ def _load_config(args: argparse.Namespace) -> Config:
         cfg.server.host = args.host
     if getattr(args, "db_port", None):
         cfg.database.managed_port = args.db_port
+    problem = zone_problem(cfg.shop.timezone)
+    if problem:
+        raise SystemExit(f"lanpos-server: error: {cfg.path} [shop] timezone: {problem}")
     return cfg
 
 
 def _create_owner(rt: Runtime, username: str, password: str | None) -> str | None:
     """Create the owner account if no owner exists. Returns a generated password, if any."""
-    from sqlalchemy import select
-
-    from server.db.models import Staff
-    from server.domain import staff as staff_domain
-    from server.domain.auth import Passwords
 
     generated = None
     with rt.session_factory() as session:
@@ -83,10 +101,16 @@ def _create_owner(rt: Runtime, username: str, password: str | None) -> str | Non
     return generated
 
 
+def _seed_shop(rt: Runtime) -> None:
+    """The shop settings in the database start with ``[shop] name`` (only if they are not
+    there yet: afterwards the database is the source, edited in the back office)."""
+    with rt.session_factory() as session:
+        if shop.seed(session, Actor.system("init"), rt.config.shop.name):
+            session.commit()
+
+
 def _runtime(cfg: Config) -> Runtime:
     """A Runtime whose migrations are preceded by a safety backup (issue 7)."""
-    from server.ops.backup import pre_migration_backup
-
     rt = Runtime(cfg)
     rt.pre_migration_hooks.append(pre_migration_backup)
     return rt
@@ -101,6 +125,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         rt.up()
         cfg.save()
         generated = _create_owner(rt, args.owner, args.owner_password)
+        _seed_shop(rt)
     finally:
         rt.stop_database()
     print(f"lanpos data directory ready: {cfg.data_dir}")
@@ -120,8 +145,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     try:
         rt.start_database()
         applied = rt.migrate()
-        from server.db import migrate
-
         print(f"schema at {migrate.current_revision(rt.connect())}"
               + (" (migrated)" if applied else " (already current)"))
     finally:
@@ -132,8 +155,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     _setup_logging(cfg, args.verbose)
-    from server.domain.verify import run_all
-
     rt = _runtime(cfg)
     try:
         rt.up()
@@ -151,59 +172,38 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def _expire_points(rt: Runtime) -> str:
-    """The daily points-expiry job (``points_expiry_months`` setting; 0 = off)."""
-    from server.db.session import run_in_transaction
-    from server.domain import points
-    from server.domain.actor import Actor
-
-    touched, total, cutoff = run_in_transaction(
-        rt.session_factory, lambda s: points.expire(s, Actor.system("points-expiry")))
-    return f"{total} points of {touched} members expired (earned before {cutoff})"
-
-
-def _build_report_days(rt: Runtime) -> str:
-    """Nightly: the report cache of every closed business day not built yet."""
-    from server.db.session import run_in_transaction
-    from server.domain import reports
-
-    return f"report days built: {run_in_transaction(rt.session_factory, reports.build_all)}"
-
-
-def _serve(rt: Runtime) -> int:
-    from waitress import create_server
-
+def _serve(rt: Runtime, args: argparse.Namespace) -> int:
+    """Serve the API: the supervisor, N workers, the scheduler, the job runner, the database
+    watchdog (``server.ops.supervisor``)."""
     cfg = rt.config
-    app = rt.create_app()
-    from server.ops import backup as backup_ops
-    from server.ops.scheduler import BackupScheduler
-
-    scheduler = BackupScheduler(backup_ops.attach(app, rt),
-                                daily_jobs=[("points expiry", lambda: _expire_points(rt)),
-                                            ("report days", lambda: _build_report_days(rt))])
-    server = create_server(app, host=cfg.server.host, port=cfg.server.port,
-                           threads=cfg.server.threads, ident="lanpos")
-
-    def _stop(signum, _frame):
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, _stop)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, _stop)
-    host = "localhost" if cfg.server.host in ("0.0.0.0", "::") else cfg.server.host
-    print(f"lanpos server {__version__} listening on http://{host}:{cfg.server.port}/api/v1 "
-          f"(data: {cfg.data_dir})", flush=True)
+    shared = SharedState.for_data_dir(cfg.data_dir)
+    workers = args.workers if getattr(args, "workers", None) is not None else (
+        cfg.server.workers or default_workers())
+    if os.name != "posix":
+        workers = 0  # no socket inheritance: one process (README "Windows")
+    service = BackupService(rt, shared, serving=True)
+    scheduler = Scheduler(service, shared, daily_jobs=daily_jobs(rt))
+    runner = JobRunner(shared, job_handlers(service), failure_code="backup_failed")
     try:
-        scheduler.start()  # daily jobs always; backups when [backup] enabled
-        server.run()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        sock = bind_socket(cfg.server.host, cfg.server.port)
+    except OSError as e:
+        rt.stop_database(adopted_too=True)
+        print(f"lanpos-server: error: cannot listen on {cfg.server.host}:{cfg.server.port}: "
+              f"{e.strerror or e} (another program uses the port? set [server] port)",
+              file=sys.stderr)
+        return 2
+    supervisor = Supervisor(rt, shared, workers=workers, threads=cfg.server.threads,
+                            background=[scheduler, runner], verbose=bool(args.verbose))
+    host = "localhost" if cfg.server.host in ("0.0.0.0", "::") else cfg.server.host
+    procs = (f"{workers} workers x {cfg.server.threads} threads" if workers else
+             f"1 process x {cfg.server.threads} threads")
+    print(f"lanpos server {__version__} listening on http://{host}:{cfg.server.port}/api/v1 "
+          f"with {procs} (data: {cfg.data_dir})", flush=True)
+    try:
+        return supervisor.run(sock)
     finally:
-        scheduler.stop()
-        server.close()
         rt.stop_database(adopted_too=True)
         print("lanpos server stopped", flush=True)
-    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -218,17 +218,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             generated = _create_owner(rt, "owner", None)
             if generated:
                 print(f"created owner account: owner / {generated}")
+            _seed_shop(rt)
         except BaseException:
             rt.stop_database()
             raise
-        return _serve(rt)
+        return _serve(rt, args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     _setup_logging(cfg, args.verbose)
-    from server import demo
-    from server.domain.auth import Passwords
 
     rt = _runtime(cfg)
     with rt.server_lock():
@@ -238,8 +237,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             sec = cfg.security
             with rt.session_factory() as session:
                 loaded = demo.load(session, Passwords(sec.argon2_time_cost,
-                                                      sec.argon2_memory_kib))
+                                                      sec.argon2_memory_kib), shop_clock(cfg))
                 session.commit()
+            _seed_shop(rt)
         except BaseException:
             rt.stop_database()
             raise
@@ -252,12 +252,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.no_run:
             rt.stop_database()
             return 0
-        return _serve(rt)
+        return _serve(rt, args)
 
 
 def _backup_service(args: argparse.Namespace, start_db: bool = True):
-    from server.ops.backup import BackupService
-
     cfg = _load_config(args)
     _setup_logging(cfg, args.verbose)
     rt = _runtime(cfg)
@@ -266,11 +264,9 @@ def _backup_service(args: argparse.Namespace, start_db: bool = True):
     return rt, BackupService(rt)
 
 
-
-
-def _print_backup(b) -> None:
+def _print_backup(b, tz) -> None:
     v = {True: "verified", False: "FAILED", None: "unverified"}[b.verified]
-    local = b.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    local = b.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
     print(f"{b.id}  {local}  {b.manifest['size'] / 1_048_576:8.2f} MB  "
           f"{sum(b.manifest['tables'].values()):>10} rows  {v:<10}  {b.manifest.get('reason')}")
 
@@ -282,7 +278,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         backups = svc.list()
         print(f"backups in {svc.folder}: {len(backups)}")
         for b in reversed(backups):
-            _print_backup(b)
+            _print_backup(b, svc.tz)
         for w in svc.health_warnings():
             print(f"warning: {w}")
         return 0
@@ -290,7 +286,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     try:
         if action == "now":
             info = svc.backup(reason="manual-cli")
-            _print_backup(info)
+            _print_backup(info, svc.tz)
             print(f"  file: {info.path}")
             if args.verify or (svc.settings.verify_after_backup and not args.no_verify):
                 args.id = info.id
@@ -322,8 +318,6 @@ def _server_running(cfg: Config) -> bool:
     """Is a lanpos server using this data directory? Its managed MariaDB runs only while a
     lanpos process uses it (it stops with its parent); for an external database, is something
     listening on the API port?"""
-    from server.ops.mariadb import port_is_free
-
     if not cfg.exists():
         return False
     if cfg.managed:
@@ -358,7 +352,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         else:
             base = svc.get(args.backup)
             svc.check_restorable(base, args.force)
-            what = f"backup {base.id} ({base.started_at.astimezone():%Y-%m-%d %H:%M})"
+            what = f"backup {base.id} ({base.started_at.astimezone(svc.tz):%Y-%m-%d %H:%M})"
             confirm = base.id
         print(f"This replaces ALL data of database '{cfg.database.name}' with {what}.")
         if not args.yes:
@@ -405,6 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = argparse.ArgumentParser(add_help=False)
     serve.add_argument("--host", default=None, help="listen address (default 0.0.0.0)")
     serve.add_argument("--port", type=int, default=None, help="API port (default 8600)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="API worker processes (default: [server] workers, else one per "
+                            "core; 0 = serve from one process)")
 
     p = argparse.ArgumentParser(
         prog="lanpos-server",
@@ -452,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "--to 'YYYY-MM-DD HH:MM' for point-in-time recovery")
     s.add_argument("backup", nargs="?", default=None, help="backup id or .sql.gz file")
     s.add_argument("--to", default=None,
-                   help="point in time, shop local time ([backup] timezone, default this "
+                   help="point in time, shop local time ([shop] timezone, default this "
                         "machine's): newest backup before it + binary log up to it")
     s.add_argument("--verify", action="store_true",
                    help="test-restore the backup first (e.g. a file copied from elsewhere)")
@@ -466,9 +463,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from common.errors import ApiError
-    from server.ops.mariadb import MariaDBError
-    from server.runtime import ServerRunning
 
     try:
         return args.func(args)

@@ -9,8 +9,8 @@ database passwords)::
     [server]
     host = "0.0.0.0"          # address the API listens on (counters connect over the LAN)
     port = 8600
-    threads = 16              # waitress worker threads
-    role = "primary"          # or "standby": the API answers 503 to writes
+    workers = 0               # API worker processes (0 = one per core)
+    threads = 16              # waitress threads in each worker
 
     [database]
     url = ""                  # empty: managed MariaDB below; else mysql+pymysql://user:pw@host/db
@@ -27,12 +27,16 @@ database passwords)::
     lockout_minutes = 15      # ... for this long
 
     [shop]
-    name = "..."
+    name = "..."              # seeds the shop name in the database at init/demo (the shop
+                              # settings, GET/PUT /settings/shop, are the source afterwards)
+    timezone = ""             # the shop's IANA time zone, e.g. "Asia/Shanghai"; empty = this
+                              # machine's: the business day, backup schedule, `restore --to`,
+                              # reports' days (server/clock.py)
 
-    [backup]                  # see server/ops/backup.py and README "Operating: backup, restore"
+    [backup]                  # see server/backup/ and README "Operating: backup, restore"
     enabled = true            # the scheduler inside `lanpos-server run`
     dir = ""                  # empty: <data_dir>/backups
-    daily_at = "03:00"        # a daily backup at this local time (missed: at the next start)
+    daily_at = "03:00"        # a daily backup at this shop time (missed: at the next start)
     interval_hours = 4        # plus one every N hours within opening hours (0 = off)
     open_at = "09:00"
     close_at = "22:00"
@@ -43,7 +47,6 @@ database passwords)::
     destinations = []         # extra folders (USB disk, NAS mount) that get a copy of each backup
     verify_after_backup = true  # test-restore each new backup in a throwaway MariaDB
     compress_level = 1        # gzip level 1-9 (1: fastest, the dump is the bottleneck otherwise)
-    timezone = ""             # shop time zone for schedules and `restore --to`; empty = local
     scratch_dir = ""          # throwaway instances for verify; empty: <data_dir>/tmp
 """
 
@@ -76,8 +79,8 @@ def default_data_dir() -> Path:
 class ServerSection:
     host: str = "0.0.0.0"
     port: int = DEFAULT_API_PORT
-    threads: int = 16
-    role: str = "primary"
+    workers: int = 0  # API worker processes; 0 = one per core (Windows: served in-process)
+    threads: int = 16  # waitress threads per worker
 
 
 @dataclass
@@ -103,7 +106,15 @@ class SecuritySection:
 
 @dataclass
 class ShopSection:
+    """``[shop]``. ``name`` only seeds the shop name in the database at ``init`` / ``demo``
+    when the database has none: the shop settings (``GET/PUT /settings/shop``, edited in the
+    back office) are its source. ``timezone`` is the shop's IANA time zone (e.g.
+    ``Asia/Shanghai``; empty = this machine's zone): the one clock of the business day, the
+    backup schedule, ``restore --to`` and reports' days (``server.clock``). It replaces
+    ``[backup] timezone``, which is still read from older files."""
+
     name: str = "lanpos 门店"
+    timezone: str = ""
 
 
 @dataclass
@@ -121,7 +132,6 @@ class BackupSection:
     destinations: list[str] = field(default_factory=list)
     verify_after_backup: bool = True
     compress_level: int = 1
-    timezone: str = ""
     scratch_dir: str = ""
 
 
@@ -171,6 +181,10 @@ class Config:
                 for key, value in raw.get(section, {}).items():
                     if key in known:
                         setattr(obj, key, value)
+            # before [shop] timezone there was [backup] timezone: it is the shop's zone
+            legacy_tz = raw.get("backup", {}).get("timezone")
+            if legacy_tz and not cfg.shop.timezone:
+                cfg.shop.timezone = str(legacy_tz)
         return cfg
 
     def ensure_secrets(self) -> None:

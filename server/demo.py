@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from common.schemas.base import Role
 from server import demo_shop
+from server.clock import ShopClock
 from server.db.base import utcnow
 from server.db.models import Setting
 from server.domain import member_bulk
@@ -22,8 +23,9 @@ DEMO_ACCOUNTS = [
 MARKER = "demo.loaded"
 
 
-def load(session: Session, passwords: Passwords) -> bool:
-    """Load the demo data once. Returns False if it was already there."""
+def load(session: Session, passwords: Passwords, clock: ShopClock) -> bool:
+    """Load the demo data once (sales history up to yesterday, shop time). Returns False if
+    it was already there."""
     if session.get(Setting, MARKER) is not None:
         return False
     for username, name, role in DEMO_ACCOUNTS:
@@ -32,7 +34,7 @@ def load(session: Session, passwords: Passwords) -> bool:
     demo_shop.load_catalog(session, system)
     member_bulk.load_demo(session)
     demo_shop.link_count_card_templates(session)
-    demo_shop.load_sales(session, passwords)
+    demo_shop.load_sales(session, passwords, clock)
     session.add(Setting(key=MARKER, value={"at": utcnow().isoformat()}))
     session.flush()
     return True

@@ -17,6 +17,7 @@ from common.errors import ApiError
 from common.schemas.base import Role
 from common.schemas.catalog import CategoryIn, ProductIn
 from common.schemas.sales import SaleIn
+from server.clock import ShopClock
 from server.db.catalog import Product
 from server.db.members import CountCardTemplate, Member, MemberCountCard
 from server.db.models import Staff
@@ -82,8 +83,8 @@ def link_count_card_templates(session: Session) -> None:
     session.flush()
 
 
-def load_sales(session: Session, passwords: Passwords, days: int = 21, per_day: int = 15,
-               seed: int = 11) -> int:
+def load_sales(session: Session, passwords: Passwords, clock: ShopClock, days: int = 21,
+               per_day: int = 15, seed: int = 11) -> int:
     """A few weeks of realistic sales: retail and services, half with members, mixed
     payments, some stored value and points, busier weekends."""
     rng = random.Random(seed)
@@ -97,7 +98,7 @@ def load_sales(session: Session, passwords: Passwords, days: int = 21, per_day: 
     services = list(session.scalars(select(Product).where(Product.kind == "service",
                                                           Product.open_price.is_(False))))
     member_ids = list(session.scalars(select(Member.id).where(Member.active.is_(True))))
-    today = dt.date.today()
+    today = clock.today()
     made = 0
     for back in range(days, 0, -1):
         day = today - dt.timedelta(days=back)
@@ -117,7 +118,7 @@ def load_sales(session: Session, passwords: Passwords, days: int = 21, per_day: 
                     "payments": []}
             try:
                 quote = sales.quote(session, actor, SaleIn.model_validate(
-                    {**body, "payments": []}))
+                    {**body, "payments": []}), today=day)
             except ApiError:
                 continue
             total = quote.quote.total
@@ -135,7 +136,7 @@ def load_sales(session: Session, passwords: Passwords, days: int = 21, per_day: 
             try:
                 with session.begin_nested():
                     sales.create_sale(session, actor, passwords, SaleIn.model_validate(body),
-                                      at=at)
+                                      clock=clock, at=at)
                 made += 1
             except ApiError:
                 continue

@@ -1,4 +1,6 @@
-"""Bringing a server up: config → database (managed or external) → migrations → app.
+"""Bringing a server up: config → database (managed or external) → migrations. The app is
+``server.app.create_app(runtime.config, runtime.connect())`` (this module never imports the
+app or the API: the backup service and the CLI build on it).
 
 Shared by every CLI command and by the tests, so that tests run the very code a shop runs.
 """
@@ -118,8 +120,3 @@ class Runtime:
         engine = self.connect()
         self.migrate()
         return engine
-
-    def create_app(self):
-        from server.app import create_app
-
-        return create_app(self.config, self.connect())

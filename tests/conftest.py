@@ -7,6 +7,7 @@ installer, ``installer/setup.sh test``, installs it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -22,6 +23,7 @@ from sqlalchemy import Engine, text
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from common.schemas.base import Role
+from server.app import create_app
 from server.config import Config
 from server.ops.mariadb import pick_free_port
 from server.runtime import Runtime
@@ -79,7 +81,7 @@ def clean_db(engine: Engine) -> Engine:
 
 @pytest.fixture
 def app(runtime: Runtime, clean_db: Engine):
-    app = runtime.create_app()
+    app = create_app(runtime.config, runtime.connect())
     app.config["TESTING"] = True
     return app
 
@@ -186,6 +188,10 @@ class LiveServer:
         self._stopping = True
         self.server.close()
         self.thread.join(timeout=10)
+        for channel in list(self.server._map.values()):  # open keep-alive connections
+            with contextlib.suppress(OSError):
+                channel.close()
+        self.server.task_dispatcher.shutdown(timeout=5)  # its threads would outlive the test
 
 
 @pytest.fixture
@@ -216,3 +222,38 @@ def assert_invariants(app, owner):
         assert not bad, bad
 
     return _check
+
+
+def attach_backups(app, rt: Runtime):
+    """Rebind the app's backup service (and its in-process job runner) to ``rt`` — the
+    session database with a data directory of the test's own (backup folder, settings)."""
+    from server.appstate import Services
+
+    state = app.extensions["lanpos"]
+    state.services.close()
+    state.services = Services.build(rt, state.shared, run_jobs=True)
+    return state.services.backups
+
+
+@pytest.fixture
+def backups_here(app, runtime: Runtime, tmp_path: Path):
+    """The app's backups in this test's own folder (the session database), no backup yet."""
+    import dataclasses
+
+    from server.config import BackupSection
+
+    cfg = dataclasses.replace(runtime.config, data_dir=tmp_path / "backups-here",
+                              backup=BackupSection())
+    rt = Runtime(cfg, mariadb=runtime.mariadb, engine=runtime.engine)
+    rt._factory = runtime.session_factory
+    return attach_backups(app, rt)
+
+
+@pytest.fixture
+def verified_backup(backups_here, owner):
+    """One backup that passed its test restore (a healthy server has one: /health says "ok"
+    only then). The invariants checked by the test restore need an active owner."""
+    info = backups_here.backup(reason="test")
+    assert backups_here.verify(info.id).ok
+    return backups_here.get(info.id)
+

@@ -20,11 +20,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
+from server.backup import dumpfile
+from server.backup import service as backup_service
+from server.backup.dumpfile import BackupError, load_file
+from server.backup.service import BackupService
 from server.config import BackupSection, Config
-from server.ops import backup as backup_ops
-from server.ops.backup import BackupError, BackupService, load_file
 from server.ops.mariadb import ManagedMariaDB, pick_free_port
 from server.runtime import Runtime
+from tests.conftest import attach_backups
 
 ROOT = Path(__file__).resolve().parent.parent
 SH = ZoneInfo("Asia/Shanghai")
@@ -32,9 +35,11 @@ SH = ZoneInfo("Asia/Shanghai")
 
 def _runtime_copy(runtime: Runtime, data_dir: Path, **backup) -> Runtime:
     """The session's database, but a config of its own (backup folder, settings file)."""
-    settings = BackupSection(timezone="Asia/Shanghai", verify_after_backup=False, **backup)
+    settings = BackupSection(verify_after_backup=False, **backup)
     cfg = dataclasses.replace(runtime.config, data_dir=data_dir, backup=settings,
-                              database=dataclasses.replace(runtime.config.database))
+                              database=dataclasses.replace(runtime.config.database),
+                              shop=dataclasses.replace(runtime.config.shop,
+                                                       timezone="Asia/Shanghai"))
     rt = Runtime(cfg, mariadb=runtime.mariadb, engine=runtime.engine)
     rt._factory = runtime.session_factory
     return rt
@@ -76,7 +81,7 @@ def _restored_copy(svc: BackupService, info) -> object:
         with conn.cursor() as cur:
             cur.execute("CREATE DATABASE lanpos CHARACTER SET utf8mb4")
         conn.close()
-        load_file(backup_ops.DbTarget.managed(mdb, "lanpos"), backup_ops.iter_sql(info.path))
+        load_file(dumpfile.DbTarget.managed(mdb, "lanpos"), dumpfile.iter_sql(info.path))
         conn = mdb.admin_connect(database="lanpos")
         try:
             yield conn
@@ -402,7 +407,7 @@ def test_disk_full_leaves_older_backups_intact_and_no_partial_file(runtime, app,
     svc = BackupService(rt)
     svc.min_free_bytes = 0
     old = svc.backup()
-    old_sha = backup_ops.file_sha256(old.path)
+    old_sha = dumpfile.file_sha256(old.path)
     with engine.connect() as conn:
         for k in range(600):  # ~1.2 MB of incompressible text
             conn.execute(text("INSERT INTO settings (`key`, value, updated_at) "
@@ -415,13 +420,13 @@ def test_disk_full_leaves_older_backups_intact_and_no_partial_file(runtime, app,
     assert e.value.code == "backup_disk_full"
     assert e.value.status == 507
     # with the default reserve, the backup is refused before it starts
-    svc.min_free_bytes = backup_ops.MIN_FREE_BYTES
+    svc.min_free_bytes = backup_service.MIN_FREE_BYTES
     with pytest.raises(BackupError) as e:
         svc.backup()
     assert e.value.code == "backup_disk_full"
     assert "满" in e.value.message("zh")
     assert [b.id for b in svc.list()] == [old.id]
-    assert backup_ops.file_sha256(old.path) == old_sha == old.manifest["sha256"]
+    assert dumpfile.file_sha256(old.path) == old_sha == old.manifest["sha256"]
     assert sorted(p.name for p in small_disk.iterdir()) == sorted(
         [old.id + ".sql.gz", old.id + ".json"])
 
@@ -432,7 +437,7 @@ def test_tool_missing_and_database_down_give_clear_errors(svc, tmp_path, monkeyp
     monkeypatch.setattr(mariadb, "SBIN_DIRS", ())
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BackupError) as e:
-        backup_ops.dump_to_file(svc.target(), tmp_path / "x.partial")
+        dumpfile.dump_to_file(svc.target(), tmp_path / "x.partial")
     assert e.value.code == "backup_tool_missing" and "mariadb-dump" in str(e.value)
     monkeypatch.undo()
 
@@ -468,12 +473,12 @@ def test_destinations_get_copies_and_a_missing_one_is_a_warning(svc, tmp_path):
 
 
 def test_scheduler_tick_backs_up_verifies_and_prunes(svc):
-    from server.ops.scheduler import BackupScheduler
+    from server.scheduler import Scheduler
 
     svc.settings.verify_after_backup = True
     svc.settings.keep_last = 1
     svc.settings.keep_daily = svc.settings.keep_weekly = svc.settings.keep_monthly = 0
-    sched = BackupScheduler(svc)
+    sched = Scheduler(svc)
     assert sched.tick() is not None  # never backed up: due at once
     assert sched.tick() is None  # nothing due right after
     (first,) = svc.list()
@@ -486,12 +491,12 @@ def test_scheduler_tick_backs_up_verifies_and_prunes(svc):
 
 
 def test_scheduler_backs_off_after_a_failure(svc, tmp_path):
-    from server.ops.scheduler import BackupScheduler
+    from server.scheduler import Scheduler
 
     rt = dataclasses.replace(svc.runtime)
     rt.mariadb = ManagedMariaDB(tmp_path / "stopped", _port())  # the database is down
     broken = BackupService(rt)
-    sched = BackupScheduler(broken)
+    sched = Scheduler(broken)
     now = dt.datetime.now(dt.UTC)
     with pytest.raises(BackupError):
         sched.tick(now)
@@ -505,11 +510,11 @@ def test_scheduler_backs_off_after_a_failure(svc, tmp_path):
 def test_scheduler_with_backups_off_still_runs_the_daily_jobs(svc):
     """``[backup] enabled = false``: no scheduled backups, but the daily housekeeping (points
     expiry, the report cache) still runs once a day."""
-    from server.ops.scheduler import BackupScheduler
+    from server.scheduler import Scheduler
 
     svc.settings.enabled = False
     ran: list[str] = []
-    sched = BackupScheduler(svc, daily_jobs=[("job", lambda: ran.append("job"))])
+    sched = Scheduler(svc, daily_jobs=[("job", lambda: ran.append("job"))])
     assert sched.tick() is None and sched.tick() is None
     assert ran == ["job"]
     assert svc.list() == []
@@ -534,7 +539,7 @@ def _wait_job(client, owner, job_id: str, timeout: float = 120) -> dict:
 def test_backup_api_create_list_verify_restore_settings(app, client, owner, make_staff,
                                                         runtime, tmp_path):
     rt = _runtime_copy(runtime, tmp_path)
-    svc = backup_ops.attach(app, rt)
+    svc = attach_backups(app, rt)
     svc.settings.verify_after_backup = True
     svc.drain_seconds = 0.5
 
@@ -588,7 +593,7 @@ def test_backup_api_create_list_verify_restore_settings(app, client, owner, make
         if r.status_code == 503:
             saw_maintenance = r.get_json()["error"]
             break
-        if svc.job(job_id).state in ("done", "failed"):
+        if app.extensions["lanpos"].services.jobs.job(job_id).state in ("done", "failed"):
             break
         time.sleep(0.01)
     assert saw_maintenance is not None

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from server.backup.dumpfile import DumpScanner
+from server.backup.retention import RetentionItem, RetentionPolicy, plan_retention
+from server.backup.schedule import due_reason, last_slots, validate_settings
 from server.config import BackupSection
-from server.ops.backup import DumpScanner, RetentionItem, RetentionPolicy, plan_retention
-from server.ops.scheduler import due_reason, last_slots, validate_settings
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -129,8 +130,8 @@ def test_schedule_slots_and_missed_slot_runs_at_next_start():
 
 def test_schedule_settings_validation():
     assert validate_settings(_s()) == []
-    bad = validate_settings(_s(daily_at="25:99", compress_level=0, keep_last=0,
-                               timezone="Mars/Olympus"))
+    bad = validate_settings(_s(daily_at="25:99", compress_level=0, keep_last=0),
+                            timezone="Mars/Olympus")
     assert any("daily_at" in p for p in bad)
     assert any("compress_level" in p for p in bad)
     assert any("keep_last" in p for p in bad)
@@ -189,7 +190,7 @@ def test_dump_scanner_sees_a_truncated_dump():
 
 
 def test_gzip_members_read_back_and_a_truncated_file_is_corrupt(tmp_path):
-    from server.ops.backup import BackupError, gzip_block, iter_sql
+    from server.backup.dumpfile import BackupError, gzip_block, iter_sql
 
     parts = [DUMP, b"-- second member\n" * 1000, DUMP]
     f = tmp_path / "x.sql.gz"

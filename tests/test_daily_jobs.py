@@ -7,9 +7,8 @@ import uuid
 
 from sqlalchemy import select, text
 
-from server.cli import _expire_points
 from server.db.members import Member, PointsLedger
-from server.ops.scheduler import BackupScheduler
+from server.scheduler import Scheduler, build_report_days, expire_points
 
 
 def test_daily_jobs_run_once_per_day_and_survive_a_failure():
@@ -19,7 +18,7 @@ def test_daily_jobs_run_once_per_day_and_survive_a_failure():
         calls.append("boom")
         raise RuntimeError("broken job")
 
-    sched = BackupScheduler(service=None, daily_jobs=[("boom", boom),  # type: ignore[arg-type]
+    sched = Scheduler(service=None, daily_jobs=[("boom", boom),  # type: ignore[arg-type]
                                                       ("ok", lambda: calls.append("ok"))])
     day = dt.date(2026, 11, 23)
     sched.run_daily_jobs(day)
@@ -43,7 +42,7 @@ def test_points_expiry_job_expires_old_points(runtime, client, manager, cashier,
     r = client.put("/api/v1/members/settings", json={"points_expiry_months": 12},
                    headers=manager.write_headers())
     assert r.status_code == 200, r.get_json()
-    out = _expire_points(runtime)
+    out = expire_points(runtime)
     assert out.startswith("500 points of 1 members expired")
     db_session.rollback()
     assert db_session.get(Member, m["id"]).points == 0
@@ -51,7 +50,7 @@ def test_points_expiry_job_expires_old_points(runtime, client, manager, cashier,
         PointsLedger.member_id == m["id"]).order_by(PointsLedger.id)).all()
     assert kinds == ["adjust", "expire"]
     # running again changes nothing
-    assert _expire_points(runtime).startswith("0 points")
+    assert expire_points(runtime).startswith("0 points")
     assert_invariants()
 
 
@@ -59,8 +58,6 @@ def test_report_days_job_builds_every_closed_day_once(runtime, client, manager, 
                                                       db_session):
     """The nightly job fills the report cache from the first sale to the day before
     yesterday; a second run has nothing to do."""
-    from server.cli import _build_report_days
-
     p = client.post("/api/v1/products", json={"name": "毛巾", "price": 1200},
                     headers=manager.write_headers()).get_json()
     sale_id = str(uuid.uuid4())
@@ -69,12 +66,12 @@ def test_report_days_job_builds_every_closed_day_once(runtime, client, manager, 
         "payments": [{"method": "cash", "amount": 1200}]},
         headers=cashier.write_headers(sale_id))
     assert r.status_code == 201, r.get_json()
-    assert _build_report_days(runtime) == "report days built: 0"  # only today's sale
+    assert build_report_days(runtime) == "report days built: 0"  # only today's sale
     db_session.execute(text("UPDATE sales SET business_date = :d"),
                        {"d": dt.date.today() - dt.timedelta(days=6)})
     db_session.commit()
-    assert _build_report_days(runtime) == "report days built: 5"  # 6..2 days ago
-    assert _build_report_days(runtime) == "report days built: 0"
+    assert build_report_days(runtime) == "report days built: 5"  # 6..2 days ago
+    assert build_report_days(runtime) == "report days built: 0"
     total = db_session.execute(text(
         "SELECT SUM(total) FROM report_days WHERE dim = 'day'")).scalar()
     assert total == 1200

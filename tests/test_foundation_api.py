@@ -14,11 +14,20 @@ from server.db.models import AuditLog, IdempotencyRecord, Staff
 from .conftest import TEST_PASSWORD
 
 
-def test_health_needs_no_login(client):
+def test_health_needs_no_login(app, client, owner, backups_here):
+    # health counts the backups: none verified yet is a warning (status "degraded") ...
     r = client.get("/api/v1/health")
     assert r.status_code == 200
     body = r.get_json()
-    assert body["status"] == "ok"
+    assert body["status"] == "degraded"
+    assert any("no verified backup" in w for w in body["warnings"]), body
+    svc = backups_here
+    svc.verify(svc.backup().id)  # ... and one verified backup makes it "ok"
+    r = client.get("/api/v1/health")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["status"] == "ok", body
+    assert body["epoch"] >= 1 and body["maintenance"] is None
     assert body["database"] == "ok"
     assert body["role"] == "primary"
     assert body["version"]
@@ -308,12 +317,17 @@ def test_openapi_document_covers_every_route(client, app):
 
 
 def test_standby_refuses_writes_with_503(app, client, owner):
-    app.extensions["lanpos"].role = "standby"
-    r = client.post("/api/v1/staff", headers=owner.write_headers(), json=_new_cashier("sam"))
-    assert r.status_code == 503
-    assert r.get_json()["error"]["code"] == "standby_read_only"
-    assert client.get("/api/v1/staff", headers=owner.headers).status_code == 200
-    assert client.get("/api/v1/health").get_json()["role"] == "standby"
+    shared = app.extensions["lanpos"].shared
+    shared.set_role("standby", by="test")
+    try:
+        r = client.post("/api/v1/staff", headers=owner.write_headers(),
+                        json=_new_cashier("sam"))
+        assert r.status_code == 503
+        assert r.get_json()["error"]["code"] == "standby_read_only"
+        assert client.get("/api/v1/staff", headers=owner.headers).status_code == 200
+        assert client.get("/api/v1/health").get_json()["role"] == "standby"
+    finally:
+        shared.set_role("primary", by="test")
 
 
 def test_database_unavailable_is_503(runtime):
@@ -326,7 +340,7 @@ def test_database_unavailable_is_503(runtime):
     app = create_app(cfg)
     c = app.test_client()
     r = c.get("/api/v1/health")
-    assert r.status_code == 200
+    assert r.status_code == 503  # a monitor reading only the status code sees it (issue 12)
     assert r.get_json()["database"] == "unavailable"
     assert r.get_json()["status"] == "down"
     r = c.get("/api/v1/staff", headers={"Authorization": "Bearer abc"})

@@ -180,6 +180,7 @@ def test_closed_days_come_from_the_cache_and_equal_the_live_figures(
     and catches a wrong cached figure, and a back-dated sale drops its day from the cache."""
     from common.schemas.reports import SalesReportQuery
     from common.schemas.sales import SaleIn
+    from server.clock import shop_clock
     from server.domain import reports, sales
     from server.domain.actor import Actor
 
@@ -197,7 +198,8 @@ def test_closed_days_come_from_the_cache_and_equal_the_live_figures(
     def live(group: str) -> dict:
         db_session.rollback()  # a fresh snapshot
         q = SalesReportQuery(date_from=a, date_to=today, group=group, top=500)
-        return reports.sales_report(db_session, q, cache=False).model_dump(mode="json")
+        return reports.sales_report(db_session, q, today=today,
+                                    cache=False).model_dump(mode="json")
 
     def cached(group: str) -> dict:
         return _report(client, manager, group, a, today, top=500)
@@ -233,7 +235,8 @@ def test_closed_days_come_from_the_cache_and_equal_the_live_figures(
                       counter="01", ip=None)
         sales.create_sale(s, actor, state.passwords, SaleIn.model_validate({
             "id": str(uuid.uuid4()), "lines": [{"product_id": juice["id"], "qty": 1}],
-            "payments": [{"method": "cash", "amount": 800}]}), at=when)
+            "payments": [{"method": "cash", "amount": 800}]}),
+            clock=shop_clock(state.config), at=when)
         s.commit()
     for group in GROUPS:
         got = cached(group)

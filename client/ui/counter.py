@@ -21,7 +21,7 @@ from common.money import format_fen
 from common.schemas.catalog import ProductOut
 from common.schemas.members import MemberOut, MembershipSettings, StoredValueResultOut
 from common.schemas.sales import HeldOrderOut, RefundOut, SaleOut, ShiftReportOut
-from common.schemas.shop import ShopSettings
+from common.schemas.shop import ShopSettingsOut
 
 from .. import i18n
 from ..cart import Cart, CartError, CartLine, pricing_member
@@ -122,7 +122,7 @@ class CounterController(QtCore.QObject):
             device_settings(services.settings))
         services.devices = self.devices
         self.msettings = MembershipSettings()
-        self.shop = ShopSettings()
+        self.shop = ShopSettingsOut()
         self.shift: ShiftReportOut | None = None
         self.pending_sale_id: str | None = None
         self.last_sale: SaleOut | None = None
@@ -220,14 +220,14 @@ class CounterController(QtCore.QObject):
         """Membership settings (PIN threshold, points rate), shop settings, the shift."""
         api = self.services.api
 
-        def fetch() -> tuple[MembershipSettings, ShopSettings]:
+        def fetch() -> tuple[MembershipSettings, ShopSettingsOut]:
             return api.membership_settings(), api.shop_settings()
 
         self.services.runner.op(fetch, self._context, lambda e: self.checkout.say(
             e.message(i18n.language()), error=True), owner=self)
         self.load_shift()
 
-    def _context(self, res: tuple[MembershipSettings, ShopSettings]) -> None:
+    def _context(self, res: tuple[MembershipSettings, ShopSettingsOut]) -> None:
         self.msettings, self.shop = res
 
     def load_shift(self) -> None:

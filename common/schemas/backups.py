@@ -113,12 +113,14 @@ class BackupSettingsOut(ApiModel):
     destinations: list[str]
     verify_after_backup: bool
     compress_level: int
-    timezone: str
+    timezone: str = Field(description="the shop's time zone ([shop] timezone); empty = the "
+                                      "server machine's")
     scratch_dir: str
 
 
 class BackupSettingsIn(ApiModel):
-    """Only the fields sent are changed (lanpos.toml [backup])."""
+    """Only the fields sent are changed (lanpos.toml [backup]; ``timezone`` is the shop's,
+    [shop] timezone)."""
 
     enabled: bool | None = None
     dir: str | None = Field(None, max_length=400)

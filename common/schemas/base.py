@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 T = TypeVar("T")
 
+API_PREFIX = "/api/v1"
+"""Where every endpoint lives: the server's blueprints and the client's base URL."""
+
 
 class ApiModel(BaseModel):
     """Request and response bodies. Unknown fields are rejected: nothing is mass-assignable."""

@@ -17,6 +17,14 @@ class ShopSettings(ApiModel):
                                       max_length=5)
 
 
+class ShopSettingsOut(ShopSettings):
+    """The shop settings as the server answers them, with the shop's clock."""
+
+    timezone: str = Field("", description="read-only, from the server's [shop] timezone: the "
+                                          "IANA zone receipts show times in; empty = the "
+                                          "counter's own")
+
+
 class ShopSettingsPatch(ApiModel):
     name: str | None = Field(None, min_length=1, max_length=64)
     address: str | None = Field(None, max_length=128)

@@ -7,16 +7,34 @@ from pydantic import Field
 from .base import ApiModel, PageQuery, UtcDatetime
 
 
+class DatabaseEventOut(ApiModel):
+    at: UtcDatetime
+    kind: str = Field(description="database_restarted | database_back | database_down | "
+                                  "database_restart_failed")
+    reason: str | None = None
+    down_seconds: float | None = None
+
+
 class HealthOut(ApiModel):
+    """Answered with HTTP 200 when the database answers, 503 (same body) when it does not."""
+
     status: str = Field(description="ok | degraded | down")
     role: str = Field(description="primary | standby")
+    epoch: int | None = Field(None, description="cluster epoch (increases on every promotion)")
     database: str = Field(description="ok | unavailable")
     version: str
     schema_version: str | None = None
-    maintenance: str | None = None
+    maintenance: str | None = Field(None, description="why the API is in maintenance, if it is")
+    maintenance_since: UtcDatetime | None = None
+    maintenance_by: str | None = None
     shop_name: str | None = None
     newest_verified_backup_age_seconds: int | None = Field(
         None, description="age of the newest backup that passed a test restore")
+    database_restarts: int = Field(0, description="restarts of the managed database by the "
+                                                  "watchdog (kept: the last 1,000 events)")
+    last_database_event: DatabaseEventOut | None = Field(
+        None, description="the watchdog's newest record: a restart, a reconnect, an outage")
+    workers: int | None = Field(None, description="API worker processes running")
     warnings: list[str] = []
 
 

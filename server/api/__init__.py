@@ -4,30 +4,31 @@ from __future__ import annotations
 
 from flask import Flask
 
+from common.schemas.base import API_PREFIX
+
+from . import (
+    audit,
+    auth,
+    backups,
+    catalog,
+    health,
+    held_orders,
+    members,
+    membership,
+    openapi,
+    reports,
+    sales,
+    shifts,
+    shop,
+    staff,
+    stock,
+)
 from .base import ApiBlueprint
 
-API_PREFIX = "/api/v1"
+__all__ = ["API_PREFIX", "blueprints", "register_blueprints"]
 
 
 def blueprints() -> list[ApiBlueprint]:
-    from . import (
-        audit,
-        auth,
-        backups,
-        catalog,
-        health,
-        held_orders,
-        members,
-        membership,
-        openapi,
-        reports,
-        sales,
-        shifts,
-        shop,
-        staff,
-        stock,
-    )
-
     return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp,
             backups.bp, members.bp, membership.bp, sales.bp, held_orders.bp, shifts.bp,
             shop.bp, reports.bp]

@@ -1,8 +1,8 @@
 """Backups (owner): list, back up now, verify, restore, point-in-time restore, settings.
 
-Long work (backup, verify, restore) runs in a background job; the answer is ``202`` with the
-job, whose progress is at ``GET /backups/jobs/<id>``. While a restore runs the whole API
-answers ``503 maintenance``.
+Long work (backup, verify, restore) is queued as a job (``server.backup.jobs``) and run by the
+server's job runner; the answer is ``202`` with the job, whose progress any worker shows at
+``GET /backups/jobs/<id>``. While a restore runs the whole API answers ``503 maintenance``.
 """
 
 from __future__ import annotations
@@ -21,19 +21,26 @@ from common.schemas.backups import (
     RestoreIn,
     RestoreToIn,
 )
-from server.ops.backup import ID_RE, service_for
+from server.backup.catalogue import ID_RE
+from server.backup.jobs import actor_record
+from server.backup.service import BackupService
+from server.state import JobRecord
 
 from .base import OWNER, PUBLIC, ApiBlueprint, Ctx
 
 bp = ApiBlueprint("backups", __name__, tag="backups")
 
 
-def _job(job, lang: str = "zh") -> BackupJobOut:
-    d = job.to_dict()
-    error_en = d.pop("error_en")
-    if lang == "en" and error_en:
-        d["error"] = error_en
-    return BackupJobOut.model_validate(d)
+def _job(job: JobRecord, lang: str = "zh") -> BackupJobOut:
+    return BackupJobOut(
+        id=job.id, kind=job.kind, state=job.state.value, progress=job.progress,
+        message=job.message, backup_id=job.backup_id, created_at=job.created_at,
+        finished_at=job.finished_at, result=job.result, error_code=job.error_code,
+        error=job.error_en if lang == "en" and job.error_en else job.error)
+
+
+def _svc(ctx: Ctx) -> BackupService:
+    return ctx.state.services.backups
 
 
 def _known_id(backup_id: str) -> str:
@@ -45,7 +52,7 @@ def _known_id(backup_id: str) -> str:
 @bp.endpoint("GET", "/backups", roles=OWNER, response=BackupListOut)
 def list_backups(ctx: Ctx) -> BackupListOut:
     """All complete backups (newest first), verification state, destinations, warnings."""
-    svc = service_for(ctx.state)
+    svc = _svc(ctx)
     items = [BackupOut.model_validate(b.to_dict()) for b in reversed(svc.list())]
     good = svc.newest_verified()
     status = svc.destination_status()
@@ -63,19 +70,9 @@ def list_backups(ctx: Ctx) -> BackupListOut:
 def create_backup(ctx: Ctx, body: BackupCreateIn) -> BackupJobOut:
     """Back up now (background job; poll GET /backups/jobs/<id>). Verified afterwards when
     ``verify_after_backup`` is set."""
-    svc = service_for(ctx.state)
     reason = "manual" + (f"-{body.note}" if body.note else "")
-
-    def work(progress):
-        info = svc.backup(reason, lambda f, m: progress(f * 0.5 if verify else f, m))
-        if verify:
-            svc.verify(info.id, lambda f, m: progress(0.5 + f * 0.5, "verify " + m))
-            info = svc.get(info.id)
-        svc.apply_retention()
-        return info
-
-    verify = svc.settings.verify_after_backup
-    return _job(svc.submit("backup", work))
+    return _job(ctx.state.services.jobs.submit("backup", {"reason": reason},
+                                               actor=actor_record(ctx.me)))
 
 
 @bp.endpoint("GET", "/backups/jobs/<job_id>", roles=PUBLIC, response=BackupJobOut)
@@ -83,16 +80,19 @@ def get_job(ctx: Ctx, job_id: str) -> BackupJobOut:
     """Progress and result of a backup / verify / restore job. No login: the job id (128 random
     bits, known only to whoever started the job) is the key, so that the progress of a restore
     can be followed while the API is in maintenance and the login tokens are replaced."""
-    return _job(service_for(ctx.state).job(job_id), ctx.lang)
+    job = ctx.state.services.jobs.job(job_id)
+    if job is None:
+        raise ApiError("backup_job_not_found", status=404, job=job_id)
+    return _job(job, ctx.lang)
 
 
 @bp.endpoint("POST", "/backups/<backup_id>/verify", roles=OWNER, response=BackupJobOut,
              status=202)
 def verify_backup(ctx: Ctx, backup_id: str) -> BackupJobOut:
     """Test-restore a backup into a throwaway MariaDB: checksum, row counts, invariants."""
-    svc = service_for(ctx.state)
-    info = svc.get(_known_id(backup_id))
-    return _job(svc.submit("verify", lambda p: svc.verify(info.id, p), info.id))
+    info = _svc(ctx).get(_known_id(backup_id))
+    return _job(ctx.state.services.jobs.submit("verify", {"backup_id": info.id},
+                                               actor=actor_record(ctx.me), backup_id=info.id))
 
 
 @bp.endpoint("POST", "/backups/<backup_id>/restore", roles=OWNER, body=RestoreIn,
@@ -100,21 +100,16 @@ def verify_backup(ctx: Ctx, backup_id: str) -> BackupJobOut:
 def restore_backup(ctx: Ctx, backup_id: str, body: RestoreIn) -> BackupJobOut:
     """Replace the shop's data with a backup. ``confirm`` must repeat the backup id. A safety
     backup is taken first; the API answers 503 until the restore is done; everybody logs in
-    again afterwards (the login tokens are those of the backup)."""
-    svc = service_for(ctx.state)
+    again afterwards (the login tokens are those of the backup). Refused (409) while other
+    backup work is queued or running."""
+    svc = _svc(ctx)
     info = svc.get(_known_id(backup_id))
     if body.confirm != info.id:
         raise ApiError("restore_confirm_mismatch", status=400, backup=info.id)
     svc.check_restorable(info, body.force)
-    svc.refuse_if_busy()
-    actor = ctx.me
-
-    def work(progress):
-        res = svc.restore(info.id, force=body.force, progress=progress)
-        svc.audit(actor, "backup.restore", info.id, after=res)
-        return res
-
-    return _job(svc.submit("restore", work, info.id, exclusive=True))
+    return _job(ctx.state.services.jobs.submit(
+        "restore", {"backup_id": info.id, "force": body.force}, actor=actor_record(ctx.me),
+        backup_id=info.id, exclusive=True))
 
 
 @bp.endpoint("POST", "/backups/restore-to", roles=OWNER, body=RestoreToIn,
@@ -122,26 +117,26 @@ def restore_backup(ctx: Ctx, backup_id: str, body: RestoreIn) -> BackupJobOut:
 def restore_to(ctx: Ctx, body: RestoreToIn) -> BackupJobOut:
     """Point-in-time recovery: the newest verified backup before ``to`` (shop local time)
     plus the binary log up to that moment. ``confirm`` must repeat ``to``."""
-    svc = service_for(ctx.state)
+    svc = _svc(ctx)
     if body.confirm != body.to:
         raise ApiError("restore_confirm_mismatch", status=400, backup=body.to)
     when = svc.pitr_moment(body.to)
     base = svc.pick_pitr_base(when, body.force)
-    svc.refuse_if_busy()
-    actor = ctx.me
+    return _job(ctx.state.services.jobs.submit(
+        "restore_to", {"to": body.to, "force": body.force}, actor=actor_record(ctx.me),
+        backup_id=base.id, exclusive=True))
 
-    def work(progress):
-        res = svc.restore_to(body.to, force=body.force, progress=progress)
-        svc.audit(actor, "backup.restore_to", base.id, after=res)
-        return res
 
-    return _job(svc.submit("restore_to", work, base.id, exclusive=True))
+def _settings_out(svc: BackupService) -> BackupSettingsOut:
+    return BackupSettingsOut.model_validate({**asdict(svc.settings),
+                                             "timezone": svc.config.shop.timezone})
 
 
 @bp.endpoint("GET", "/backups/settings", roles=OWNER, response=BackupSettingsOut)
 def get_settings(ctx: Ctx) -> BackupSettingsOut:
-    """Schedule, retention, destinations (lanpos.toml [backup])."""
-    return BackupSettingsOut.model_validate(asdict(service_for(ctx.state).settings))
+    """Schedule, retention, destinations (lanpos.toml [backup]) and the shop's time zone
+    (``[shop] timezone``, the clock of the schedule and of point-in-time restore)."""
+    return _settings_out(_svc(ctx))
 
 
 @bp.endpoint("PUT", "/backups/settings", roles=OWNER, body=BackupSettingsIn,
@@ -149,6 +144,6 @@ def get_settings(ctx: Ctx) -> BackupSettingsOut:
 def put_settings(ctx: Ctx, body: BackupSettingsIn) -> BackupSettingsOut:
     """Change backup settings; only the fields sent change. Destinations are folders on this
     server (a USB disk, a NAS mount)."""
-    svc = service_for(ctx.state)
-    new = svc.update_settings(body.model_dump(exclude_unset=True), ctx.db, ctx.me)
-    return BackupSettingsOut.model_validate(asdict(new))
+    svc = _svc(ctx)
+    svc.update_settings(body.model_dump(exclude_unset=True), ctx.db, ctx.me)
+    return _settings_out(svc)

@@ -34,11 +34,13 @@ from sqlalchemy.orm import Session
 
 from common.errors import ApiError, field_message, pick_lang
 from common.schemas.base import Role
+from server.appstate import LanposState
 from server.db.models import AuthToken, Staff
 from server.db.session import ER_DUP_ENTRY, is_connection_error, is_retryable, mysql_errno
 from server.domain import auth as auth_domain
 from server.domain import idempotency
 from server.domain.actor import Actor
+from server.roles import policy
 
 ALL_STAFF = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER})
 MANAGERS = frozenset({Role.OWNER, Role.MANAGER})
@@ -74,11 +76,11 @@ class Ctx:
 
     db: Session
     lang: str
+    state: LanposState
     actor: Actor | None = None
     staff: Staff | None = None
     token: AuthToken | None = None
     ip: str | None = None
-    state: Any = None
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -218,9 +220,10 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
     state = current_app.extensions["lanpos"]
     lang = pick_lang(request.headers.get("Accept-Language"))
     is_write = spec.method in WRITE_METHODS and spec.roles is not PUBLIC
-    if state.maintenance and spec.roles is not PUBLIC:
-        raise ApiError("maintenance", status=503, reason=state.maintenance)
-    if is_write and state.role == "standby":
+    snap = state.snapshot()  # role and maintenance, shared by every worker: one query
+    if snap.maintenance is not None and spec.roles is not PUBLIC:
+        raise ApiError("maintenance", status=503, reason=snap.maintenance.reason)
+    if is_write and not policy(snap.cluster.role).accepts_writes:
         raise ApiError("standby_read_only", status=503)
 
     if spec.max_body is not None:

@@ -1,36 +1,55 @@
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import text
 
 from common import __version__
-from common.schemas.system import HealthOut
+from common.schemas.system import DatabaseEventOut, HealthOut
 from server.db.migrate import current_revision
+from server.domain import shop
+from server.ops import watchdog
 
 from .base import PUBLIC, ApiBlueprint, Ctx
 
 bp = ApiBlueprint("health", __name__, tag="system")
 
+_DB_EVENTS = (watchdog.RESTARTED, watchdog.BACK, watchdog.DOWN, watchdog.RESTART_FAILED)
+
 
 @bp.endpoint("GET", "/health", roles=PUBLIC, response=HealthOut)
-def health(ctx: Ctx) -> HealthOut:
-    """Server health: status, role (primary/standby), database state, version. No login."""
-    state = current_app.extensions["lanpos"]
+def health(ctx: Ctx) -> tuple[HealthOut, int]:
+    """Server health: status, role (primary/standby) and epoch, database state, the watchdog's
+    last record, maintenance, version, warnings. No login. HTTP 503 (with the same body) while
+    the database does not answer, so that a monitor reading only the status code sees it."""
+    state = ctx.state
+    snap = state.snapshot()
     db_state = "ok"
-    schema = None
-    warnings: list[str] = []
+    schema = shop_name = None
     try:
         ctx.db.execute(text("SELECT 1"))
         schema = current_revision(state.engine)
+        shop_name = shop.get(ctx.db).name
     except Exception:
         db_state = "unavailable"
-    for check in state.extras.get("health_checks", []):
-        warnings.extend(check(ctx))
-    backups = state.extras.get("backups")
-    backup_age = backups.newest_verified_age_seconds() if backups is not None else None
+        ctx.db.rollback()
+    warnings: list[str] = []
+    for check in state.services.health_checks:
+        warnings.extend(check())
+    shared = state.shared
+    last = next((e for e in shared.events(limit=20) if e.kind in _DB_EVENTS), None)
+    processes = shared.value("server.processes") or {}
     status = "ok" if db_state == "ok" and not warnings else ("down" if db_state != "ok"
                                                              else "degraded")
-    return HealthOut(status=status, role=state.role, database=db_state, version=__version__,
-                     schema_version=schema, maintenance=state.maintenance,
-                     shop_name=state.config.shop.name,
-                     newest_verified_backup_age_seconds=backup_age, warnings=warnings)
+    m = snap.maintenance
+    out = HealthOut(
+        status=status, role=snap.cluster.role.value, epoch=snap.cluster.epoch,
+        database=db_state, version=__version__, schema_version=schema,
+        maintenance=m.reason if m else None, maintenance_since=m.since if m else None,
+        maintenance_by=m.by if m else None, shop_name=shop_name,
+        newest_verified_backup_age_seconds=state.services.backups.newest_verified_age_seconds(),
+        database_restarts=shared.count_events(watchdog.RESTARTED),
+        last_database_event=DatabaseEventOut(
+            at=last.at, kind=last.kind, reason=last.detail.get("reason"),
+            down_seconds=last.detail.get("down_seconds")) if last else None,
+        workers=len(processes["workers"]) if processes.get("workers") is not None else None,
+        warnings=warnings)
+    return out, (200 if db_state == "ok" else 503)

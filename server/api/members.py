@@ -32,6 +32,7 @@ from common.schemas.members import (
     StoredValueRefundIn,
     StoredValueResultOut,
 )
+from server.clock import shop_clock
 from server.domain import count_cards, member_import, points, tabular, wallet
 from server.domain import members as members_domain
 
@@ -81,8 +82,9 @@ def create_member(ctx: Ctx, body: MemberCreate) -> MemberOut:
 @bp.endpoint("GET", "/members/birthdays", roles=ALL_STAFF, query=BirthdayQuery,
              response=Page[MemberOut])
 def birthdays(ctx: Ctx, query: BirthdayQuery) -> Page[MemberOut]:
-    """Members with a birthday this month (or ``month``), by day."""
-    rows, more = members_domain.birthdays(ctx.db, query.month, query.page, query.page_size)
+    """Members with a birthday this month (the shop's) or in ``month``, by day."""
+    month = query.month or shop_clock(ctx.state.config).today().month
+    rows, more = members_domain.birthdays(ctx.db, month, query.page, query.page_size)
     return _page(ctx, rows, more, query)
 
 

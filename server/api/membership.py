@@ -38,6 +38,7 @@ from common.schemas.members import (
     RechargeRulePatch,
     VoidIn,
 )
+from server.clock import shop_clock
 from server.domain import count_cards, coupons, member_cards, wallet
 from server.domain import members as members_domain
 
@@ -292,7 +293,7 @@ def redeem_coupon(ctx: Ctx, coupon_id: int, body: CouponRedeemIn) -> CouponOut:
     """Use a coupon outside checkout (e.g. against a paper bill). Once only: 409
     ``coupon_used``."""
     c = coupons.redeem(ctx.db, ctx.me, coupon_id, member_id=body.member_id, ref_type="direct",
-                       ref_id=body.note)
+                       ref_id=body.note, today=shop_clock(ctx.state.config).today())
     return _coupons(ctx, [c])[0]
 
 

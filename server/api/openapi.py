@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from common import __version__
+from common.schemas.base import API_PREFIX
 
 from .base import PUBLIC, ApiBlueprint, Ctx, EndpointSpec
 
@@ -110,8 +111,6 @@ def build_document(specs: list[tuple[str, EndpointSpec]]) -> dict[str, Any]:
 
 
 def app_specs() -> list[tuple[str, EndpointSpec]]:
-    from . import API_PREFIX
-
     out = []
     for blueprint in current_app.blueprints.values():
         if isinstance(blueprint, ApiBlueprint):
@@ -122,7 +121,6 @@ def app_specs() -> list[tuple[str, EndpointSpec]]:
 @bp.endpoint("GET", "/openapi.json", roles=PUBLIC)
 def openapi(ctx: Ctx) -> dict[str, Any]:
     """This document."""
-    cache = ctx.state.extras
-    if "openapi" not in cache:
-        cache["openapi"] = build_document(app_specs())
-    return cache["openapi"]
+    if ctx.state.openapi_document is None:
+        ctx.state.openapi_document = build_document(app_specs())
+    return ctx.state.openapi_document

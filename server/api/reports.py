@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from common.schemas.reports import SalesReportOut, SalesReportQuery
+from server.clock import shop_clock
 from server.domain import reports
 
 from .base import MANAGERS, ApiBlueprint, Ctx
@@ -16,4 +17,5 @@ def sales_report(ctx: Ctx, query: SalesReportQuery) -> SalesReportOut:
     """Sales of a period (business days ``date_from``..``date_to``) grouped by day, month,
     payment method, category, product (top N) or staff: count, list total, discounts, total,
     refunds (on the refund's day), net, and gross margin where the cost is known."""
-    return reports.sales_report(ctx.db, query, cache=ctx.state.role != "standby")
+    return reports.sales_report(ctx.db, query, today=shop_clock(ctx.state.config).today(),
+                                cache=ctx.state.policy.writes_report_cache)

@@ -17,6 +17,7 @@ from common.schemas.sales import (
     SaleQuery,
     SaleSummaryOut,
 )
+from server.clock import shop_clock
 from server.domain import approvals, refunds, sale_views, sales
 
 from .base import ALL_STAFF, MANAGERS, ApiBlueprint, Ctx
@@ -29,14 +30,16 @@ bp = ApiBlueprint("sales", __name__, tag="checkout")
 def quote(ctx: Ctx, body: CartIn) -> QuoteOut:
     """Price a cart with the server's prices and the member's level, coupon and count cards,
     without writing anything."""
-    return sale_views.quote_out(sales.quote(ctx.db, ctx.me, body))
+    today = shop_clock(ctx.state.config).today()
+    return sale_views.quote_out(sales.quote(ctx.db, ctx.me, body, today=today))
 
 
 @bp.endpoint("POST", "/sales", roles=ALL_STAFF, body=SaleIn, response=SaleOut, status=201)
 def create_sale(ctx: Ctx, body: SaleIn) -> SaleOut:
     """Complete a sale: the server recomputes every price; payments must cover the total
     exactly (cash may exceed: change). Send the sale's own UUID as Idempotency-Key."""
-    new = sales.create_sale(ctx.db, ctx.me, ctx.state.passwords, body)
+    new = sales.create_sale(ctx.db, ctx.me, ctx.state.passwords, body,
+                            clock=shop_clock(ctx.state.config))
     return sale_views.sale_out(ctx.db, new.sale, new.stock_warnings, lines=new.lines,
                                payments=new.payments)
 
@@ -62,7 +65,8 @@ def get_sale(ctx: Ctx, sale_ref: str) -> SaleOut:
 def refund_sale(ctx: Ctx, sale_ref: str, body: RefundIn) -> RefundOut:
     """Refund a whole sale or some lines; money goes back the way it came. Managers and
     owners refund directly; a cashier needs a manager's approval token (purpose refund)."""
-    rf = refunds.refund(ctx.db, ctx.me, sale_ref, body)
+    rf = refunds.refund(ctx.db, ctx.me, sale_ref, body,
+                        today=shop_clock(ctx.state.config).today())
     return sale_views.refund_out(ctx.db, rf)
 
 
@@ -81,13 +85,9 @@ def grant_approval(ctx: Ctx, body: ApprovalIn) -> ApprovalOut:
 @bp.endpoint("GET", "/commissions", roles=MANAGERS, query=CommissionQuery,
              response=list[CommissionTotalOut])
 def commissions(ctx: Ctx, query: CommissionQuery) -> list[CommissionTotalOut]:
-    """Commission (提成) per staff member for a period (sales minus refunds)."""
-    start = dt.datetime.combine(query.date_from, dt.time.min)
-    end = dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time.min)
+    """Commission (提成) per staff member for a period (sales minus refunds) of shop days."""
+    clock = shop_clock(ctx.state.config)
+    start = clock.day_start(query.date_from)
+    end = clock.day_start(query.date_to + dt.timedelta(days=1))
     return [CommissionTotalOut(**r) for r in sale_views.commission_totals(
-        ctx.db, _utc(start), _utc(end), query.staff_id)]
-
-
-def _utc(local: dt.datetime) -> dt.datetime:
-    """A local wall-clock time → naive UTC (as stored)."""
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
+        ctx.db, start, end, query.staff_id)]

@@ -7,7 +7,8 @@ from common.schemas.sales import (
     ShiftOpenIn,
     ShiftReportOut,
 )
-from server.domain import sales, shifts
+from server.clock import shop_clock
+from server.domain import shifts
 
 from .base import ALL_STAFF, MANAGERS, ApiBlueprint, Ctx
 
@@ -18,7 +19,8 @@ bp = ApiBlueprint("shifts", __name__, tag="checkout")
              status=201)
 def open_shift(ctx: Ctx, body: ShiftOpenIn) -> ShiftReportOut:
     """Open a shift at this counter with a cash float (备用金)."""
-    shift = shifts.open_shift(ctx.db, ctx.me, body.float_amount)
+    shift = shifts.open_shift(ctx.db, ctx.me, body.float_amount,
+                              today=shop_clock(ctx.state.config).today())
     return ShiftReportOut.model_validate(shifts.report(ctx.db, shift))
 
 
@@ -52,5 +54,5 @@ def close_shift(ctx: Ctx, shift_id: int, body: CashCountIn) -> ShiftReportOut:
              response=DayCloseOut)
 def day_close(ctx: Ctx, query: DayCloseQuery) -> DayCloseOut:
     """Day close (日结): all shifts of a business day summed."""
-    return DayCloseOut.model_validate(shifts.day_close(ctx.db, query.date or
-                                                       sales.business_date()))
+    day = query.date or shop_clock(ctx.state.config).today()
+    return DayCloseOut.model_validate(shifts.day_close(ctx.db, day))

@@ -136,22 +136,23 @@ def _valid_text(c: Coupon) -> str:
     return f"{c.valid_from or '不限'} 至 {c.valid_to or '不限'}"
 
 
-def check_usable(c: Coupon, member_id: int, today: dt.date | None = None) -> None:
+def check_usable(c: Coupon, member_id: int, today: dt.date) -> None:
+    """``today``: the shop's business day (``valid_from``/``valid_to`` are shop days)."""
     if c.member_id != member_id:
         raise ApiError("coupon_not_of_member", status=422, coupon=c.code)
     if c.status == "redeemed":
         raise ApiError("coupon_used", status=409, coupon=c.code)
     if c.status == "voided":
         raise ApiError("coupon_voided", status=422, coupon=c.code)
-    today = today or dt.date.today()
     if (c.valid_from and today < c.valid_from) or (c.valid_to and today > c.valid_to):
         raise ApiError("coupon_expired", status=422, coupon=c.code, valid=_valid_text(c))
 
 
-def for_pricing(session: Session, coupon_id: int, member_id: int) -> PricingCoupon:
-    """The coupon as the pricing engine wants it, after checking it can be used now."""
+def for_pricing(session: Session, coupon_id: int, member_id: int, today: dt.date
+                ) -> PricingCoupon:
+    """The coupon as the pricing engine wants it, after checking it can be used today."""
     c = get(session, coupon_id)
-    check_usable(c, member_id)
+    check_usable(c, member_id, today)
     t = session.get(CouponTemplate, c.template_id)
     assert t is not None
     return PricingCoupon(coupon_id=c.id, kind=t.kind, amount_fen=t.amount_fen or 0,
@@ -160,11 +161,12 @@ def for_pricing(session: Session, coupon_id: int, member_id: int) -> PricingCoup
 
 
 def redeem(session: Session, actor: Actor, coupon_id: int, *, member_id: int, ref_type: str,
-           ref_id: str | None) -> Coupon:
+           ref_id: str | None, today: dt.date) -> Coupon:
     """Use the coupon once: ``coupon_used`` 409 if it already was (also under a race),
-    ``coupon_voided`` / ``coupon_expired`` / ``coupon_not_of_member`` 422."""
+    ``coupon_voided`` / ``coupon_expired`` / ``coupon_not_of_member`` 422. ``today``: the
+    shop's business day."""
     c = get(session, coupon_id)
-    check_usable(c, member_id)
+    check_usable(c, member_id, today)
     now = utcnow()
     n = session.execute(update(Coupon).where(Coupon.id == coupon_id, Coupon.status == "issued")
                         .values(status="redeemed", redeemed_at=now, ref_type=ref_type,
@@ -172,7 +174,7 @@ def redeem(session: Session, actor: Actor, coupon_id: int, *, member_id: int, re
                         ).rowcount
     session.refresh(c, with_for_update=True)
     if n != 1:
-        check_usable(c, member_id)  # raises with the current status
+        check_usable(c, member_id, today)  # raises with the current status
         raise ApiError("coupon_used", status=409, coupon=c.code)  # pragma: no cover
     audit.write(session, actor, "coupon.redeem", "coupon", c.id,
                 after={"code": c.code, "member_id": member_id, "ref_type": ref_type,

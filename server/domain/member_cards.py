@@ -17,8 +17,8 @@ from server.db.base import utcnow
 from server.db.members import MemberCard
 
 from . import audit
-from . import members as members_domain
 from .actor import Actor
+from .member_row import lock, require_active
 
 STATUS_ZH = {"active": "正常", "frozen": "冻结", "lost": "挂失", "replaced": "已补办"}
 
@@ -83,8 +83,8 @@ def _new_card(session: Session, actor: Actor, member_id: int, card_no: str,
 
 
 def issue(session: Session, actor: Actor, member_id: int, card_no: str) -> MemberCard:
-    m = members_domain.lock(session, member_id)
-    members_domain.require_active(m)
+    m = lock(session, member_id)
+    require_active(m)
     current = session.scalars(select(MemberCard).where(
         MemberCard.member_id == m.id, MemberCard.status.in_(("active", "frozen")))).first()
     if current is not None:
@@ -112,14 +112,14 @@ def reissue(session: Session, actor: Actor, card_id: int, new_card_no: str) -> M
     """补办: a lost card gets a successor with a new number. Balances live on the member, so
     the new card pays from the same stored value at once."""
     member_id = get(session, card_id).member_id
-    m = members_domain.lock(session, member_id)  # lock order: member row, then card
+    m = lock(session, member_id)  # lock order: member row, then card
     old = session.scalars(select(MemberCard).where(MemberCard.id == card_id).with_for_update()
                           .execution_options(populate_existing=True)).one()
     if old.status != "lost":
         raise ApiError("card_bad_status", status=409, card_no=old.card_no,
                        message=f"卡 {old.card_no} 当前状态为“{STATUS_ZH[old.status]}”，"
                                f"请先挂失再补办")
-    members_domain.require_active(m)
+    require_active(m)
     old.status, old.status_at = "replaced", utcnow()
     card = _new_card(session, actor, old.member_id, new_card_no, replaces_id=old.id)
     _audit(session, actor, "card.reissue", card, None, replaces=old.card_no)

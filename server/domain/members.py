@@ -52,11 +52,11 @@ from common.text import pinyin_initials
 from server.db.base import utcnow
 from server.db.catalog import Product
 from server.db.members import LevelPrice, Member, MemberCard, MemberLevel
-from server.db.session import lock_row
 
-from . import audit, settings
+from . import audit, member_cards, settings
 from .actor import Actor
 from .auth import Passwords
+from .member_row import lock, require_active
 
 SETTINGS_KEY = "membership"
 _DIGITS = re.compile(r"^\d+$")
@@ -192,20 +192,6 @@ def get(session: Session, member_id: int, for_update: bool = False) -> Member:
     return m
 
 
-def lock(session: Session, member_id: int) -> Member:
-    """The member row, locked (``SELECT … FOR UPDATE``) and refreshed: every balance change
-    of a member goes through this lock (taken once per transaction)."""
-    m = lock_row(session, Member, member_id)
-    if m is None:
-        raise ApiError("not_found", status=404, what="会员")
-    return m
-
-
-def require_active(m: Member) -> None:
-    if not m.active:
-        raise ApiError("member_inactive", status=409, name=m.name)
-
-
 def snapshot(m: Member) -> dict[str, Any]:
     return {"number": m.number, "name": m.name, "phone": m.phone, "gender": m.gender,
             "birthday": m.birthday.isoformat() if m.birthday else None,
@@ -274,8 +260,6 @@ def create(session: Session, actor: Actor, data: MemberCreate, *, external_id: s
         session.flush()
     audit.write(session, actor, "member.create", "member", m.id, after=snapshot(m))
     if data.card_no:
-        from . import member_cards
-
         member_cards.issue(session, actor, m.id, data.card_no)
     return m
 
@@ -391,10 +375,9 @@ def search(session: Session, q: str | None, page: int, page_size: int,
     return rows[:page_size], len(rows) > page_size
 
 
-def birthdays(session: Session, month: int | None, page: int, page_size: int
+def birthdays(session: Session, month: int, page: int, page_size: int
               ) -> tuple[list[Member], bool]:
-    """Active members whose birthday falls in ``month`` (default: this month), by day."""
-    month = month or dt.date.today().month
+    """Active members whose birthday falls in ``month`` (1-12), by day."""
     stmt = (select(Member).where(Member.birth_md.between(month * 100 + 1, month * 100 + 31),
                                  Member.active.is_(True))
             .order_by(Member.birth_md, Member.id))

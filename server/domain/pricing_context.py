@@ -60,10 +60,10 @@ def line_name(pc: PricedCart, idx: int) -> str:
 
 
 def price_cart(session: Session, actor: Actor, cart: CartIn, *,
-               today: dt.date | None = None) -> PricedCart:
+               today: dt.date) -> PricedCart:
     """Load everything the cart refers to, validate it, and quote it (no locks: a sale
-    re-checks balances under its locks). Raises ApiError (4xx) for anything wrong."""
-    today = today or dt.date.today()
+    re-checks balances under its locks). Raises ApiError (4xx) for anything wrong.
+    ``today``: the shop's business day (a coupon's validity dates)."""
     now = utcnow()
     needed_uses: dict[int, int] = {}
     product_ids = sorted({ln.product_id for ln in cart.lines if ln.product_id is not None})
@@ -145,7 +145,7 @@ def price_cart(session: Session, actor: Actor, cart: CartIn, *,
         if member is None:
             raise ApiError("coupon_needs_member", status=422,
                            fields={"coupon_id": "使用优惠券需要先选择会员"})
-        pricing_coupon = coupons.for_pricing(session, cart.coupon_id, member.id)
+        pricing_coupon = coupons.for_pricing(session, cart.coupon_id, member.id, today)
 
     approved_by = None
     if cart.approval_token:

@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,14 +40,16 @@ from . import audit, count_cards, coupons, points, stock, wallet
 from . import members as members_domain
 from .actor import Actor
 from .approvals import use_approval
-from .sales import business_date, get_sale, next_number, open_shift_id
+from .sales import get_sale, next_number, open_shift_id
 
 
 def _share(total: int, part: int, whole: int) -> int:
     return total * part // whole if whole else 0
 
 
-def refund(session: Session, actor: Actor, sale_ref: str, body: RefundIn) -> Refund:
+def refund(session: Session, actor: Actor, sale_ref: str, body: RefundIn, *,
+           today: dt.date) -> Refund:
+    """``today``: the shop's business day (``server.clock``), the refund's day."""
     refund_uuid = str(body.id)
     if session.scalar(select(Refund.id).where(Refund.uuid == refund_uuid)) is not None:
         raise ApiError("refund_exists", status=409, id=refund_uuid)
@@ -84,9 +88,9 @@ def refund(session: Session, actor: Actor, sale_ref: str, body: RefundIn) -> Ref
     if member_id is not None:
         members_domain.lock(session, member_id)  # member before products (lock order)
 
-    rf = Refund(uuid=refund_uuid, number=next_number(session, business_date(), actor.counter,
+    rf = Refund(uuid=refund_uuid, number=next_number(session, today, actor.counter,
                                                      "refund"),
-                sale_id=sale.id, business_date=business_date(), counter=actor.counter,
+                sale_id=sale.id, business_date=today, counter=actor.counter,
                 staff_id=actor.staff_id, shift_id=open_shift_id(session, actor.counter),
                 total=0, reason=body.reason, approved_by=approved_by)
     session.add(rf)

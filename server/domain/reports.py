@@ -83,10 +83,10 @@ def _i(v: Any) -> int:
     return int(v or 0)
 
 
-def last_closed_day(today: dt.date | None = None) -> dt.date:
-    from .sales import business_date
-
-    return (today or business_date()) - dt.timedelta(days=LIVE_DAYS)
+def last_closed_day(today: dt.date) -> dt.date:
+    """The newest day served from the cache; ``today`` is the shop's business day
+    (``server.clock``)."""
+    return today - dt.timedelta(days=LIVE_DAYS)
 
 
 # -- live figures per (day, key) -----------------------------------------------------------
@@ -200,12 +200,13 @@ def built_days(session: Session, a: dt.date, b: dt.date) -> set[dt.date]:
         "AND business_date BETWEEN :a AND :b"), {"a": a, "b": b}))
 
 
-def build(session: Session, a: dt.date, b: dt.date, *, commit: bool = False) -> int:
+def build(session: Session, a: dt.date, b: dt.date, *, today: dt.date,
+          commit: bool = False) -> int:
     """Build the cache for the closed days of a..b that are not built yet; returns how many
     days it built. Idempotent (a concurrent builder writes the same figures). ``commit``:
     after every chunk of days (the nightly job over a long history: a report asked for
     meanwhile waits for one chunk's row locks at most, not for the whole history)."""
-    b = min(b, last_closed_day())
+    b = min(b, last_closed_day(today))
     if a > b:
         return 0
     have = built_days(session, a, b)
@@ -233,10 +234,11 @@ def build(session: Session, a: dt.date, b: dt.date, *, commit: bool = False) -> 
     return len(missing)
 
 
-def build_all(session: Session) -> int:
+def build_all(session: Session, today: dt.date) -> int:
     """Every closed day since the first sale (the nightly job; after a bulk import)."""
     first = session.scalar(text("SELECT MIN(business_date) FROM sales"))
-    return build(session, first, last_closed_day(), commit=True) if first else 0
+    return build(session, first, last_closed_day(today), today=today, commit=True) \
+        if first else 0
 
 
 def invalidate(session: Session, day: dt.date) -> None:
@@ -261,14 +263,14 @@ def _cached(session: Session, dim: str, a: dt.date, b: dt.date, by_day: bool
 
 
 def figures(session: Session, dim: str, a: dt.date, b: dt.date, *, by_day: bool,
-            cache: bool = True) -> Iterator[tuple[Any, str, _Acc]]:
+            today: dt.date, cache: bool = True) -> Iterator[tuple[Any, str, _Acc]]:
     """(day or None, key, figures) of a..b: closed days from the cache (built on the way
     when ``cache``), the rest live."""
     live_from = a
     if cache:
-        closed = min(b, last_closed_day())
+        closed = min(b, last_closed_day(today))
         if a <= closed:
-            build(session, a, closed)
+            build(session, a, closed, today=today)
             yield from _cached(session, dim, a, closed, by_day)
             live_from = closed + dt.timedelta(days=1)
     if live_from <= b:
@@ -277,15 +279,16 @@ def figures(session: Session, dim: str, a: dt.date, b: dt.date, *, by_day: bool,
 
 
 # -- the report ----------------------------------------------------------------------------
-def sales_report(session: Session, q: SalesReportQuery, *, cache: bool = True
-                 ) -> SalesReportOut:
-    """``cache``: read (and build) ``report_days``; off on a read-only standby."""
+def sales_report(session: Session, q: SalesReportQuery, *, today: dt.date,
+                 cache: bool = True) -> SalesReportOut:
+    """``today``: the shop's business day (what is closed, hence cached); ``cache``: read
+    (and build) ``report_days``; off on a read-only standby."""
     group, a, b = q.group, q.date_from, q.date_to
     dim = GROUP_DIM[group]
     acc: dict[str, _Acc] = {}
     totals = _Acc("total", "合计")
     for d, k, x in figures(session, dim, a, b, by_day=group in ("day", "month"),
-                           cache=cache):
+                           today=today, cache=cache):
         if group == "day":
             key, sort = d.isoformat(), d
         elif group == "month":
@@ -301,7 +304,8 @@ def sales_report(session: Session, q: SalesReportQuery, *, cache: bool = True
         if dim == "day":
             totals.add(x)
     if dim != "day":
-        for _d, _k, x in figures(session, "day", a, b, by_day=False, cache=cache):
+        for _d, _k, x in figures(session, "day", a, b, by_day=False, today=today,
+                                 cache=cache):
             totals.add(x)
     rows = [r for r in acc.values() if any(r.figures())]  # not the empty days' marker rows
     if group in ("day", "month", "staff", "payment"):

@@ -17,24 +17,20 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from common.errors import ApiError
-from common.money import format_fen
+from common.money import format_fen, percent_of
 from common.pricing import allocate, points_value_fen
 from common.schemas.sales import PAYMENT_LABELS_ZH, CartIn, SaleIn
+from server.clock import ShopClock
 from server.db.catalog import Product
 from server.db.models import Staff
 from server.db.sales import CommissionLedger, Sale, SaleLine, SalePayment, Shift
 
-from . import audit, count_cards, coupons, points, stock, wallet
+from . import audit, count_cards, coupons, points, reports, stock, wallet
 from . import members as members_domain
 from .actor import Actor
 from .approvals import use_approval
 from .auth import Passwords
 from .pricing_context import PricedCart, line_name, price_cart
-
-
-def business_date() -> dt.date:
-    """The shop's business day: the server's local date."""
-    return dt.datetime.now().date()
 
 
 def counter_code(counter: str) -> str:
@@ -108,8 +104,6 @@ def _commission(product: Product | None, amount: int, qty: int) -> int:
     if product is None or product.commission_kind == "none":
         return 0
     if product.commission_kind == "percent":
-        from common.money import percent_of
-
         return percent_of(max(amount, 0), product.commission_value)
     return product.commission_value * qty
 
@@ -125,14 +119,17 @@ class CreatedSale:
 
 
 def create_sale(session: Session, actor: Actor, passwords: Passwords, body: SaleIn, *,
-                at: dt.datetime | None = None) -> CreatedSale:
-    """``at`` (local time) back-dates a sale: demo history and imports only."""
+                clock: ShopClock, at: dt.datetime | None = None) -> CreatedSale:
+    """The sale counts on the shop's business day (``clock``). ``at`` (shop time; naive =
+    wall-clock) back-dates a sale: demo history and imports only."""
     sale_uuid = str(body.id)
     if session.scalar(select(Sale.id).where(Sale.uuid == sale_uuid)) is not None:
         raise ApiError("sale_exists", status=409, id=sale_uuid)
-    pc = price_cart(session, actor, body)
+    if at is not None and at.tzinfo is not None:
+        at = clock.local(at).replace(tzinfo=None)
+    day = at.date() if at else clock.today()
+    pc = price_cart(session, actor, body, today=day)
     plans = _plan_payments(session, body, pc)
-    day = at.date() if at else business_date()
     member_id = pc.member.id if pc.member else None
 
     # 1. the member's balances (wallet.pay locks the member row; it must come first)
@@ -154,7 +151,7 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
     if pc.coupon_id is not None:
         assert member_id is not None
         coupons.redeem(session, actor, pc.coupon_id, member_id=member_id, ref_type="sale",
-                       ref_id=sale_uuid)
+                       ref_id=sale_uuid, today=day)
     # 3. stock, in product-id order
     products = stock.lock_products(session, list(pc.products))
     approved_by = None
@@ -181,10 +178,8 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
                 change=sum(p.change for p in plans), note=body.note,
                 points_earned=earned_points)
     if at is not None:
-        sale.created_at = at.astimezone(dt.UTC).replace(tzinfo=None)
+        sale.created_at = clock.to_stored(at)
         sale.shift_id = None
-        from . import reports
-
         reports.invalidate(session, day)  # a closed day changed: its cached report figures
     session.add(sale)
     session.flush()
@@ -248,8 +243,9 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
     return CreatedSale(sale, line_rows, pay_rows, warnings)
 
 
-def quote(session: Session, actor: Actor, cart: CartIn) -> PricedCart:
-    return price_cart(session, actor, cart)
+def quote(session: Session, actor: Actor, cart: CartIn, *, today: dt.date) -> PricedCart:
+    """``today``: the shop's business day (coupon validity)."""
+    return price_cart(session, actor, cart, today=today)
 
 
 def get_sale(session: Session, sale_ref: str, for_update: bool = False) -> Sale:

@@ -26,7 +26,6 @@ from server.db.sales import Refund, RefundPayment, Sale, SalePayment, Shift
 
 from . import audit
 from .actor import Actor
-from .sales import business_date
 
 
 def current(session: Session, counter: str) -> Shift | None:
@@ -35,7 +34,8 @@ def current(session: Session, counter: str) -> Shift | None:
                            .order_by(Shift.id.desc()).limit(1)).first()
 
 
-def open_shift(session: Session, actor: Actor, float_amount: int) -> Shift:
+def open_shift(session: Session, actor: Actor, float_amount: int, *, today: dt.date) -> Shift:
+    """``today``: the shop's business day (``server.clock``), the shift's day."""
     if not actor.counter:
         raise ApiError("counter_required", status=422)
     # lock the counter's open shifts so two logins cannot both open one
@@ -45,7 +45,7 @@ def open_shift(session: Session, actor: Actor, float_amount: int) -> Shift:
     if existing is not None:
         raise ApiError("shift_already_open", status=409, counter=actor.counter)
     shift = Shift(counter=actor.counter, staff_id=actor.staff_id, status="open",
-                  business_date=business_date(), float_amount=float_amount)
+                  business_date=today, float_amount=float_amount)
     session.add(shift)
     session.flush()
     audit.write(session, actor, "shift.open", "shift", shift.id,

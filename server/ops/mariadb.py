@@ -28,13 +28,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymysql
+
+from server.ops.process import die_with_parent, exit_description
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +77,6 @@ def pick_free_port(start: int, host: str = "127.0.0.1", span: int = 200) -> int:
         if port_is_free(port, host):
             return port
     raise MariaDBError(f"no free TCP port in {start}..{start + span - 1}")
-
-
-def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    os.setsid()
 
 
 DURABLE_SETTINGS: dict[str, str] = {
@@ -272,7 +263,7 @@ class ManagedMariaDB:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_set_pdeathsig if os.name == "posix" else None,
+            preexec_fn=die_with_parent if os.name == "posix" else None,
         )
         self.wait_ready(timeout)
 
@@ -318,6 +309,22 @@ class ManagedMariaDB:
             return "\n".join(self.error_log.read_text(errors="replace").splitlines()[-n:])
         except OSError:
             return "(no error log)"
+
+    def exited(self) -> str | None:
+        """Why the instance is gone ('killed by SIGKILL', 'exit code 1'), or None while it
+        runs. An instance this object never started or adopted is 'not started'."""
+        if self._proc is not None:
+            code = self._proc.poll()
+            return None if code is None else exit_description(code)
+        if self._adopted_pid is not None:
+            try:
+                os.kill(self._adopted_pid, 0)
+            except ProcessLookupError:
+                return "exited"
+            except PermissionError:
+                return None
+            return None
+        return "not started"
 
     @property
     def started_here(self) -> bool:

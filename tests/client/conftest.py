@@ -4,6 +4,7 @@ TCP proxy in front of it, a standby server, recording dialogs, screenshots."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from client.settings import ClientSettings
 from client.tasks import TaskRunner
 from client.ui.context import Services
 from client.ui.dialogs import Dialogs, error_text
+from server.app import create_app
 from tests.conftest import LiveServer
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -204,11 +206,13 @@ def proxy(live_server) -> Iterator[FaultProxy]:
 
 
 @pytest.fixture
-def standby_server(runtime) -> Iterator[LiveServer]:
-    """A second API server on the same database in the standby role (writes refused)."""
-    app = runtime.create_app()
+def standby_server(runtime, tmp_path) -> Iterator[LiveServer]:
+    """A second API server on the same database in the standby role (writes refused); a data
+    directory of its own, so that its role is its own."""
+    cfg = dataclasses.replace(runtime.config, data_dir=tmp_path / "standby")
+    app = create_app(cfg, runtime.connect())
     app.config["TESTING"] = True
-    app.extensions["lanpos"].role = "standby"
+    app.extensions["lanpos"].shared.set_role("standby", by="test")
     srv = LiveServer(app, threads=8).start()
     yield srv
     srv.stop()

@@ -64,7 +64,7 @@ def test_cashier_is_forbidden_to_list_staff(live_server, cashier, make_api) -> N
     assert e.value.status == 403 and "没有权限" in e.value.message()
 
 
-def test_typed_staff_and_audit_calls(live_server, owner, make_api) -> None:
+def test_typed_staff_and_audit_calls(live_server, owner, make_api, verified_backup) -> None:
     api = make_api([live_server.url])
     api.login("boss", TEST_PASSWORD)
     s = api.create_staff(

@@ -10,9 +10,8 @@ import pytest
 from client.qt import Qt
 from client.ui.backups import BackupScreen
 from server.config import BackupSection, Config
-from server.ops import backup as backup_ops
 from server.runtime import Runtime
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, attach_backups
 
 from .conftest import save_shot
 
@@ -23,7 +22,7 @@ def backup_service(app, runtime, tmp_path):
     cfg = dataclasses.replace(runtime.config, data_dir=tmp_path, backup=settings)
     rt = Runtime(cfg, mariadb=runtime.mariadb, engine=runtime.engine)
     rt._factory = runtime.session_factory
-    svc = backup_ops.attach(app, rt)
+    svc = attach_backups(app, rt)
     svc.drain_seconds = 0.2
     return svc
 
