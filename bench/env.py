@@ -73,6 +73,8 @@ def conn_factory(rt: Runtime, *, admin: bool = True, autocommit: bool = True) ->
     else:
         kw = dict(host=u.host or "127.0.0.1", port=u.port or 3306, user=u.username,
                   password=u.password or "")
+        if u.query.get("unix_socket"):
+            kw["unix_socket"] = u.query["unix_socket"]
     kw["database"] = u.database
     return ConnSpec(tuple(sorted(kw.items())), autocommit)
 

@@ -63,6 +63,7 @@ from typing import Any
 DEFAULT_API_PORT = 8600
 DEFAULT_DB_PORT = 3407
 CONFIG_NAME = "lanpos.toml"
+MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
 
 
 def default_data_dir() -> Path:
@@ -212,10 +213,12 @@ class Config:
         from urllib.parse import quote_plus
 
         d = self.database
-        return (
-            f"mysql+pymysql://{quote_plus(d.app_user)}:{quote_plus(d.app_password)}"
-            f"@127.0.0.1:{d.managed_port}/{d.name}?charset=utf8mb4"
-        )
+        base = f"mysql+pymysql://{quote_plus(d.app_user)}:{quote_plus(d.app_password)}"
+        sock = self.mariadb_dir / "mariadb.sock"
+        if os.name == "posix" and len(str(sock)) <= MAX_SOCKET_PATH:
+            # the unix socket: no TCP stack per statement (~60 µs each; a sale makes ~30)
+            return f"{base}@localhost/{d.name}?charset=utf8mb4&unix_socket={quote_plus(str(sock))}"
+        return f"{base}@127.0.0.1:{d.managed_port}/{d.name}?charset=utf8mb4"
 
 
 def _toml_value(value: Any) -> str:

@@ -202,7 +202,9 @@ def test_unverified_backup_is_refused_unless_forced(svc, engine):
 def test_external_database_url_backs_up_and_restores_with_the_app_user(svc, engine):
     """With `--db-url` lanpos has only the URL's user (no root, no SUPER)."""
     rt = svc.runtime
-    rt.config.database.url = rt.config.database_url()  # the app user `lanpos`
+    d = rt.config.database  # the app user `lanpos`, over TCP as to a database elsewhere
+    rt.config.database.url = (f"mysql+pymysql://{d.app_user}:{d.app_password}@127.0.0.1:"
+                              f"{d.managed_port}/{d.name}?charset=utf8mb4")
     rt.mariadb = None
     ext = BackupService(rt)
     assert ext.target().user == "lanpos" and not ext.target().admin

@@ -230,6 +230,7 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
         request.max_content_length = spec.max_body  # e.g. file imports
     endpoint_name = f"{spec.method} {request.path}"
     ip = request.remote_addr
+    reconnected = False
     for attempt in range(1, MAX_ATTEMPTS + 1):
         session: Session = state.session_factory()
         ctx = Ctx(db=session, lang=lang, ip=ip, state=state)
@@ -251,22 +252,20 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
                 req_hash = idempotency.request_hash(endpoint_name, raw_body)
             record = None
             if key is not None:
-                stored = idempotency.lookup(session, key, req_hash)
-                if stored is None:
-                    try:
-                        # claim the key first: a concurrent copy of this request waits here
-                        # on the key's lock until this transaction ends
-                        record = idempotency.claim(session, key, ctx.actor.staff_id
-                                                   if ctx.actor else None, endpoint_name,
-                                                   req_hash)
-                    except IntegrityError as e:
-                        if mysql_errno(e) != ER_DUP_ENTRY:
-                            raise
-                        session.rollback()
-                        stored = idempotency.lookup(session, key, req_hash)
-                        if stored is None:  # pragma: no cover - the row was just seen
-                            raise
-                if stored is not None:
+                try:
+                    # claim the key first (no look-up before: one round trip for a new
+                    # write); a concurrent copy of this request waits here on the key's lock
+                    # until this transaction ends, then finds the key taken
+                    record = idempotency.claim(session, key, ctx.actor.staff_id
+                                               if ctx.actor else None, endpoint_name, req_hash)
+                except IntegrityError as e:
+                    if mysql_errno(e) != ER_DUP_ENTRY:
+                        raise
+                    session.rollback()
+                    # a replay: the stored response (409 if the key came with another body)
+                    stored = idempotency.lookup(session, key, req_hash)
+                    if stored is None:  # pragma: no cover - the row was just seen
+                        raise
                     session.rollback()
                     return _json_response(stored.status_code, stored.body, replayed=True)
             try:
@@ -290,6 +289,13 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
                 continue
             if is_retryable(e):
                 raise ApiError("busy_retry", status=409) from e
+            if is_connection_error(e) and not reconnected and attempt < MAX_ATTEMPTS:
+                # a pooled connection that died (the database was restarted, a restore
+                # killed it): SQLAlchemy has dropped the pool; once more on a fresh one. Safe
+                # for writes too: a write whose COMMIT did get through is found by its
+                # idempotency key and replayed, not done twice
+                reconnected = True
+                continue
             if is_connection_error(e):
                 raise ApiError("database_unavailable", status=503) from e
             raise

@@ -3,9 +3,10 @@
 Every write from a counter carries an ``Idempotency-Key`` (a client-made UUID). The key, a
 hash of the request and the response are stored in the same transaction as the write:
 
-- first time: ``claim()`` inserts the key, the write runs, ``complete()`` stores the response;
-- a replay (same key, same request): ``lookup()`` finds the record and the stored response is
-  returned without running the write again;
+- ``claim()`` inserts the key first (no look-up before it: a new write costs one statement);
+  the write runs, ``complete()`` stores the response;
+- a replay (same key, same request): the claim fails with a duplicate key, ``lookup()`` finds
+  the record and the stored response is returned without running the write again;
 - the same key with a different request: 409 ``idempotency_mismatch``;
 - two concurrent requests with the same key: the second ``claim()`` waits on the first's
   key lock and fails with a duplicate key once the first commits; the caller rolls it back

@@ -52,6 +52,7 @@ from common.text import pinyin_initials
 from server.db.base import utcnow
 from server.db.catalog import Product
 from server.db.members import LevelPrice, Member, MemberCard, MemberLevel
+from server.db.session import LOCK_WAIT_TIMEOUT_S
 
 from . import audit, member_cards, settings
 from .actor import Actor
@@ -485,50 +486,57 @@ def verify_payment_pin(session: Session, passwords: Passwords, member_id: int, a
     even though the payment's own transaction rolls back. Call this BEFORE locking the member
     row in the calling transaction (``wallet.pay`` does)."""
     cfg = get_settings(session)
-    row = session.execute(select(Member.pin_hash, Member.pin_locked_until)
-                          .where(Member.id == member_id)).one_or_none()
+    row = session.execute(select(Member.pin_hash).where(Member.id == member_id)).one_or_none()
     if row is None:
         raise ApiError("not_found", status=404, what="会员")
-    pin_hash, locked_until = row
+    (pin_hash,) = row
     if not pin_hash or amount <= cfg.pin_threshold:
         return
     engine = session.get_bind()
     now = utcnow()
     with engine.connect() as conn:  # autonomous: its own transaction
         conn.execute(text("SET SESSION innodb_lock_wait_timeout = 3"))
-        cur = conn.execute(select(Member.pin_hash, Member.pin_failures, Member.pin_locked_until)
-                           .where(Member.id == member_id)).one()
-        conn.rollback()
-        pin_hash, failures, locked_until = cur
-        if locked_until is not None and locked_until > now:
-            minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-            raise ApiError("pin_locked", status=422, minutes=minutes)
-        if not pin:
-            raise ApiError("pin_required", status=422, fields={"pin": "请输入支付密码"})
-        if passwords.verify(pin_hash, pin):
-            if failures:
-                try:
-                    conn.execute(sql_update(Member).where(Member.id == member_id)
-                                 .values(pin_failures=0, pin_locked_until=None))
-                    conn.commit()
-                except Exception:  # row locked by the caller: reset on a later payment
-                    conn.rollback()
-            return
         try:
-            # one atomic statement: a lock that has run out starts the count afresh
-            conn.execute(text(
-                "UPDATE members SET pin_failures = IF(pin_locked_until IS NOT NULL AND "
-                "pin_locked_until <= :now, 1, pin_failures + 1), pin_locked_until = "
-                "IF(pin_failures >= :max, :until, IF(pin_locked_until <= :now, NULL, "
-                "pin_locked_until)) WHERE id = :id"),
-                {"now": now, "max": cfg.pin_max_failures, "id": member_id,
-                 "until": now + dt.timedelta(minutes=cfg.pin_lock_minutes)})
-            failures = conn.execute(select(Member.pin_failures)
-                                    .where(Member.id == member_id)).scalar_one()
-            conn.commit()
-        except Exception:  # e.g. the caller already holds the row lock: still refuse
-            conn.rollback()
-            failures += 1
+            _check_pin(conn, passwords, cfg, member_id, pin, now)
+        finally:  # the connection goes back to the pool: with the pool's own setting
+            conn.execute(text(f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_TIMEOUT_S}"))
+
+
+def _check_pin(conn: Any, passwords: Passwords, cfg: MembershipSettings, member_id: int,
+               pin: str | None, now: dt.datetime) -> None:
+    cur = conn.execute(select(Member.pin_hash, Member.pin_failures, Member.pin_locked_until)
+                       .where(Member.id == member_id)).one()
+    conn.rollback()
+    pin_hash, failures, locked_until = cur
+    if locked_until is not None and locked_until > now:
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+        raise ApiError("pin_locked", status=422, minutes=minutes)
+    if not pin:
+        raise ApiError("pin_required", status=422, fields={"pin": "请输入支付密码"})
+    if passwords.verify(pin_hash, pin):
+        if failures:
+            try:
+                conn.execute(sql_update(Member).where(Member.id == member_id)
+                             .values(pin_failures=0, pin_locked_until=None))
+                conn.commit()
+            except Exception:  # row locked by the caller: reset on a later payment
+                conn.rollback()
+        return
+    try:
+        # one atomic statement: a lock that has run out starts the count afresh
+        conn.execute(text(
+            "UPDATE members SET pin_failures = IF(pin_locked_until IS NOT NULL AND "
+            "pin_locked_until <= :now, 1, pin_failures + 1), pin_locked_until = "
+            "IF(pin_failures >= :max, :until, IF(pin_locked_until <= :now, NULL, "
+            "pin_locked_until)) WHERE id = :id"),
+            {"now": now, "max": cfg.pin_max_failures, "id": member_id,
+             "until": now + dt.timedelta(minutes=cfg.pin_lock_minutes)})
+        failures = conn.execute(select(Member.pin_failures)
+                                .where(Member.id == member_id)).scalar_one()
+        conn.commit()
+    except Exception:  # e.g. the caller already holds the row lock: still refuse
+        conn.rollback()
+        failures += 1
     if failures >= cfg.pin_max_failures:
         raise ApiError("pin_locked", status=422, minutes=cfg.pin_lock_minutes)
     raise ApiError("pin_wrong", status=422, left=cfg.pin_max_failures - failures)

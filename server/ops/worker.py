@@ -9,6 +9,7 @@ those exactly once. SIGTERM stops it (in-flight requests finish within waitress'
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import logging.handlers
@@ -75,13 +76,16 @@ def serve(orders: dict[str, Any]) -> int:
     sock = socket.socket(fileno=int(orders["fd"]))
     app = create_app(cfg, run_jobs=False)
     server = make_server(app, sock, int(orders["threads"]))
+    # everything imported and built so far lives as long as the worker: out of the garbage
+    # collector's sight, a full collection no longer stops every thread for ~0.1 s
+    gc.freeze()
 
     def _stop(_signum: int, _frame: Any) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the supervisor's to handle
-    logging.getLogger(__name__).info("worker %d (pid %d) serving with %s threads", index,
+    logging.getLogger("server.ops.worker").info("worker %d (pid %d) serving with %s threads", index,
                                      os.getpid(), orders["threads"])
     try:
         server.run()
