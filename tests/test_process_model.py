@@ -21,7 +21,7 @@ import requests
 
 from bench.env import ServerProcess
 from server.config import Config
-from server.ops.mariadb import pick_free_port
+from server.ops.mariadb import ManagedMariaDB, pick_free_port
 from server.state import ServerRole, SharedState
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -307,3 +307,61 @@ def test_killed_mariadbd_is_restarted_and_no_acknowledged_sale_is_lost(shop: Sho
     r = _cli("verify", "--data-dir", str(shop.server.data_dir))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 failed" in r.stdout
+
+
+# -- an external database goes away and comes back ---------------------------------------------
+def test_external_database_is_reconnected_when_it_comes_back(tmp_path):
+    """With ``--db-url`` lanpos does not run the database: it cannot restart it, but it notices
+    it going (503, health 503) and serves again by itself once it is back."""
+    ext = ManagedMariaDB(tmp_path / "elsewhere", pick_free_port(35600))  # not lanpos's own
+    ext.start()
+    try:
+        ext.secure_root("rootpw-1")
+        ext.ensure_app_database("shopdb", "shopuser", "shoppw-1")
+        url = f"mysql+pymysql://shopuser:shoppw-1@127.0.0.1:{ext.port}/shopdb?charset=utf8mb4"
+        data = tmp_path / "shop"
+        r = _cli("init", "--data-dir", str(data), "--db-url", url, "--owner-password", OWNER_PW)
+        assert r.returncode == 0, r.stderr
+        cfg = Config.load(data)
+        assert cfg.database.url == url and not cfg.managed
+        cfg.security.argon2_time_cost, cfg.security.argon2_memory_kib = 1, 1024
+        cfg.backup.enabled = False
+        cfg.save()
+        srv = ServerProcess(data, threads=4, workers=2).start()
+        try:
+            shared = SharedState.for_data_dir(data)
+            token = _login(srv.url)
+            auth = {"Authorization": f"Bearer {token}"}
+            ext.stop()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                h = requests.get(srv.url + "/health", timeout=10)
+                if h.status_code == 503:
+                    break
+                time.sleep(0.1)
+            assert h.status_code == 503 and h.json()["database"] == "unavailable"
+            r = requests.get(srv.url + "/staff", headers=auth, timeout=10)
+            assert r.status_code == 503 and r.json()["error"]["code"] == "database_unavailable"
+            ext.start()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                h = requests.get(srv.url + "/health", timeout=10)
+                if h.status_code == 200:
+                    break
+                time.sleep(0.2)
+            assert h.status_code == 200, h.text
+            # every worker serves again, writes included, with nobody touching the server
+            for _ in range(6):
+                r = requests.post(srv.url + "/categories", json={"name": uuid.uuid4().hex[:8]},
+                                  headers={**auth, "Idempotency-Key": str(uuid.uuid4()),
+                                           "Connection": "close"}, timeout=10)
+                assert r.status_code == 201, r.text
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not shared.events("database_back"):
+                time.sleep(0.2)
+            kinds = [e.kind for e in shared.events()]
+            assert "database_down" in kinds and "database_back" in kinds
+        finally:
+            srv.stop()
+    finally:
+        ext.stop()
