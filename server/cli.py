@@ -152,6 +152,36 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """The shared state of a data directory, read without the database: role and epoch,
+    maintenance, the running server's processes, jobs, the watchdog's last records."""
+    cfg = _load_config(args)
+    shared = SharedState.for_data_dir(cfg.data_dir)
+    snap = shared.snapshot()
+    c = snap.cluster
+    print(f"data directory: {cfg.data_dir}")
+    print(f"role: {c.role.value}   epoch: {c.epoch}   (since {c.changed_at:%Y-%m-%d %H:%M:%S} "
+          f"UTC, by {c.changed_by})")
+    m = snap.maintenance
+    print("maintenance: " + (f"{m.reason} (by {m.by}, since {m.since:%Y-%m-%d %H:%M:%S} UTC)"
+                             if m else "no"))
+    procs = shared.value("server.processes")
+    if procs:
+        print(f"server: running, supervisor pid {procs['supervisor']}, "
+              f"{len(procs['workers'])}/{procs['workers_wanted']} workers {procs['workers']} "
+              f"x {procs['threads']} threads")
+    else:
+        print("server: not running")
+    for job in shared.jobs(limit=5):
+        print(f"job {job.id[:12]}  {job.kind:<10} {job.state.value:<8} "
+              f"{job.progress:>4.0%}  {job.created_at:%Y-%m-%d %H:%M:%S}  "
+              f"{job.error or job.message}")
+    for e in shared.events(limit=args.events):
+        detail = ", ".join(f"{k}={v}" for k, v in e.detail.items() if k != "error_log")
+        print(f"{e.at:%Y-%m-%d %H:%M:%S} UTC  {e.kind:<24} {detail[:120]}")
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     cfg = _load_config(args)
     _setup_logging(cfg, args.verbose)
@@ -433,6 +463,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check every data invariant (balances = ledgers, ...); "
                             "exit code 1 on a problem")
     s.set_defaults(func=cmd_verify)
+
+    s = sub.add_parser("status", parents=[common],
+                       help="role, epoch, maintenance, server processes, jobs and the "
+                            "watchdog's records (no database needed)")
+    s.add_argument("--events", type=int, default=10, help="how many recent events (default 10)")
+    s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("backup", parents=[common],
                        help="backups: now | list | verify [ID|FILE]  (README 'Operating')")

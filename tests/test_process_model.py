@@ -308,6 +308,12 @@ def test_killed_mariadbd_is_restarted_and_no_acknowledged_sale_is_lost(shop: Sho
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 failed" in r.stdout
 
+    r = _cli("status", "--data-dir", str(shop.server.data_dir))  # what the owner can read
+    assert r.returncode == 0, r.stderr
+    assert "role: primary   epoch: 1" in r.stdout and "maintenance: no" in r.stdout
+    assert "server: running" in r.stdout and "2/2 workers" in r.stdout
+    assert "database_restarted" in r.stdout and "database_down" in r.stdout
+
 
 # -- an external database goes away and comes back ---------------------------------------------
 def test_external_database_is_reconnected_when_it_comes_back(tmp_path):
