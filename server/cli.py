@@ -156,6 +156,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     """The shared state of a data directory, read without the database: role and epoch,
     maintenance, the running server's processes, jobs, the watchdog's last records."""
     cfg = _load_config(args)
+    if not cfg.exists():
+        print(f"lanpos-server: error: no lanpos data directory at {cfg.data_dir}",
+              file=sys.stderr)
+        return 2
     shared = SharedState.for_data_dir(cfg.data_dir)
     snap = shared.snapshot()
     c = snap.cluster
