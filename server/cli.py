@@ -216,7 +216,7 @@ def _serve(rt: Runtime, args: argparse.Namespace) -> int:
     if os.name != "posix":
         workers = 0  # no socket inheritance: one process (README "Windows")
     service = BackupService(rt, shared, serving=True)
-    scheduler = Scheduler(service, shared, daily_jobs=daily_jobs(rt))
+    scheduler = Scheduler(service, daily_jobs=daily_jobs(rt))
     runner = JobRunner(shared, job_handlers(service), failure_code="backup_failed")
     try:
         sock = bind_socket(cfg.server.host, cfg.server.port)

@@ -63,8 +63,3 @@ class ShopClock:
 def shop_clock(config: Config) -> ShopClock:
     """The clock of the shop this config serves (``[shop] timezone``)."""
     return ShopClock(config.shop.timezone)
-
-
-def shop_tz(config: Config) -> dt.tzinfo:
-    """The shop's time zone (``[shop] timezone``; empty = this machine's)."""
-    return shop_clock(config).tz

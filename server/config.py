@@ -176,16 +176,32 @@ class Config:
         if cfg.path.exists():
             with cfg.path.open("rb") as f:
                 raw = tomllib.load(f)
-            for section in SECTIONS:
-                obj = getattr(cfg, section)
-                known = {f.name: f.type for f in fields(obj)}
-                for key, value in raw.get(section, {}).items():
-                    if key in known:
-                        setattr(obj, key, value)
+            cfg._apply(raw)
             # before [shop] timezone there was [backup] timezone: it is the shop's zone
             legacy_tz = raw.get("backup", {}).get("timezone")
             if legacy_tz and not cfg.shop.timezone:
                 cfg.shop.timezone = str(legacy_tz)
+        return cfg
+
+    def _apply(self, raw: dict[str, Any]) -> None:
+        """Set the known keys of each section from ``raw`` (unknown keys are ignored)."""
+        for section in SECTIONS:
+            obj = getattr(self, section)
+            known = {f.name for f in fields(obj)}
+            for key, value in raw.get(section, {}).items():
+                if key in known:
+                    setattr(obj, key, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The effective configuration (command-line overrides included) as plain data: what
+        the supervisor hands its worker processes."""
+        return {"data_dir": str(self.data_dir),
+                **{section: asdict(getattr(self, section)) for section in SECTIONS}}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Config:
+        cfg = cls(data_dir=Path(raw["data_dir"]))
+        cfg._apply(raw)
         return cfg
 
     def ensure_secrets(self) -> None:

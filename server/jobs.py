@@ -138,10 +138,6 @@ class JobQueue:
     def job(self, job_id: str) -> JobRecord | None:
         return self.shared.job(job_id)
 
-    def busy(self) -> JobRecord | None:
-        active = self.shared.jobs(active_only=True, limit=1)
-        return active[0] if active else None
-
     def close(self) -> None:
         if self.runner is not None:
             self.runner.stop()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from common.errors import ApiError
 from server.backup.schedule import due_reason
 from server.backup.service import BackupService
-from server.clock import shop_clock, shop_tz, utcnow
+from server.clock import shop_clock, utcnow
 from server.db.session import run_in_transaction
 from server.domain import points, reports
 from server.domain.actor import Actor
@@ -67,13 +67,12 @@ def daily_jobs(rt: Runtime) -> list[DailyJob]:
 class Scheduler:
     """The thread. ``tick()`` does one round (the tests call it directly)."""
 
-    def __init__(self, service: BackupService | None, shared: SharedState | None = None, *,
-                 tick_seconds: float = TICK_SECONDS,
+    def __init__(self, service: BackupService | None, *, tick_seconds: float = TICK_SECONDS,
                  daily_jobs: Sequence[DailyJob | tuple[str, Callable[[], object]]] = ()
                  ) -> None:
         self.service = service
-        self.shared = shared if shared is not None else (
-            service.shared if service is not None else None)
+        # the data directory's shared state (role, slot claims); none without a service
+        self.shared: SharedState | None = service.shared if service is not None else None
         self.tick_seconds = tick_seconds
         self.daily_jobs = [j if isinstance(j, DailyJob) else DailyJob(*j) for j in daily_jobs]
         self._daily_done: dt.date | None = None
@@ -128,8 +127,7 @@ class Scheduler:
     def tick(self, now_utc: dt.datetime | None = None) -> str | None:
         svc = self.service
         utc = now_utc or utcnow()
-        tz = shop_tz(svc.config) if svc is not None else dt.UTC
-        now = utc.astimezone(tz)
+        now = utc.astimezone(svc.tz if svc is not None else dt.UTC)
         self.run_daily_jobs(now.date())
         if svc is None:
             return None

@@ -37,6 +37,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from server.clock import utcnow
+
 STATE_FILE = "state.sqlite3"
 SCHEMA_VERSION = 1
 
@@ -112,10 +114,6 @@ class JobState(StrEnum):
 
 
 ACTIVE_JOB_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _iso(t: dt.datetime) -> str:
@@ -476,13 +474,16 @@ class SharedState:
         assert row is not None
         return _event(row)
 
-    def events(self, kind: str | None = None, limit: int = 50) -> list[Event]:
-        """Newest first."""
+    def events(self, kind: str | tuple[str, ...] | None = None, limit: int = 50
+               ) -> list[Event]:
+        """Newest first; ``kind``: one kind or any of several."""
         if kind is None:
             rows = self._all("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))
         else:
-            rows = self._all("SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?",
-                             (kind, limit))
+            kinds = (kind,) if isinstance(kind, str) else kind
+            marks = ", ".join("?" * len(kinds))
+            rows = self._all(f"SELECT * FROM events WHERE kind IN ({marks}) ORDER BY id DESC "
+                             "LIMIT ?", (*kinds, limit))
         return [_event(r) for r in rows]
 
     def last_event(self, kind: str) -> Event | None:

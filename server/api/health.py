@@ -35,7 +35,7 @@ def health(ctx: Ctx) -> tuple[HealthOut, int]:
     for check in state.services.health_checks:
         warnings.extend(check())
     shared = state.shared
-    last = next((e for e in shared.events(limit=20) if e.kind in _DB_EVENTS), None)
+    last = next(iter(shared.events(_DB_EVENTS, limit=1)), None)
     processes = shared.value("server.processes") or {}
     status = "ok" if db_state == "ok" and not warnings else ("down" if db_state != "ok"
                                                              else "degraded")

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from server.app import create_app
 from server.ops.process import die_with_parent, exit_description
 from server.ops.watchdog import DatabaseWatchdog
-from server.ops.worker import config_to_dict, make_server
+from server.ops.worker import make_server
 from server.runtime import Runtime
 from server.state import SharedState
 
@@ -80,7 +80,6 @@ class WorkerSlot:
     started_at: float = 0.0
     quick_deaths: int = 0
     not_before: float = 0.0
-    restarts: int = 0
 
 
 @dataclass
@@ -179,7 +178,7 @@ class Supervisor:
     def _spawn(self, slot: WorkerSlot) -> None:
         assert self._sock is not None
         fd = self._sock.fileno()
-        orders = {"config": config_to_dict(self.runtime.config), "fd": fd,
+        orders = {"config": self.runtime.config.to_dict(), "fd": fd,
                   "threads": self.threads, "index": slot.index, "verbose": self.verbose}
         proc = subprocess.Popen(
             [sys.executable, "-m", "server.ops.worker"], stdin=subprocess.PIPE,
@@ -214,7 +213,6 @@ class Supervisor:
             slot.not_before = now + pause
         if now < slot.not_before:
             return False
-        slot.restarts += 1
         self._spawn(slot)
         return True
 

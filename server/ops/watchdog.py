@@ -51,7 +51,6 @@ class DatabaseWatchdog:
         self._next_try = 0.0
         self._backoff = 1.0
         self._next_ping = 0.0
-        self.restarts = 0
 
     # -- the round ---------------------------------------------------------------------------
     def check(self, now: float | None = None) -> None:
@@ -113,7 +112,6 @@ class DatabaseWatchdog:
     def _came_back(self, kind: str, down_seconds: float, restarted: bool) -> None:
         detail: dict[str, Any] = {"reason": self._down_reason, "down_seconds": down_seconds}
         if restarted:
-            self.restarts += 1
             log.warning("managed MariaDB restarted after %.1fs down (%s)", down_seconds,
                         self._down_reason)
         else:

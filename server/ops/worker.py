@@ -17,30 +17,12 @@ import os
 import signal
 import socket
 import sys
-from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from waitress import create_server
 
 from server.app import create_app
-from server.config import SECTIONS, Config
-
-
-def config_to_dict(cfg: Config) -> dict[str, Any]:
-    out: dict[str, Any] = {s: asdict(getattr(cfg, s)) for s in SECTIONS}
-    out["data_dir"] = str(cfg.data_dir)
-    return out
-
-
-def config_from_dict(raw: dict[str, Any]) -> Config:
-    cfg = Config(data_dir=Path(raw["data_dir"]))
-    for section in SECTIONS:
-        obj = getattr(cfg, section)
-        for key, value in raw.get(section, {}).items():
-            if hasattr(obj, key):
-                setattr(obj, key, value)
-    return cfg
+from server.config import Config
 
 
 def _setup_logging(cfg: Config, index: int, verbose: bool) -> None:
@@ -70,7 +52,7 @@ def make_server(app: Any, sock: socket.socket, threads: int) -> Any:
 
 
 def serve(orders: dict[str, Any]) -> int:
-    cfg = config_from_dict(orders["config"])
+    cfg = Config.from_dict(orders["config"])
     index = int(orders.get("index", 0))
     _setup_logging(cfg, index, bool(orders.get("verbose")))
     sock = socket.socket(fileno=int(orders["fd"]))
