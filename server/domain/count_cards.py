@@ -11,6 +11,7 @@ line paid by count card, :func:`restore` on refund.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from server.db.base import utcnow
 from server.db.catalog import Product
 from server.db.members import CountCardLedger, CountCardTemplate, MemberCountCard
 
-from . import audit
+from . import audit, wallet
 from . import members as members_domain
 from .actor import Actor
 
@@ -245,10 +246,6 @@ def sell_direct(session: Session, actor: Actor, passwords, member_id: int, templ
                 pin: str | None = None) -> MemberCountCard:
     """Sell a count card at the counter outside a sale (the API path): paid by ``method``;
     ``stored_value`` debits the member's stored value first (same transaction)."""
-    import uuid
-
-    from . import wallet
-
     t = session.get(CountCardTemplate, template_id)
     if t is None:
         raise ApiError("not_found", status=404, what="次卡模板")
