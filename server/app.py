@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from common import __version__
 from common.errors import ApiError, pick_lang
+from common.schemas.replication import EPOCH_HEADER, ROLE_HEADER
 from server.api import register_blueprints
 from server.appstate import LanposState, Services
 from server.config import Config
@@ -121,5 +123,12 @@ def _register_error_handlers(app: Flask) -> None:
             resp.headers["Server-Timing"] = f"app;dur={ms:.2f}"
         resp.headers.setdefault("X-Lanpos-Version", __version__)
         resp.headers["X-Lanpos-Process"] = _PID  # which worker answered (logs, tests)
+        cluster = g.get("lanpos_cluster")
+        if cluster is None:
+            with contextlib.suppress(Exception):
+                cluster = app.extensions["lanpos"].snapshot().cluster
+        if cluster is not None:  # the counters follow the primary and carry its epoch
+            resp.headers[ROLE_HEADER] = cluster.role.value
+            resp.headers[EPOCH_HEADER] = str(cluster.epoch)
         resp.headers.setdefault("Cache-Control", "no-store")
         return resp

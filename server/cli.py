@@ -37,9 +37,14 @@ from server.domain.verify import run_all
 from server.jobs import JobRunner
 from server.ops.mariadb import MariaDBError, port_is_free
 from server.ops.supervisor import Supervisor, bind_socket, default_workers
+from server.replication import seed
+from server.replication.failover import boot_fencing
+from server.replication.failover import promote as promote_standby
+from server.replication.monitor import ReplicationMonitor
+from server.replication.pairing import RELISTEN_JOB, relisten_handler
 from server.runtime import Runtime, ServerRunning
 from server.scheduler import Scheduler, daily_jobs
-from server.state import SharedState
+from server.state import ServerRole, SharedState
 
 log = logging.getLogger("lanpos")
 
@@ -217,7 +222,9 @@ def _serve(rt: Runtime, args: argparse.Namespace) -> int:
         workers = 0  # no socket inheritance: one process (README "Windows")
     service = BackupService(rt, shared, serving=True)
     scheduler = Scheduler(service, daily_jobs=daily_jobs(rt))
-    runner = JobRunner(shared, job_handlers(service), failure_code="backup_failed")
+    handlers = {**job_handlers(service), RELISTEN_JOB: relisten_handler(rt)}
+    runner = JobRunner(shared, handlers, failure_code="backup_failed")
+    replication = ReplicationMonitor(rt, shared)
     try:
         sock = bind_socket(cfg.server.host, cfg.server.port)
     except OSError as e:
@@ -227,7 +234,8 @@ def _serve(rt: Runtime, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     supervisor = Supervisor(rt, shared, workers=workers, threads=cfg.server.threads,
-                            background=[scheduler, runner], verbose=bool(args.verbose))
+                            background=[scheduler, runner, replication],
+                            verbose=bool(args.verbose))
     host = "localhost" if cfg.server.host in ("0.0.0.0", "::") else cfg.server.host
     procs = (f"{workers} workers x {cfg.server.threads} threads" if workers else
              f"1 process x {cfg.server.threads} threads")
@@ -246,13 +254,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     rt = _runtime(cfg)
     with rt.server_lock():
         try:
+            decided = boot_fencing(cfg)
+            if decided != "unpaired":
+                log.info("fencing at start: %s", decided)
             rt.up()
             if not cfg.exists():
                 cfg.save()
-            generated = _create_owner(rt, "owner", None)
-            if generated:
-                print(f"created owner account: owner / {generated}")
-            _seed_shop(rt)
+            if rt.writable:  # a standby's accounts and settings come from its primary
+                generated = _create_owner(rt, "owner", None)
+                if generated:
+                    print(f"created owner account: owner / {generated}")
+                _seed_shop(rt)
         except BaseException:
             rt.stop_database()
             raise
@@ -418,6 +430,175 @@ def cmd_restore(args: argparse.Namespace) -> int:
         rt.stop_database()  # leaves a running server's database alone
 
 
+def _owner_login(args: argparse.Namespace, where: str) -> tuple[str, str]:
+    username = args.username or (input(f"owner username on {where}: ").strip()
+                                 if sys.stdin.isatty() else "")
+    password = args.password or (getpass.getpass(f"password of {username}: ")
+                                 if sys.stdin.isatty() else "")
+    if not username or not password:
+        raise SystemExit("lanpos-server: error: the owner's login is needed "
+                         "(--username U --password P)")
+    return username, password
+
+
+def cmd_standby(args: argparse.Namespace) -> int:
+    """``standby init``: make this data directory the standby of ``--primary``."""
+    cfg = _load_config(args)
+    _setup_logging(cfg, args.verbose)
+    if _server_running(cfg):
+        print("lanpos-server: error: a lanpos server is using this data directory: stop it "
+              "first", file=sys.stderr)
+        return 2
+    if cfg.exists() and cfg.mariadb_dir.joinpath("data").is_dir() and not args.reseed:
+        print(f"lanpos-server: error: {cfg.data_dir} already holds a lanpos database; a "
+              "standby starts from an empty data directory (or add --reseed to replace it "
+              "with a copy of the primary)", file=sys.stderr)
+        return 2
+    if args.pairing_code:
+        username = password = None
+    else:
+        username, password = _owner_login(args, args.primary)
+    try:
+        res = seed.attach(cfg, primary=args.primary, username=username, password=password,
+                          pairing_code=args.pairing_code, advertise=args.advertise)
+    except seed.SeedError as e:
+        print(f"lanpos-server: error: {e}", file=sys.stderr)
+        return 2
+    print(f"standby ready: {cfg.data_dir} replicates {res['primary']} "
+          f"(seed: dump {res.get('dump_seconds', 0):.1f}s, load {res.get('load_seconds', 0):.1f}s)")
+    print(f"  serve it with: lanpos-server run --data-dir {cfg.data_dir}")
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    """Promote this standby (the back office's guided failover, from a terminal)."""
+    cfg = _load_config(args)
+    _setup_logging(cfg, args.verbose)
+    shared = SharedState.for_data_dir(cfg.data_dir)
+    if shared.cluster().role != ServerRole.STANDBY:
+        print(f"lanpos-server: error: {cfg.data_dir} is not a standby (role "
+              f"{shared.cluster().role.value})", file=sys.stderr)
+        return 2
+    serving = _server_running(cfg)
+    rt = _runtime(cfg)
+    if not serving:
+        rt.start_database()
+    clock = shop_clock(cfg)
+    try:
+        from server.replication.failover import assess
+
+        a = assess(cfg, shared, clock, "zh")
+        for c in a.checks:
+            print(f"  [{'✔' if c.ok else '✘'}] {c.message}")
+        print(f"  {a.summary}")
+        refused = a.refusal(args.override_primary_reachable)
+        if refused:
+            print("lanpos-server: error: promotion refused: "
+                  + "；".join(c.message for c in refused), file=sys.stderr)
+            return 1
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print("lanpos-server: error: add --yes to confirm (no terminal to ask)",
+                      file=sys.stderr)
+                return 2
+            typed = input("确认旧服务器已关机或已拔掉网线？输入 yes 继续 / type yes: ").strip()
+            if typed.lower() != "yes":
+                print("not confirmed; nothing changed", file=sys.stderr)
+                return 1
+        by = f"cli ({getpass.getuser()})"
+
+        def audit_entry(action: str, detail: dict) -> None:
+            from server.domain import audit
+
+            with rt.session_factory() as session:
+                audit.write(session, Actor.system(by), action, "server",
+                            str(detail.get("epoch")), after=detail)
+                session.commit()
+
+        res = promote_standby(cfg, shared, clock, "zh", by=by, confirm_primary_off=True,
+                              override_primary_reachable=args.override_primary_reachable,
+                              audit=audit_entry, queue_backup=serving)
+        print(f"promoted: this server is now the primary of epoch {res['epoch']} "
+              f"({res['seconds']:.1f}s)")
+        if serving:
+            print(f"  safety backup: job {res['backup_job_id'][:12]} (lanpos-server status)")
+        else:
+            info = BackupService(rt, shared).backup(reason="after-promotion")
+            print(f"  safety backup {info.id}")
+        return 0
+    except ApiError as e:
+        print(f"lanpos-server: error: {e.message('zh')}", file=sys.stderr)
+        return 1
+    finally:
+        if not serving:
+            rt.stop_database()
+
+
+def cmd_rejoin(args: argparse.Namespace) -> int:
+    """An old primary becomes the new standby (after comparing histories)."""
+    cfg = _load_config(args)
+    _setup_logging(cfg, args.verbose)
+    if _server_running(cfg):
+        print("lanpos-server: error: stop this server first (`lanpos-server rejoin` works on a "
+              "stopped data directory; then `lanpos-server run` serves the standby)",
+              file=sys.stderr)
+        return 2
+    username, password = _owner_login(args, args.primary or cfg.replication.peer)
+    try:
+        res = seed.rejoin(cfg, primary=args.primary, username=username, password=password,
+                          advertise=args.advertise)
+    except (seed.SeedError, seed.peer.PeerError) as e:
+        print(f"lanpos-server: error: {e}", file=sys.stderr)
+        return 2
+    print(f"rejoined as the standby of {res['primary']}"
+          + (" (re-seeded)" if res["reseeded"] else " (from its own position)"))
+    print(f"  serve it with: lanpos-server run --data-dir {cfg.data_dir}")
+    return 0
+
+
+def cmd_switchover(args: argparse.Namespace) -> int:
+    """Move the primary role to the standby with no loss (both servers running)."""
+    from server.replication import peer
+
+    cfg = _load_config(args)
+    primary = args.primary or f"http://127.0.0.1:{cfg.server.port}"
+    h = peer.health(primary)
+    if not h.reachable:
+        print(f"lanpos-server: error: {primary} does not answer", file=sys.stderr)
+        return 2
+    if h.role != ServerRole.PRIMARY.value:
+        print(f"lanpos-server: error: {primary} is not the primary (role {h.role}); give the "
+              "primary's address with --primary", file=sys.stderr)
+        return 2
+    standby = args.standby or (h.payload or {}).get("replication", {}).get("peer")
+    if not standby:
+        print("lanpos-server: error: the primary has no paired standby", file=sys.stderr)
+        return 2
+    username, password = _owner_login(args, primary)
+    t0 = __import__("time").monotonic()
+    try:
+        token = peer.login(primary, username, password)
+        prep = peer.checked(primary, "POST", "/replication/switchover/prepare", token=token)
+        print(f"primary {primary} stopped taking sales at GTID {prep['gtid']}")
+        try:
+            res = peer.checked(standby, "POST", "/replication/switchover/promote", prep,
+                               token=token, timeout=60)
+        except peer.PeerError:
+            peer.checked(primary, "POST", "/replication/switchover/abort", token=token)
+            print(f"the standby did not take over: {primary} takes sales again",
+                  file=sys.stderr)
+            raise
+        print(f"standby {standby} is now the primary of epoch {res['epoch']}")
+        peer.checked(primary, "POST", "/replication/switchover/finish",
+                     {"new_primary": standby}, token=token, timeout=150)
+    except peer.PeerError as e:
+        print(f"lanpos-server: error: switchover stopped: {e}", file=sys.stderr)
+        return 1
+    print(f"{primary} now replicates {standby} as its standby "
+          f"({__import__('time').monotonic() - t0:.1f}s)")
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -497,6 +678,44 @@ def build_parser() -> argparse.ArgumentParser:
                    help="restore even an unverified / failed / damaged backup")
     s.add_argument("--yes", action="store_true", help="do not ask for the typed confirmation")
     s.set_defaults(func=cmd_restore)
+    login = argparse.ArgumentParser(add_help=False)
+    login.add_argument("--username", default=None, help="the owner's username")
+    login.add_argument("--password", default=None, help="the owner's password (default: asked)")
+    login.add_argument("--advertise", default=None,
+                       help="this server's API address as the other one reaches it "
+                            "(default: http://<this machine's LAN address>:<port>)")
+
+    s = sub.add_parser("standby", parents=[common, serve, login],
+                       help="standby init --primary http://HOST:8600: make this data "
+                            "directory the primary's standby (README 'Standby server')")
+    s.add_argument("action", choices=["init"])
+    s.add_argument("--primary", required=True, help="the primary's address")
+    s.add_argument("--pairing-code", default=None,
+                   help="the code shown in the primary's back office (instead of a login)")
+    s.add_argument("--reseed", action="store_true",
+                   help="replace the data already in this directory with the primary's")
+    s.set_defaults(func=cmd_standby)
+
+    s = sub.add_parser("promote", parents=[common],
+                       help="promote this standby to primary after the primary died")
+    s.add_argument("--yes", action="store_true", help="do not ask (scripts)")
+    s.add_argument("--override-primary-reachable", action="store_true",
+                   help="promote although the primary still answers (a hung machine; audited)")
+    s.set_defaults(func=cmd_promote)
+
+    s = sub.add_parser("rejoin", parents=[common, serve, login],
+                       help="make this old primary the standby of the new primary")
+    s.add_argument("--primary", default=None,
+                   help="the new primary's address (default: [replication] peer)")
+    s.set_defaults(func=cmd_rejoin)
+
+    s = sub.add_parser("switchover", parents=[common, login],
+                       help="move the primary role to the standby with no loss (maintenance)")
+    s.add_argument("--primary", default=None,
+                   help="the primary's address (default: this machine's server)")
+    s.add_argument("--standby", default=None,
+                   help="the standby's address (default: the primary's paired standby)")
+    s.set_defaults(func=cmd_switchover)
     return p
 
 

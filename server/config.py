@@ -48,6 +48,13 @@ database passwords)::
     verify_after_backup = true  # test-restore each new backup in a throwaway MariaDB
     compress_level = 1        # gzip level 1-9 (1: fastest, the dump is the bottleneck otherwise)
     scratch_dir = ""          # throwaway instances for verify; empty: <data_dir>/tmp
+
+    [replication]             # the standby pair: README "Standby server and failover"
+    peer = ""                 # the other server's API address (set by pairing)
+    listen = "127.0.0.1"      # the managed MariaDB's address; "0.0.0.0" once a standby is paired
+    semi_sync = false         # primary: acknowledge a sale only once the standby has it
+    semi_sync_timeout_ms = 3000  # standby silent this long: the primary sells alone (warns)
+    advertise = ""            # this server's API address as the other server reaches it
 """
 
 from __future__ import annotations
@@ -136,7 +143,20 @@ class BackupSection:
     scratch_dir: str = ""
 
 
-SECTIONS = ("server", "database", "security", "shop", "backup")
+@dataclass
+class ReplicationSection:
+    """``[replication]``: the standby pair (issue 13). Written by ``standby init`` (on the
+    standby) and by the pairing (on the primary); the replication account itself lives in the
+    standby's MariaDB (``CHANGE MASTER``), not here."""
+
+    peer: str = ""  # the other server's API address, e.g. http://192.168.1.11:8600
+    listen: str = "127.0.0.1"  # where the managed MariaDB listens (0.0.0.0 once paired)
+    semi_sync: bool = False  # primary: a commit waits until the standby has received it
+    semi_sync_timeout_ms: int = 3000  # ... but no longer: then the primary sells alone
+    advertise: str = ""  # this server's API address as the other one reaches it
+
+
+SECTIONS = ("server", "database", "security", "shop", "backup", "replication")
 
 
 @dataclass
@@ -147,6 +167,7 @@ class Config:
     security: SecuritySection = field(default_factory=SecuritySection)
     shop: ShopSection = field(default_factory=ShopSection)
     backup: BackupSection = field(default_factory=BackupSection)
+    replication: ReplicationSection = field(default_factory=ReplicationSection)
 
     @property
     def path(self) -> Path:
@@ -159,6 +180,10 @@ class Config:
     @property
     def mariadb_dir(self) -> Path:
         return self.data_dir / "mariadb"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.data_dir / "tls"
 
     @property
     def backup_dir(self) -> Path:

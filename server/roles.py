@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.state import ServerRole
+from server.state import ServerRole, Snapshot
+
+HANDOVER = "switchover"  # the maintenance of a primary handing its role to the standby
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,20 @@ POLICIES: dict[ServerRole, RolePolicy] = {
     ServerRole.STANDBY: RolePolicy(ServerRole.STANDBY, accepts_writes=False,
                                    runs_daily_writes=False, writes_report_cache=False,
                                    takes_backups=True),
+    # an old primary replaced by a promoted standby: its database may hold a fork of the
+    # history (sales made while semi-sync had fallen back); frozen until ``rejoin``
+    ServerRole.STALE: RolePolicy(ServerRole.STALE, accepts_writes=False,
+                                 runs_daily_writes=False, writes_report_cache=False,
+                                 takes_backups=False),
 }
 
 
 def policy(role: ServerRole | str) -> RolePolicy:
     return POLICIES[ServerRole(role)]
+
+
+def database_writable(snap: Snapshot) -> bool:
+    """Should this server's database take writes? Only on the primary of the newest epoch it
+    knows — and not while it hands its role over in a switchover."""
+    handing_over = snap.maintenance is not None and snap.maintenance.reason == HANDOVER
+    return policy(snap.cluster.role).accepts_writes and not handing_over

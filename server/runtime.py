@@ -7,18 +7,37 @@ Shared by every CLI command and by the tests, so that tests run the very code a 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.config import Config
+from server.config import Config, ReplicationSection
 from server.db import migrate
 from server.db.session import make_engine, make_session_factory
 from server.ops.mariadb import ManagedMariaDB, pick_free_port, port_is_free
+from server.ops.tls import ensure_certificates
 
 log = logging.getLogger(__name__)
+
+
+def replication_settings(r: ReplicationSection) -> dict[str, str]:
+    """The managed MariaDB's replication settings (both roles: a switchover swaps them).
+
+    Semi-sync waits at ``AFTER_SYNC`` — set explicitly: MariaDB's default ``AFTER_COMMIT``
+    lets other sessions see (and a counter be told about) a commit the standby never got, which
+    a failover then loses. The primary waits only while a standby is paired."""
+    return {
+        "rpl_semi_sync_master_enabled": "ON" if r.semi_sync else "OFF",
+        "rpl_semi_sync_master_wait_point": "AFTER_SYNC",
+        "rpl_semi_sync_master_timeout": str(max(100, int(r.semi_sync_timeout_ms))),
+        "rpl_semi_sync_slave_enabled": "ON",
+        # a standby notices a dead primary within seconds, not the default minute
+        "slave_net_timeout": "10",
+        "slave_parallel_threads": "0",
+    }
 
 
 class ServerRunning(RuntimeError):
@@ -31,12 +50,32 @@ class Runtime:
     mariadb: ManagedMariaDB | None = None
     engine: Engine | None = None
     _factory: sessionmaker[Session] | None = field(default=None, repr=False)
+    writable: bool = True  # the database takes writes (apply_fencing)
 
     # -- database ----------------------------------------------------------------------------
     def managed_instance(self) -> ManagedMariaDB:
         d = self.config.database
         return ManagedMariaDB(self.config.mariadb_dir, d.managed_port,
-                              root_password=d.root_password, server_id=d.server_id)
+                              root_password=d.root_password, server_id=d.server_id,
+                              bind_address=self.config.replication.listen, read_only=True,
+                              tls=ensure_certificates(self.config.tls_dir),
+                              extra_settings=replication_settings(self.config.replication))
+
+    def apply_fencing(self) -> bool:
+        """Make the managed database writable iff this server is the primary of the newest
+        epoch it knows (its shared state); read-only otherwise. Called after every start of
+        the database (it boots read-only) and by the replication monitor. Returns whether the
+        database takes writes. An external database is not fenced here (the app user cannot
+        change ``read_only``): the API's role check still refuses writes."""
+        if self.mariadb is None:
+            return True
+        from server.roles import database_writable
+        from server.state import SharedState
+
+        with contextlib.closing(SharedState.for_data_dir(self.config.data_dir)) as shared:
+            self.writable = database_writable(shared.snapshot())
+        self.mariadb.set_read_only(not self.writable)
+        return self.writable
 
     def start_database(self) -> None:
         """Start the managed MariaDB (creating it on first use) and make sure the shop
@@ -59,6 +98,7 @@ class Runtime:
         mdb.ensure_app_database(cfg.database.name, cfg.database.app_user,
                                 cfg.database.app_password)
         self.mariadb = mdb
+        self.apply_fencing()
 
     def stop_database(self, adopted_too: bool = False) -> None:
         """Disconnect, and stop the managed MariaDB if this runtime started it. An instance
@@ -115,8 +155,10 @@ class Runtime:
     pre_migration_hooks: list = field(default_factory=list)
 
     def up(self) -> Engine:
-        """Database started, connected and migrated."""
+        """Database started, connected and migrated (a standby's schema comes from its
+        primary, by replication: it never migrates)."""
         self.start_database()
         engine = self.connect()
-        self.migrate()
+        if self.writable:
+            self.migrate()
         return engine

@@ -6,8 +6,8 @@ some of it must not live in the shop database either (a restore replaces that da
 the API has to keep answering ``503 maintenance``). So it lives here, in a small SQLite file
 next to the configuration, ``<data_dir>/state.sqlite3`` (WAL, ``synchronous=FULL``):
 
-* **cluster** — the server's role (``primary`` / ``standby``) and the cluster **epoch**, the
-  fencing counter that a promotion increments (the standby issue);
+* **cluster** — the server's role (``primary`` / ``standby`` / ``stale``) and the cluster
+  **epoch**, the fencing counter that a promotion increments (``server.replication``);
 * **maintenance** — reason, who, since, and the job that holds it (a restore);
 * **jobs** — long work (backup, verify, restore) with its progress, result or error: queued by
   any worker, run by the supervisor's job runner, readable by every worker;
@@ -104,6 +104,9 @@ KEEP_EVENTS = 1000
 class ServerRole(StrEnum):
     PRIMARY = "primary"
     STANDBY = "standby"
+    # a primary that has learnt of a newer epoch: the standby was promoted while it was away.
+    # It never takes writes again by itself (``lanpos-server rejoin`` makes it a standby)
+    STALE = "stale"
 
 
 class JobState(StrEnum):
@@ -322,6 +325,23 @@ class SharedState:
         c = self.cluster()
         self.record_event("epoch", {"epoch": c.epoch, "role": c.role.value, "by": by})
         return c
+
+    def learn_epoch(self, epoch: int, by: str) -> Cluster:
+        """A newer epoch seen elsewhere (a counter's request, the peer's health): remember it;
+        a primary that learns it has been replaced becomes ``stale`` in the same step."""
+        with self._write() as db:
+            cur = db.execute("SELECT role, epoch FROM cluster WHERE id = 1").fetchone()
+            if epoch <= cur["epoch"]:
+                stale = False
+            else:
+                stale = cur["role"] == ServerRole.PRIMARY.value
+                db.execute("UPDATE cluster SET role = ?, epoch = ?, changed_at = ?, "
+                           "changed_by = ? WHERE id = 1",
+                           (ServerRole.STALE.value if stale else cur["role"], epoch,
+                            _iso(utcnow()), by))
+        if stale:
+            self.record_event("fenced", {"epoch": epoch, "by": by})
+        return self.cluster()
 
     def adopt_epoch(self, epoch: int, by: str) -> Cluster:
         """Remember a newer epoch seen elsewhere (never goes back)."""

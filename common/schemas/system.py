@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import Field
 
 from .base import ApiModel, PageQuery, UtcDatetime
+from .replication import ReplicationHealth
 
 
 class DatabaseEventOut(ApiModel):
@@ -35,6 +36,8 @@ class HealthOut(ApiModel):
     last_database_event: DatabaseEventOut | None = Field(
         None, description="the watchdog's newest record: a restart, a reconnect, an outage")
     workers: int | None = Field(None, description="API worker processes running")
+    replication: ReplicationHealth | None = Field(
+        None, description="the standby pair: state, lag, semi-sync (README 'Standby server')")
     warnings: list[str] = []
 
 

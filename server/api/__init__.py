@@ -16,6 +16,7 @@ from . import (
     members,
     membership,
     openapi,
+    replication,
     reports,
     sales,
     shifts,
@@ -31,7 +32,7 @@ __all__ = ["API_PREFIX", "blueprints", "register_blueprints"]
 def blueprints() -> list[ApiBlueprint]:
     return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp,
             backups.bp, members.bp, membership.bp, sales.bp, held_orders.bp, shifts.bp,
-            shop.bp, reports.bp]
+            shop.bp, reports.bp, replication.bp]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -27,20 +27,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from common.errors import ApiError, field_message, pick_lang
 from common.schemas.base import Role
+from common.schemas.replication import EPOCH_HEADER
 from server.appstate import LanposState
+from server.clock import shop_clock
 from server.db.models import AuthToken, Staff
 from server.db.session import ER_DUP_ENTRY, is_connection_error, is_retryable, mysql_errno
 from server.domain import auth as auth_domain
 from server.domain import idempotency
 from server.domain.actor import Actor
+from server.replication.pairing import fence_database
 from server.roles import policy
+from server.state import Cluster, ServerRole, Snapshot
 
 ALL_STAFF = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER})
 MANAGERS = frozenset({Role.OWNER, Role.MANAGER})
@@ -68,6 +72,7 @@ class EndpointSpec:
     commit_errors: bool
     max_body: int | None = None
     content_type: str = "application/json"
+    any_role: bool = False  # served by a standby and a stale server too (failover, pairing)
 
 
 @dataclass
@@ -190,6 +195,7 @@ class ApiBlueprint(Blueprint):
         summary: str = "",
         commit_errors: bool = False,
         max_body: int | None = None,
+        any_role: bool = False,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         method = method.upper()
         if idempotent is None:
@@ -202,6 +208,7 @@ class ApiBlueprint(Blueprint):
                 query=query, response=response, status=status, idempotent=idempotent,
                 summary=summary or (doc.splitlines()[0] if doc else fn.__name__),
                 description=doc, tag=self.tag, commit_errors=commit_errors, max_body=max_body,
+                any_role=any_role,
             )
             self.specs.append(spec)
 
@@ -216,15 +223,44 @@ class ApiBlueprint(Blueprint):
         return decorator
 
 
+ER_READ_ONLY = 1290  # the database is read-only: a standby's, or a fenced old primary's
+
+
+def _refusal(state: LanposState, cluster: Cluster) -> ApiError:
+    if cluster.role == ServerRole.STALE:
+        replaced = shop_clock(state.config).local(cluster.changed_at).strftime("%Y-%m-%d %H:%M")
+        return ApiError("stale_primary", status=409, replaced_at=replaced, epoch=cluster.epoch)
+    return ApiError("standby_read_only", status=503)
+
+
+def _newer_epoch(state: LanposState, epoch: int, ip: str | None) -> Snapshot:
+    """A counter has seen a newer epoch: remember it; a primary learns it was replaced (the
+    counters are the witnesses a two-machine pair lacks) and fences its database at once."""
+    before = state.snapshot().cluster.role
+    cluster = state.shared.learn_epoch(epoch, by=f"counter {ip or '?'}")
+    if cluster.role == ServerRole.STALE and before != ServerRole.STALE:
+        current_app.logger.error("a counter (%s) knows epoch %s: this server was replaced by "
+                                 "the standby and takes no more writes", ip, epoch)
+        try:
+            fence_database(state.config)
+        except Exception as e:  # the replication monitor corrects it within a second
+            current_app.logger.warning("could not set the database read-only: %s", e)
+    return state.snapshot()
+
+
 def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, Any]) -> Response:
     state = current_app.extensions["lanpos"]
     lang = pick_lang(request.headers.get("Accept-Language"))
     is_write = spec.method in WRITE_METHODS and spec.roles is not PUBLIC
     snap = state.snapshot()  # role and maintenance, shared by every worker: one query
-    if snap.maintenance is not None and spec.roles is not PUBLIC:
+    seen = request.headers.get(EPOCH_HEADER, "")
+    if seen.isdigit() and int(seen) > snap.cluster.epoch:
+        snap = _newer_epoch(state, int(seen), request.remote_addr)
+    g.lanpos_cluster = snap.cluster
+    if snap.maintenance is not None and spec.roles is not PUBLIC and not spec.any_role:
         raise ApiError("maintenance", status=503, reason=snap.maintenance.reason)
-    if is_write and not policy(snap.cluster.role).accepts_writes:
-        raise ApiError("standby_read_only", status=503)
+    if is_write and not spec.any_role and not policy(snap.cluster.role).accepts_writes:
+        raise _refusal(state, snap.cluster)
 
     if spec.max_body is not None:
         request.max_content_length = spec.max_body  # e.g. file imports
@@ -298,6 +334,8 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
                 continue
             if is_connection_error(e):
                 raise ApiError("database_unavailable", status=503) from e
+            if mysql_errno(e) == ER_READ_ONLY:  # fenced under us (a promotion elsewhere)
+                raise _refusal(state, state.snapshot().cluster) from e
             raise
         except BaseException:
             session.rollback()

@@ -7,8 +7,10 @@ from common.schemas.system import DatabaseEventOut, HealthOut
 from server.db.migrate import current_revision
 from server.domain import shop
 from server.ops import watchdog
+from server.replication import monitor
 
 from .base import PUBLIC, ApiBlueprint, Ctx
+from .replication import replication_health, replication_warnings
 
 bp = ApiBlueprint("health", __name__, tag="system")
 
@@ -35,6 +37,8 @@ def health(ctx: Ctx) -> tuple[HealthOut, int]:
     for check in state.services.health_checks:
         warnings.extend(check())
     shared = state.shared
+    facts = monitor.facts_of(shared)
+    warnings.extend(replication_warnings(facts, snap.cluster.role, ctx.lang))
     last = next(iter(shared.events(_DB_EVENTS, limit=1)), None)
     processes = shared.value("server.processes") or {}
     status = "ok" if db_state == "ok" and not warnings else ("down" if db_state != "ok"
@@ -51,5 +55,5 @@ def health(ctx: Ctx) -> tuple[HealthOut, int]:
             at=last.at, kind=last.kind, reason=last.detail.get("reason"),
             down_seconds=last.detail.get("down_seconds")) if last else None,
         workers=len(processes["workers"]) if processes.get("workers") is not None else None,
-        warnings=warnings)
+        replication=replication_health(facts), warnings=warnings)
     return out, (200 if db_state == "ok" else 503)

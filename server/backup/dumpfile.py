@@ -90,6 +90,7 @@ class DbTarget:
     host: str | None = None
     port: int | None = None
     admin: bool = True  # may use SET sql_log_bin / KILL (root of the managed instance)
+    ssl_ca: str | None = None  # TLS, trusting this CA (a standby seeding from its primary)
 
     @classmethod
     def managed(cls, mdb: ManagedMariaDB, database: str) -> DbTarget:
@@ -117,6 +118,8 @@ class DbTarget:
                 lines.append("protocol=socket")
             else:
                 lines += [f"host={self.host}", f"port={self.port}", "protocol=tcp"]
+            if self.ssl_ca:
+                lines += ["ssl", f"ssl-ca={self.ssl_ca}"]
             p.write_text("\n".join(lines) + "\n", encoding="utf-8")
             if os.name == "posix":
                 os.chmod(p, 0o600)
@@ -136,6 +139,8 @@ class DbTarget:
             _probe_socket(self.socket)
         else:
             kw["host"], kw["port"] = self.host, self.port
+        if self.ssl_ca:
+            kw["ssl"] = {"ca": self.ssl_ca, "check_hostname": False}
         try:
             conn = pymysql.connect(**kw)
         except pymysql.err.OperationalError as e:

@@ -36,6 +36,7 @@ from pathlib import Path
 import pymysql
 
 from server.ops.process import die_with_parent, exit_description
+from server.ops.tls import TlsFiles
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,10 @@ class ManagedMariaDB:
     server_id: int = 1
     bind_address: str = "127.0.0.1"
     extra_settings: Mapping[str, str] = field(default_factory=dict)
+    # fencing (DESIGN.md §4): lanpos's own instance always boots read-only; the server lifts
+    # it only while it is the primary of the newest epoch it knows (Runtime.apply_fencing)
+    read_only: bool = False
+    tls: TlsFiles | None = None
     _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _adopted_pid: int | None = field(default=None, init=False, repr=False)
 
@@ -200,8 +205,15 @@ class ManagedMariaDB:
             "log_bin_index": str(self.binlog_basename) + ".index",
             **DURABLE_SETTINGS,
             "innodb_buffer_pool_size": f"{default_buffer_pool_mb()}M",
-            **dict(self.extra_settings),
+            "relay_log": str(self.binlog_dir / "relay-bin"),
+            "relay_log_index": str(self.binlog_dir / "relay-bin.index"),
         }
+        if self.read_only:
+            settings["read_only"] = "ON"
+        if self.tls is not None:
+            settings |= {"ssl_ca": str(self.tls.ca_cert), "ssl_cert": str(self.tls.cert),
+                         "ssl_key": str(self.tls.key)}
+        settings |= dict(self.extra_settings)
         lines = ["# written by lanpos on every start; edit lanpos.toml, not this file",
                  "[mariadbd]"]
         lines += [f"{k} = {v}" for k, v in settings.items()]
@@ -374,6 +386,7 @@ class ManagedMariaDB:
         conn = self.admin_connect()
         try:
             with conn.cursor() as cur:
+                cur.execute("SET SESSION sql_log_bin = 0")  # accounts are per machine
                 cur.execute("DELETE FROM mysql.global_priv WHERE User=''")
                 cur.execute(
                     "ALTER USER 'root'@'localhost' IDENTIFIED BY %s", (new_password,)
@@ -388,6 +401,9 @@ class ManagedMariaDB:
         conn = self.admin_connect()
         try:
             with conn.cursor() as cur:
+                # accounts are per machine and never replicated: a standby has its own app
+                # password, and a CREATE USER in its binary log would be an errant transaction
+                cur.execute("SET SESSION sql_log_bin = 0")
                 cur.execute(
                     f"CREATE DATABASE IF NOT EXISTS `{database}` "
                     "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
@@ -399,6 +415,25 @@ class ManagedMariaDB:
                     cur.execute("ALTER USER %s@%s IDENTIFIED BY %s", (user, host, password))
                     cur.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@%s", (user, host))
                 cur.execute("FLUSH PRIVILEGES")
+        finally:
+            conn.close()
+
+    def set_read_only(self, on: bool) -> None:
+        """Fence (``on``) or unfence the instance: root bypasses it, the app user and
+        replication from a wrong primary do not."""
+        conn = self.admin_connect(connect_timeout=5)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"SET GLOBAL read_only = {1 if on else 0}")
+        finally:
+            conn.close()
+
+    def is_read_only(self) -> bool:
+        conn = self.admin_connect(connect_timeout=5)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT @@global.read_only")
+                return bool(cur.fetchone()[0])
         finally:
             conn.close()
 

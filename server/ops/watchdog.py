@@ -77,6 +77,7 @@ class DatabaseWatchdog:
             return
         try:
             mdb.start(timeout=self.start_timeout)
+            self.runtime.apply_fencing()  # it boots read-only
         except MariaDBError as e:
             self._next_try = time.monotonic() + self._backoff
             log.error("managed MariaDB did not start (next try in %.0fs): %s", self._backoff, e)

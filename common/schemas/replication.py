@@ -1,0 +1,154 @@
+"""Standby server and guided failover (issue 13): what the API says about replication.
+
+Every response of a lanpos server carries ``X-Lanpos-Role`` (primary | standby | stale) and
+``X-Lanpos-Epoch`` (the cluster epoch it knows); a counter sends the newest epoch it has seen as
+``X-Lanpos-Epoch`` with every request. A server that learns of a newer epoch than its own has
+been replaced by a promoted standby: it refuses writes with ``409 stale_primary``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import ApiModel, UtcDatetime
+
+ROLE_HEADER = "X-Lanpos-Role"
+EPOCH_HEADER = "X-Lanpos-Epoch"
+
+
+class ReplicationHealth(ApiModel):
+    """The replication part of ``GET /health`` (public: no sale or member data in it)."""
+
+    state: str = Field(description="none (no standby paired) | streaming (standby: applying the "
+                                   "primary's changes; primary: a standby is attached) | "
+                                   "connecting | stopped | error | alone (primary: the standby "
+                                   "is gone, selling without it)")
+    lag_seconds: float | None = Field(None, description="standby: how far behind the primary")
+    lag_transactions: int | None = Field(None, description="standby: transactions the primary "
+                                                           "has and this server has not applied")
+    semi_sync: str = Field("off", description="on (a sale is acknowledged only after the "
+                                              "standby has it) | fallen_back (standby gone past "
+                                              "the timeout: selling alone) | off")
+    semi_sync_since: UtcDatetime | None = Field(None, description="when semi_sync last changed")
+    peer: str | None = Field(None, description="the other server's API address")
+    gtid: str | None = Field(None, description="this database's replication position")
+
+
+class SaleRef(ApiModel):
+    number: str
+    at: UtcDatetime
+
+
+class ServerFacts(ApiModel):
+    """One server of the pair as the owner's dashboard shows it."""
+
+    address: str | None = None
+    reachable: bool = True
+    role: str | None = None
+    epoch: int | None = None
+    replication: ReplicationHealth | None = None
+    io_thread: str | None = Field(None, description="standby: Yes | No | Connecting")
+    sql_thread: str | None = Field(None, description="standby: Yes | No")
+    last_error: str | None = None
+    last_sale: SaleRef | None = None
+    disk_free_bytes: int | None = None
+    newest_verified_backup_at: UtcDatetime | None = None
+    semi_sync_fallbacks: list[SemiSyncChange] = []
+    error: str | None = Field(None, description="why the server could not be asked")
+
+
+class SemiSyncChange(ApiModel):
+    at: UtcDatetime
+    state: str = Field(description="fallen_back | on")
+
+
+class ReplicationStatusOut(ApiModel):
+    """``GET /replication/status``: this server, and the other one as this server sees it."""
+
+    this: ServerFacts
+    peer: ServerFacts | None = None
+    warnings: list[str] = []
+
+
+class FailoverCheck(ApiModel):
+    code: str = Field(description="primary_unreachable | relay_log_applied | no_errant_gtids | "
+                                  "disk_space | is_standby | counter_view")
+    ok: bool
+    message: str = Field(description="plain words for the owner, in the request's language")
+    overridable: bool = False
+
+
+class PromoteCheckIn(ApiModel):
+    counter_last_sale: str | None = Field(None, max_length=40,
+                                          description="the newest sale number this counter knows")
+    primary_reachable_from_counter: bool | None = Field(
+        None, description="did the primary answer this counter (None: not asked)")
+
+
+class PromoteCheckOut(ApiModel):
+    ok: bool
+    checks: list[FailoverCheck]
+    standby_last_sale: SaleRef | None = None
+    counter_last_sale: str | None = None
+    summary: str = Field(description="e.g. 备用服务器最后一笔销售是 20261201-02-0042（14:03）")
+
+
+class PromoteIn(PromoteCheckIn):
+    """The owner's password (not a token: the counter may have no login that works here)."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+    confirm_primary_off: bool = Field(description="the owner confirms the old server is off or "
+                                                  "unplugged")
+    override_primary_reachable: bool = Field(
+        False, description="promote although the primary still answers (a hung machine); "
+                           "audited")
+
+
+class PromoteOut(ApiModel):
+    role: str
+    epoch: int
+    backup_job_id: str | None = Field(None, description="the safety backup started at once")
+    checks: list[FailoverCheck]
+    seconds: float
+
+
+ServerFacts.model_rebuild()
+
+
+class PairIn(ApiModel):
+    advertise: str = Field(min_length=1, max_length=200,
+                           description="the standby's API address, as the primary reaches it")
+    pairing_code: str | None = Field(None, max_length=32,
+                                     description="instead of an owner token")
+
+
+class PairingCodeOut(ApiModel):
+    code: str
+    expires_at: UtcDatetime
+
+
+class PositionOut(ApiModel):
+    gtid_binlog_pos: str
+    gtid_binlog_state: str
+    epoch: int
+    role: str
+
+
+class KnownKeysIn(ApiModel):
+    keys: list[str] = Field(max_length=1000)
+
+
+class KnownKeysOut(ApiModel):
+    known: list[str]
+
+
+class SwitchoverPrepareOut(ApiModel):
+    gtid: str = Field(description="the primary's final position: the standby applies up to "
+                                  "it before it is promoted")
+    epoch: int
+
+
+class SwitchoverFinishIn(ApiModel):
+    new_primary: str = Field(min_length=1, max_length=200)
+    advertise: str | None = Field(None, max_length=200)
