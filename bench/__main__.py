@@ -1,4 +1,4 @@
-"""``python -m bench quick|full|generate`` — the lanpos benchmark (see bench/README.md).
+"""``python -m bench quick|full|failover`` — the lanpos benchmark (see bench/README.md).
 
 quick: small data, every scenario, under 2 minutes.   full: 1M members, 10M sale lines.
 Both print a table and write bench/results/<mode>-<UTC time>.json.
@@ -418,6 +418,11 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "failover":  # python -m bench failover --runs 20 (bench/failover.py)
+        from .failover import main as failover_main
+
+        return failover_main(args[1:])
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mode", choices=sorted(SIZES))

@@ -14,14 +14,33 @@ Rules
   the server either does it once or replays the stored response.
 * Failover: a server that cannot be reached (connection refused / connect time-out) is skipped
   and the next one tried; the last server that answered is tried first next time. A write
-  refused with ``503 standby_read_only`` ("this is the standby") goes to the next server.
-  Reads are served by the standby as well.
+  refused with ``503 standby_read_only`` ("this is the standby"), ``409 stale_primary`` ("I was
+  replaced by a promoted standby") or ``503 fencing_unknown`` goes to the next server **with the
+  same Idempotency-Key** (safe: those servers refused before doing anything); the one that takes
+  it becomes the active server. Reads are served by the standby as well.
+* Epoch fencing (DESIGN §4): every answer carries ``X-Lanpos-Role`` and ``X-Lanpos-Epoch``; the
+  client keeps the newest epoch it has seen (``epoch``; ``on_epoch(n)`` is told when it grows,
+  so the app can persist it) and sends it as ``X-Lanpos-Epoch`` with every request: a server
+  behind it learns it was replaced and refuses writes. The role each server last reported is
+  kept (``server_role``) for the status bar.
+* Peers: a server address revealed by ``/health`` (``replication.peer``) or by
+  ``/replication/status`` that is not in ``servers`` is appended (``on_servers(list)`` is told),
+  so a counter set up with the primary's address alone finds the standby after pairing.
+* Following the writer: :meth:`follow` asks every server's ``/health`` (short time-outs) and
+  makes the primary of the newest epoch the active server. The app calls it every few seconds
+  from a ``QTimer`` through ``client.tasks`` (``client.ui.server_watch``), so a counter moves to
+  a promoted standby within seconds, without a restart and without losing its cart.
+* ``server=`` (``health``, ``replication_status``, ``promote_check``, ``promote``) sends a call
+  to that one server, without failover, and does not change the active server.
 * ``login`` and ``logout`` are not idempotent on the server; they are sent again only when the
   first attempt certainly never reached a server.
 
 Thread-safety: the client is used from the background task pool (``client.tasks``); the
-shared state (token, active server) is read and written under a lock; ``requests.Session``'s
-connection pool is thread-safe for this use.
+shared state (token, active server, servers, epoch, roles seen) is read and written under a
+lock; ``servers`` is replaced, never changed in place, so a request iterates over a snapshot;
+``requests.Session``'s connection pool is thread-safe for this use. ``on_epoch`` and
+``on_servers`` are called on the thread that made the request (outside the lock): a GUI must
+hand them over to its own thread (``client.app`` does it with a queued signal).
 
 Adding an endpoint is one line in the typed section, e.g.::
 
@@ -38,11 +57,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from common.errors import ApiError
 from common.schemas import catalog as sc
@@ -57,6 +77,16 @@ from common.schemas.backups import (
 )
 from common.schemas.base import API_PREFIX, Page
 from common.schemas.catalog import ProductOut
+from common.schemas.replication import (
+    EPOCH_HEADER,
+    ROLE_HEADER,
+    PromoteCheckIn,
+    PromoteCheckOut,
+    PromoteIn,
+    PromoteOut,
+    ReplicationHealth,
+    ReplicationStatusOut,
+)
 from common.schemas.shop import ShopSettingsOut
 from common.schemas.staff import StaffCreate, StaffOut, StaffUpdate
 from common.schemas.system import AuditEntryOut, HealthOut
@@ -74,7 +104,76 @@ CODE_UNREACHABLE = "server_unreachable"
 CODE_TIMEOUT = "server_timeout"
 CODE_BAD_RESPONSE = "bad_response"
 
+#: a write refused with one of these went nowhere: the next server gets it (same key)
+NOT_THE_WRITER = frozenset({(503, "standby_read_only"), (409, "stale_primary"),
+                            (503, "fencing_unknown")})
+ROLE_PRIMARY, ROLE_STANDBY, ROLE_STALE = "primary", "standby", "stale"
+#: time-outs of the follow probe (connect, read): a dead machine must not hold it up
+PROBE_TIMEOUT = (1.0, 2.0)
+#: a dashboard's refresh: a machine that is off must not hold it up either
+QUICK_TIMEOUT = (2.0, 8.0)
+
 Body = BaseModel | Mapping[str, Any] | None
+EpochCallback = Callable[[int], None]
+ServersCallback = Callable[[list[str]], None]
+
+
+@dataclass(frozen=True)
+class ServerSeen:
+    """What one server said about itself in its last answer (headers or ``/health``)."""
+
+    role: str | None
+    epoch: int | None
+    at: float  # time.monotonic()
+
+
+@dataclass(frozen=True)
+class ServerView:
+    """One server as the follow probe found it."""
+
+    address: str  # base URL
+    reachable: bool
+    role: str | None = None
+    epoch: int | None = None
+    health: HealthOut | None = None
+    replication: ReplicationHealth | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FollowResult:
+    """The outcome of :meth:`ApiClient.follow`."""
+
+    active: str | None  # the active server after the probe
+    role: str | None  # its role as it reported it (None: unknown)
+    epoch: int  # the newest epoch the client knows
+    moved: bool  # the active server changed
+    views: tuple[ServerView, ...]
+
+
+def pick_writer(views: Sequence[ServerView], newest_epoch: int,
+                current: str | None = None) -> str | None:
+    """The server to write to: a reachable one that says it is the primary, of the highest
+    epoch (never one behind ``newest_epoch``: that is an old primary not yet told); among
+    equals the current one. None when no server qualifies (keep what works)."""
+    best: list[ServerView] = []
+    top = -1
+    for v in views:
+        if not v.reachable or v.role != ROLE_PRIMARY:
+            continue
+        e = v.epoch or 0
+        if e < newest_epoch:
+            continue
+        if e > top:
+            best, top = [v], e
+        elif e == top:
+            best.append(v)
+    if not best:
+        return None
+    for v in best:
+        if v.address == current:
+            return current
+    return best[0].address
 
 
 def normalize_server(address: str) -> str:
@@ -138,8 +237,17 @@ class ApiClient:
         retry_delays: Sequence[float] = (0.2, 0.6),
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        epoch: int = 0,
+        on_epoch: EpochCallback | None = None,
+        on_servers: ServersCallback | None = None,
     ) -> None:
-        self.servers = [normalize_server(s) for s in servers if s and s.strip()]
+        urls: list[str] = []
+        for s in servers:
+            if s and s.strip():
+                url = normalize_server(s)
+                if url not in urls:
+                    urls.append(url)
+        self.servers: list[str] = urls  # replaced (never changed in place) under the lock
         self.counter = counter
         self.lang = lang
         self.connect_timeout = connect_timeout
@@ -151,6 +259,10 @@ class ApiClient:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._active = 0
+        self._epoch = max(0, int(epoch or 0))
+        self._seen: dict[str, ServerSeen] = {}
+        self.on_epoch = on_epoch
+        self.on_servers = on_servers
 
     # --- state ----------------------------------------------------------------------------
 
@@ -169,6 +281,91 @@ class ApiClient:
         """The base URL of the server that answered last (first choice for the next call)."""
         with self._lock:
             return self.servers[self._active] if self.servers else None
+
+    @property
+    def epoch(self) -> int:
+        """The newest cluster epoch any server has reported (0: none yet)."""
+        with self._lock:
+            return self._epoch
+
+    def server_role(self, server: str | None = None) -> str | None:
+        """The role ``server`` (default: the active one) reported last; None if unknown."""
+        with self._lock:
+            if server is None:
+                server = self.servers[self._active] if self.servers else None
+            seen = self._seen.get(server) if server else None
+            return seen.role if seen else None
+
+    def server_epoch(self, server: str) -> int | None:
+        with self._lock:
+            seen = self._seen.get(server)
+            return seen.epoch if seen else None
+
+    def use_server(self, server: str) -> None:
+        """Make ``server`` the active one (added to ``servers`` if new)."""
+        url = normalize_server(server)
+        self.learn_servers([url])
+        with self._lock:
+            self._active = self.servers.index(url)
+
+    def observe_epoch(self, epoch: int | None) -> None:
+        """Remember an epoch learned elsewhere (a promotion's answer, the settings file)."""
+        self._note(None, None, epoch)
+
+    def learn_servers(self, addresses: Sequence[str | None]) -> list[str]:
+        """Append the addresses not yet known; returns the new ones (``on_servers`` is told)."""
+        added: list[str] = []
+        with self._lock:
+            current = list(self.servers)
+            for a in addresses:
+                if not a:
+                    continue
+                try:
+                    url = normalize_server(a)
+                except ValueError:
+                    log.warning("ignoring a peer address that is no address: %r", a)
+                    continue
+                if url not in current:
+                    current.append(url)
+                    added.append(url)
+            if added:
+                self.servers = current
+        if added:
+            log.info("learned server(s) %s", ", ".join(added))
+            self._tell(self.on_servers, list(current))
+        return added
+
+    def _note(self, base: str | None, role: str | None, epoch: int | None) -> None:
+        """Record what ``base`` said about itself; keep the newest epoch."""
+        grew = None
+        with self._lock:
+            if base is not None:
+                self._seen[base] = ServerSeen(role, epoch, time.monotonic())
+            if epoch is not None and epoch > self._epoch:
+                self._epoch = grew = epoch
+        if grew is not None:
+            log.info("newest cluster epoch is now %d", grew)
+            self._tell(self.on_epoch, grew)
+
+    def _observe(self, base: str, resp: requests.Response) -> None:
+        role = resp.headers.get(ROLE_HEADER)
+        raw = resp.headers.get(EPOCH_HEADER)
+        if role is None and raw is None:
+            return  # a server of an older version: nothing to learn
+        try:
+            epoch = int(raw) if raw is not None else None
+        except ValueError:
+            epoch = None
+        self._note(base, role.strip().lower() if role else None, epoch)
+
+    @staticmethod
+    def _tell(callback: Callable[[Any], None] | None, value: Any) -> None:
+        if callback is None:
+            return
+        try:
+            callback(value)
+        except Exception:  # a listener's bug must not fail the request
+            log.exception("ApiClient callback failed")
 
     def close(self) -> None:
         self._session.close()
@@ -196,17 +393,28 @@ class ApiClient:
         body: Body = None,
         key: str | None = None,
         idempotent: bool = True,
+        server: str | None = None,
+        anonymous: bool = False,
+        timeout: tuple[float, float] | None = None,
+        attempts: int | None = None,
     ) -> Any:
         """Send one API call with failover and retries; returns the decoded JSON (or None).
 
         ``idempotent=False`` (login/logout): resend only when no server was reached.
+        ``server``: to this server only (no failover; the active server stays).
+        ``anonymous``: without the login token (a call that carries its own password).
+        ``timeout`` (connect, read) and ``attempts`` override the client's for this call.
         """
         method = method.upper()
-        if not self.servers:
+        with self._lock:
+            servers = [normalize_server(server)] if server else list(self.servers)
+            start = 0 if server else self._active
+        if not servers:
             raise ApiError("no_server", status=NETWORK_STATUS, message=i18n.tr("net.no_server"))
+        follow = server is None  # failover, and the answering server becomes the active one
         headers = {"Accept": "application/json",
                    "Accept-Language": "en" if self.lang == i18n.EN else "zh-CN"}
-        token = self.token
+        token = None if anonymous else self.token
         if token:
             headers["Authorization"] = f"Bearer {token}"
         is_write = method in WRITE_METHODS
@@ -217,19 +425,18 @@ class ApiClient:
 
         last_error: ApiError | None = None
         standby_error: ApiError | None = None  # more useful to show than "unreachable"
-        with self._lock:
-            start = self._active
-        n = len(self.servers)
-        for attempt in range(self.max_attempts):
+        n = len(servers)
+        for attempt in range(max(1, attempts or self.max_attempts)):
             if attempt:
                 self._sleep(self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)]
                             if self.retry_delays else 0)
             retry = False
             for step in range(n):
                 idx = (start + step) % n
-                base = self.servers[idx]
+                base = servers[idx]
                 try:
-                    err, data = self._exchange(method, base + path, query, json_body, headers)
+                    err, data = self._exchange(method, base, path, query, json_body, headers,
+                                               timeout)
                 except requests.RequestException as exc:
                     if _is_connect_failure(exc):
                         log.info("server %s unreachable: %s", base, exc)
@@ -246,33 +453,47 @@ class ApiClient:
                         raise last_error from exc
                     start, retry = idx, True  # retry the same server with the same key
                     break
-                if err is not None and err.status == 503 and err.code == "standby_read_only":
+                if err is not None and (err.status, err.code) in NOT_THE_WRITER:
+                    # a standby, a replaced primary, a primary unsure of itself: refused
+                    # before doing anything, so the next server may take it (same key)
                     last_error = standby_error = err
-                    continue  # this is the standby: a write goes to the next server
-                with self._lock:
-                    self._active = idx
+                    if follow:
+                        continue
+                    raise err
+                if follow:
+                    with self._lock:
+                        self._active = self.servers.index(base) if base in self.servers else idx
                 if err is None:
                     return data
                 if err.status >= 500 and idempotent:
                     last_error, start, retry = err, idx, True
                     break
                 raise err
-            if not retry and last_error is not None and last_error.status != NETWORK_STATUS:
+            if retry or (standby_error is not None and standby_error.code == "fencing_unknown"):
+                continue  # a primary checking whether it still is one: ask again shortly
+            if last_error is not None and last_error.status != NETWORK_STATUS:
                 break  # every server answered "standby": retrying will not help
         error = standby_error or last_error
         assert error is not None
         raise error
 
-    def _exchange(self, method: str, url: str, query: Any, json_body: Any,
-                  headers: dict[str, str]) -> tuple[ApiError | None, Any]:
-        """One HTTP request → (error from the envelope or None, decoded body).
+    def _exchange(self, method: str, base: str, path: str, query: Any, json_body: Any,
+                  headers: dict[str, str], timeout: tuple[float, float] | None = None
+                  ) -> tuple[ApiError | None, Any]:
+        """One HTTP request → (error from the envelope or None, decoded body). The newest
+        epoch is sent; the role and epoch the server answers with are recorded.
 
         The response never outlives this frame: a traceback that kept it would keep its
         socket open."""
-        resp = self._session.request(method, url, params=query, json=json_body,
+        epoch = self.epoch
+        if epoch:
+            headers = {**headers, EPOCH_HEADER: str(epoch)}
+        resp = self._session.request(method, base + path, params=query, json=json_body,
                                      headers=headers,
-                                     timeout=(self.connect_timeout, self.read_timeout))
+                                     timeout=timeout or (self.connect_timeout,
+                                                         self.read_timeout))
         try:
+            self._observe(base, resp)
             err = self._error_of(resp)
             if err is not None:
                 return err, None
@@ -298,8 +519,82 @@ class ApiClient:
 
     # --- typed endpoints ---------------------------------------------------------------------
 
-    def health(self) -> HealthOut:
-        return HealthOut.model_validate(self._get("/health"))
+    def health(self, server: str | None = None) -> HealthOut:
+        """``GET /health`` (public); a peer it names is learned (see module doc)."""
+        out, rep = _health_of(self.request("GET", "/health", server=server))
+        if rep is not None and rep.peer:
+            self.learn_servers([rep.peer])
+        return out
+
+    def replication_of(self, health: HealthOut) -> ReplicationHealth | None:
+        """The replication part of a health answer (None from a server without it)."""
+        return _replication_of(health)
+
+    def probe(self, timeout: tuple[float, float] = PROBE_TIMEOUT) -> list[ServerView]:
+        """Every known server's ``/health``, one try each with short time-outs; peers they
+        name are learned and asked in the same round. Never raises for a server's failure."""
+        views: list[ServerView] = []
+        asked: set[str] = set()
+        for _round in range(3):  # the servers, then peers learned from them
+            with self._lock:
+                todo = [s for s in self.servers if s not in asked]
+            if not todo:
+                break
+            for base in todo:
+                asked.add(base)
+                views.append(self._probe_one(base, timeout))
+            self.learn_servers([v.replication.peer for v in views
+                                if v.replication is not None and v.replication.peer])
+        return views
+
+    def _probe_one(self, base: str, timeout: tuple[float, float]) -> ServerView:
+        headers = {"Accept": "application/json",
+                   "Accept-Language": "en" if self.lang == i18n.EN else "zh-CN"}
+        epoch = self.epoch
+        if epoch:
+            headers[EPOCH_HEADER] = str(epoch)
+        try:
+            resp = self._session.get(base + "/health", headers=headers, timeout=timeout)
+        except requests.RequestException as exc:
+            return ServerView(base, reachable=False, error=type(exc).__name__)
+        try:
+            self._observe(base, resp)
+            seen_role = self.server_role(base)
+            try:
+                # 503 carries the same body (the database does not answer)
+                out, rep = _health_of(resp.json())
+            except (ValueError, ValidationError, TypeError):
+                return ServerView(base, reachable=True, role=seen_role,
+                                  epoch=self.server_epoch(base),
+                                  error=f"HTTP {resp.status_code}")
+        finally:
+            resp.close()
+        if ROLE_HEADER not in resp.headers:  # an older server: its body says it
+            self._note(base, out.role, out.epoch)
+        role = self.server_role(base) or out.role
+        epoch_of = self.server_epoch(base)
+        return ServerView(base, reachable=True, role=role,
+                          epoch=epoch_of if epoch_of is not None else out.epoch,
+                          health=out, replication=rep)
+
+    def follow(self, timeout: tuple[float, float] = PROBE_TIMEOUT) -> FollowResult:
+        """Probe every server and make the primary of the newest epoch the active server
+        (see :func:`pick_writer`). With no primary answering, the active server stays (reads
+        may be served by a standby)."""
+        views = self.probe(timeout)
+        before = self.active_server
+        target = pick_writer(views, self.epoch, before)
+        if target is not None and target != before:
+            log.info("following the primary: %s → %s", before, target)
+            self.use_server(target)
+        after = self.active_server
+        return FollowResult(active=after, role=self.server_role(after) if after else None,
+                            epoch=self.epoch, moved=after != before, views=tuple(views))
+
+    def reachable(self, server: str, timeout: float = 2.0) -> bool:
+        """Does ``server`` answer HTTP at all right now (any status)? One short try."""
+        view = self._probe_one(normalize_server(server), (timeout, timeout))
+        return view.reachable
 
     def login(self, username: str, password: str) -> LoginResponse:
         data = self.request("POST", "/auth/login", idempotent=False,
@@ -387,6 +682,37 @@ class ApiClient:
                                key: str | None = None) -> BackupSettingsOut:
         return BackupSettingsOut.model_validate(
             self.request("PUT", "/backups/settings", body=body, key=key))
+
+    # --- standby and failover (owner / manager) ------------------------------------------
+
+    def replication_status(self, server: str | None = None, *, quick: bool = False
+                           ) -> ReplicationStatusOut:
+        """``GET /replication/status``: that server and its peer as it sees them.
+        ``quick``: one try with short time-outs (a dashboard that refreshes itself)."""
+        out = ReplicationStatusOut.model_validate(self.request(
+            "GET", "/replication/status", server=server,
+            timeout=QUICK_TIMEOUT if quick else None, attempts=1 if quick else None))
+        self.learn_servers([f.address for f in (out.this, out.peer) if f is not None])
+        return out
+
+    def promote_check(self, server: str, body: PromoteCheckIn | Mapping[str, Any]
+                      ) -> PromoteCheckOut:
+        """Can the standby at ``server`` be promoted? (owner; writes nothing)"""
+        return PromoteCheckOut.model_validate(
+            self.request("POST", "/replication/promote/check", body=body, server=server))
+
+    def promote(self, server: str, body: PromoteIn | Mapping[str, Any]) -> PromoteOut:
+        """Promote the standby at ``server`` (the owner's password in the body, no token).
+        Never resent after a lost answer: the owner looks and decides. On success the
+        promoted server becomes the active one and its epoch the newest."""
+        out = PromoteOut.model_validate(self.request(
+            "POST", "/replication/promote", body=body, server=server, idempotent=False,
+            anonymous=True))
+        url = normalize_server(server)
+        self._note(url, out.role, out.epoch)
+        if out.role == ROLE_PRIMARY:
+            self.use_server(url)
+        return out
 
     # --- back office (products, stock, members, membership, shop settings) -------------------
     # Typed one-liners for client/ui/bo_*.py. Bodies are the ``common.schemas`` In/Patch
@@ -706,6 +1032,29 @@ def _query(params: Mapping[str, Any] | BaseModel | None) -> dict[str, Any] | Non
             continue
         out[k] = ("true" if v else "false") if isinstance(v, bool) else v
     return out
+
+
+def _replication_of(health: HealthOut) -> ReplicationHealth | None:
+    rep = getattr(health, "replication", None)
+    return rep if isinstance(rep, ReplicationHealth) else None
+
+
+def _health_of(data: Any) -> tuple[HealthOut, ReplicationHealth | None]:
+    """A health answer → (HealthOut, its replication part). Reads ``replication`` also when
+    this version's HealthOut has no such field (a newer server)."""
+    if not isinstance(data, dict):
+        raise network_error(CODE_BAD_RESPONSE, http_status=200)
+    raw = data.get("replication")
+    if "replication" not in HealthOut.model_fields:
+        data = {k: v for k, v in data.items() if k != "replication"}
+    out = HealthOut.model_validate(data)
+    rep = _replication_of(out)
+    if rep is None and isinstance(raw, dict):
+        try:
+            rep = ReplicationHealth.model_validate(raw)
+        except ValidationError:
+            log.warning("unreadable replication part of /health: %r", raw)
+    return out, rep
 
 
 def _decode(resp: requests.Response) -> Any:

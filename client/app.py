@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 
 from common.schemas.auth import LoginResponse
 
@@ -35,7 +36,20 @@ ApiFactory = Callable[[ClientSettings], ApiClient]
 
 
 def default_api_factory(settings: ClientSettings) -> ApiClient:
-    return ApiClient(settings.servers, counter=settings.counter, lang=settings.lang)
+    return ApiClient(settings.servers, counter=settings.counter, lang=settings.lang,
+                     epoch=settings.epoch)
+
+
+class ApiEvents(QtCore.QObject):
+    """Carries the API client's news (told on a worker thread) to the GUI thread.
+
+    Signals:
+        epoch_seen(int): a newer cluster epoch was seen (persisted in the settings).
+        servers_learned(object): the list of server addresses grew (a peer was learned).
+    """
+
+    epoch_seen = Signal(int)
+    servers_learned = Signal(object)
 
 
 def choose_font(app: QtWidgets.QApplication, point_size: int = 11) -> str | None:
@@ -77,8 +91,11 @@ class AppController(QtCore.QObject):
         self.scan_source = scan_source
         self.page_size = page_size
         i18n.set_language(settings.lang)
-        self.services = Services(api=api_factory(settings), runner=self.runner,
-                                 dialogs=self.dialogs, settings=settings)
+        self.api_events = ApiEvents(self)
+        self.api_events.epoch_seen.connect(self._epoch_seen)
+        self.api_events.servers_learned.connect(self._servers_learned)
+        self.services = Services(api=self._wire(api_factory(settings), settings),
+                                 runner=self.runner, dialogs=self.dialogs, settings=settings)
         self.login_window: LoginWindow | None = None
         self.main_window: MainWindow | None = None
         self.setup_dialog: SetupDialog | None = None
@@ -86,6 +103,31 @@ class AppController(QtCore.QObject):
     @property
     def settings(self) -> ClientSettings:
         return self.services.settings
+
+    def _wire(self, api: ApiClient, settings: ClientSettings) -> ApiClient:
+        """The client tells the controller of a newer epoch and of learned servers (from a
+        worker thread: the signals are queued to the GUI thread, which saves them)."""
+        api.observe_epoch(settings.epoch)
+        api.on_epoch = self.api_events.epoch_seen.emit
+        api.on_servers = self.api_events.servers_learned.emit
+        return api
+
+    def _epoch_seen(self, epoch: int) -> None:
+        s = self.settings
+        if epoch > s.epoch:
+            self._remember(replace(s, epoch=epoch))
+
+    def _servers_learned(self, servers: list[str]) -> None:
+        s = self.settings
+        merged = tuple(dict.fromkeys([*s.servers, *servers]))
+        if merged != s.servers:
+            self._remember(replace(s, servers=merged))
+
+    def _remember(self, new: ClientSettings) -> None:
+        """Settings the client learned by itself (not typed in): kept, the session stays."""
+        self.services.settings = new
+        if self.store is not None:
+            self.store.save(new)
 
     def _top(self) -> QtWidgets.QWidget | None:
         if self.main_window is not None and self.main_window.isVisible():
@@ -114,6 +156,7 @@ class AppController(QtCore.QObject):
         new = dlg.result_settings
         if new is None:
             return
+        new = replace(new, epoch=max(new.epoch, self.settings.epoch, self.services.api.epoch))
         if self.store is not None:
             self.store.save(new)
         old = self.settings
@@ -121,7 +164,7 @@ class AppController(QtCore.QObject):
         if new.servers != old.servers or new.counter != old.counter or new.lang != old.lang:
             token = self.services.api.token
             self.services.api.close()
-            self.services.api = self.api_factory(new)
+            self.services.api = self._wire(self.api_factory(new), new)
             self.services.api.token = token if new.servers == old.servers else None
         self.services.settings = new
         if self.main_window is None or new.servers != old.servers:

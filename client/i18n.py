@@ -89,7 +89,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "menu.quit": ("退出", "Quit"),
     "status.staff": ("{name}（{role}）", "{name} ({role})"),
     "status.counter": ("收银台 {counter}", "Counter {counter}"),
-    "status.server": ("{kind}：{server}", "{kind}: {server}"),
+    "status.server.primary": ("主服务器 {server}", "Primary server {server}"),
+    "status.server.primary.tip": ("本收银台正在使用主服务器", "This counter uses the primary"),
+    "status.server.standby": ("⚠ 备用服务器 {server}（只读，不能收银）",
+                              "⚠ Standby server {server} (read-only: no sales)"),
+    "status.server.standby.tip": (
+        "主服务器没有响应，本收银台只能连上备用服务器：可以查询，不能收银、充值或修改数据。\n"
+        "主服务器恢复后会自动切回；如主服务器已坏，请店主在 后台管理 → 双机热备 中切换。",
+        "The primary does not answer; only the standby does: look-ups work, sales do not.\n"
+        "The counter switches back by itself; if the primary is broken the owner promotes "
+        "the standby in Back office → Standby."),
+    "status.server.stale": ("⚠ 旧主服务器 {server}（已被替代，不能收银）",
+                            "⚠ Old primary {server} (replaced: no sales)"),
+    "status.server.stale.tip": (
+        "这台服务器已被备用服务器替代。收银台正在寻找新的主服务器；如长时间停在这里，"
+        "请检查网络或收银台设置中的服务器地址。",
+        "This server was replaced by the standby. The counter is looking for the new primary; "
+        "if it stays here, check the network and the server addresses in the settings."),
+    "status.moved": ("已切换到主服务器 {server}", "Now using the primary server {server}"),
     "switch.confirm_cart": ("购物车中还有 {n} 件商品，换班会清空购物车。确定换班吗？",
                             "The cart still has {n} items and will be cleared. Switch staff?"),
     # checkout
@@ -167,10 +184,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field.counter": ("收银台", "Counter"),
 }
 
-# The counter's checkout flows keep their strings in their own module (fewer edit clashes).
+# The counter's checkout flows and the standby screens keep their strings in their own
+# modules (fewer edit clashes).
 from .i18n_counter import COUNTER_STRINGS  # noqa: E402
+from .i18n_standby import STANDBY_STRINGS  # noqa: E402
 
 STRINGS.update(COUNTER_STRINGS)
+STRINGS.update(STANDBY_STRINGS)
 
 _current = ZH
 

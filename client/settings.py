@@ -1,4 +1,6 @@
-"""Counter settings: server addresses (primary, standby), counter name, language.
+"""Counter settings: server addresses (primary, standby), counter name, language, and the
+newest cluster epoch this counter has seen (DESIGN §4 "fencing by epoch": a counter remembers
+it across restarts, so a replaced primary cannot take its sales after a reboot).
 
 Stored as a small JSON file: ``$LANPOS_CLIENT_CONFIG`` if set, else
 ``%APPDATA%\\lanpos\\client.json`` on Windows, ``$XDG_CONFIG_HOME/lanpos/client.json``
@@ -27,6 +29,7 @@ class ClientSettings:
     servers: tuple[str, ...] = ()  # base URLs, primary first
     counter: str = "01"
     lang: str = ZH
+    epoch: int = 0  # the newest cluster epoch seen (0: none yet)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # future keys kept
 
     @property
@@ -86,9 +89,15 @@ class SettingsStore:
             except ValueError:
                 log.warning("ignoring bad server address %r in %s", s, self.path)
         lang = data.get("lang") if data.get("lang") in LANGS else ZH
-        known = {"servers", "counter", "lang"}
-        return ClientSettings(servers=tuple(servers), counter=str(data.get("counter") or "01"),
-                              lang=lang, extra={k: v for k, v in data.items() if k not in known})
+        try:
+            epoch = max(0, int(data.get("epoch") or 0))
+        except (TypeError, ValueError):
+            log.warning("ignoring bad epoch %r in %s", data.get("epoch"), self.path)
+            epoch = 0
+        known = {"servers", "counter", "lang", "epoch"}
+        return ClientSettings(servers=tuple(dict.fromkeys(servers)),
+                              counter=str(data.get("counter") or "01"), lang=lang, epoch=epoch,
+                              extra={k: v for k, v in data.items() if k not in known})
 
     def save(self, settings: ClientSettings) -> None:
         data = {**settings.extra, **{k: v for k, v in asdict(settings).items() if k != "extra"}}

@@ -279,8 +279,10 @@ class ApiError(Exception):
         err: dict[str, Any] = {"code": self.code, "message": self.message(lang)}
         if self.fields:
             err["fields"] = self.fields
+        # plain data only (a refused promotion sends its list of checks)
         extra = {k: v for k, v in self.params.items()
-                 if isinstance(v, str | int | bool) and k not in ("code", "message", "fields")}
+                 if isinstance(v, str | int | bool | list | dict)
+                 and k not in ("code", "message", "fields")}
         if extra:
             err["details"] = extra
         return {"error": err}

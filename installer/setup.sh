@@ -20,6 +20,7 @@ APT_PACKAGES=(
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1  # Qt runtime
   xvfb                                     # a virtual display for screenshots
   libusb-1.0-0                             # USB receipt printers (pyusb)
+  openssl                                  # the server's own CA and certificates (standby TLS)
 )
 
 SUDO=""

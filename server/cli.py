@@ -578,9 +578,10 @@ def cmd_switchover(args: argparse.Namespace) -> int:
     t0 = __import__("time").monotonic()
     try:
         token = peer.login(primary, username, password)
-        prep = peer.checked(primary, "POST", "/replication/switchover/prepare", token=token)
-        print(f"primary {primary} stopped taking sales at GTID {prep['gtid']}")
         try:
+            prep = peer.checked(primary, "POST", "/replication/switchover/prepare",
+                                token=token, timeout=60)
+            print(f"primary {primary} stopped taking sales at GTID {prep['gtid']}")
             res = peer.checked(standby, "POST", "/replication/switchover/promote", prep,
                                token=token, timeout=60)
         except peer.PeerError:

@@ -16,6 +16,7 @@ from .bo_products import ProductsScreen
 from .bo_recharge import RechargeRulesScreen
 from .bo_reports import ReportsScreen
 from .bo_shop import ShopSettingsScreen
+from .bo_standby import StandbyScreen
 from .context import Services
 
 
@@ -34,6 +35,8 @@ def add_backoffice_screens(office: QtWidgets.QTabWidget, services: Services, me:
         ("coupons", CouponsScreen(services, page_size=page_size), tr("menu.coupons")),
         ("shop", ShopSettingsScreen(services), tr("menu.shop")),
         ("reports", ReportsScreen(services), tr("menu.reports")),
+        # both servers and the guided failover (owner and manager; the failover: owner)
+        ("standby", StandbyScreen(services, me), tr("menu.standby")),
     ]
     for name, screen, title in screens:
         setattr(office, name, screen)

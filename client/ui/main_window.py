@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ..api import display_server
+from ..api import FollowResult, display_server
 from ..i18n import role_label, tr
 from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from .backoffice import BackOffice
 from .checkout import CheckoutScreen
 from .context import Services, SessionInfo
 from .counter import CounterController
+from .server_watch import OK_STYLE, WARN_STYLE, ServerWatch, role_in_use, server_status
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -81,12 +82,20 @@ class MainWindow(QtWidgets.QMainWindow):
                                                role=role_label(session.role)))
         self.counter_label = QtWidgets.QLabel(tr("status.counter", counter=session.counter))
         self.server_label = QtWidgets.QLabel()
+        self.server_label.setObjectName("serverStatus")
         for w in (self.staff_label, self.counter_label, self.server_label):
             status.addPermanentWidget(w)
         self.update_server_label()
         services.runner.busy_changed.connect(self._busy)
         # the counter's checkout flows and devices (member, pay, hold, refund, shift, printer)
         self.counter = CounterController(self, self.checkout, services, session)
+        standby = getattr(self.backoffice, "standby", None)
+        if standby is not None:  # the failover checks compare this counter's last sale
+            standby.last_sale = self._last_sale_number
+        # follow the primary (a promoted standby) without a restart; the cart stays
+        self.server_watch = ServerWatch(services, self)
+        self.server_watch.updated.connect(self._followed)
+        self.server_watch.start()
         self.resize(1024, 768)
 
     def _act(self, menu: QtWidgets.QMenu, name: str, text: str, slot: object,
@@ -101,15 +110,28 @@ class MainWindow(QtWidgets.QMainWindow):
         return act
 
     def update_server_label(self) -> None:
+        """Name the server in use; a standby or a replaced primary is a loud warning."""
         api = self.services.api
         active = api.active_server or ""
-        kind = "standby" if api.servers and active != api.servers[0] else "primary"
-        self.server_label.setText(tr("status.server", kind=tr(f"server.{kind}"),
-                                     server=display_server(active)))
+        role = role_in_use(api.server_role(active) if active else None, active,
+                           list(api.servers))
+        text, tip, warn = server_status(role, active)
+        self.server_label.setText(text)
+        self.server_label.setToolTip(tip)
+        self.server_label.setStyleSheet(WARN_STYLE if warn else OK_STYLE)
 
     def _busy(self, busy: bool) -> None:
         if not busy:
             self.update_server_label()
+
+    def _followed(self, res: FollowResult) -> None:
+        self.update_server_label()
+        if res.moved and res.active:
+            self.checkout.say(tr("status.moved", server=display_server(res.active)))
+
+    def _last_sale_number(self) -> str | None:
+        sale = self.counter.last_sale
+        return sale.number if sale is not None else None
 
     def show_checkout(self) -> None:
         self.stack.setCurrentWidget(self.checkout)
@@ -137,6 +159,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.backoffice.show_screen(self.backoffice.backups)
 
     def closeEvent(self, event: QtGui.QCloseEvent | None) -> None:
+        self.server_watch.stop()
         self.counter.shutdown()
         super().closeEvent(event)
         self.quit_requested.emit()

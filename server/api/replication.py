@@ -237,6 +237,9 @@ def switchover_prepare(ctx: Ctx) -> SwitchoverPrepareOut:
     state.shared.begin_maintenance(HANDOVER, ctx.me.username)
     try:
         mdb = pairing.admin_instance(state.config)
+        # new writes are refused from now on (503 maintenance, the counters retry); let the
+        # ones in flight finish before read_only's global lock waits on them
+        dbops.wait_quiet(mdb, state.config.database.app_user)
         mdb.set_read_only(True)  # the replication monitor keeps it so (roles.HANDOVER)
         g = dbops.gtids(mdb)
     except BaseException:

@@ -424,6 +424,8 @@ class ManagedMariaDB:
         conn = self.admin_connect(connect_timeout=5)
         try:
             with conn.cursor() as cur:
+                # setting it waits for running commits; never for ever
+                cur.execute("SET SESSION lock_wait_timeout = 15")
                 cur.execute(f"SET GLOBAL read_only = {1 if on else 0}")
         finally:
             conn.close()

@@ -89,6 +89,21 @@ def gtids(mdb: ManagedMariaDB) -> dict[str, str]:
     return {k: str(val or "") for k, val in v.items()}
 
 
+def wait_quiet(mdb: ManagedMariaDB, user: str, timeout: float = 10.0) -> bool:
+    """Wait until no session of ``user`` runs a statement (True) or ``timeout`` passed."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with admin(mdb) as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s "
+                        "AND COMMAND <> 'Sleep'", (user,))
+            if cur.fetchone()[0] == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
 # -- the primary's side -------------------------------------------------------------------------
 def create_replication_user(mdb: ManagedMariaDB, host: str, database: str) -> tuple[str, str]:
     """The standby's account, allowed from its address only, TLS required. It may replicate

@@ -145,8 +145,9 @@ def _seed(cfg: Config, rt: Runtime, p: dict[str, Any], host: str, tls: TlsFiles,
         cur.execute(f"DROP DATABASE IF EXISTS `{db}`")
         cur.execute(f"CREATE DATABASE `{db}` CHARACTER SET utf8mb4 "
                     "COLLATE utf8mb4_unicode_ci")
+    dbops.reset_binlog(mdb)  # then no binary log holds a GTID the empty position would lack
+    with dbops.admin(mdb) as cur:
         cur.execute("SET GLOBAL gtid_slave_pos = ''")
-    dbops.reset_binlog(mdb)
     remote = DbTarget(database=db, user=p["user"], password=p["password"], host=host,
                       port=int(p["db_port"]), admin=False, ssl_ca=str(tls.peer_ca))
     work = cfg.data_dir / "tmp"

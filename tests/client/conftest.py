@@ -218,6 +218,82 @@ def standby_server(runtime, tmp_path) -> Iterator[LiveServer]:
     srv.stop()
 
 
+@dataclasses.dataclass
+class Pair:
+    """A primary and a standby API server on the one test database (see ``pair``)."""
+
+    primary: LiveServer
+    standby: LiveServer
+
+    def state(self, srv: LiveServer):
+        return srv.flask_client.application.extensions["lanpos"]
+
+    def cluster(self, srv: LiveServer):
+        return self.state(srv).shared.cluster()
+
+    def publish(self, srv: LiveServer, **facts) -> None:
+        """What the replication monitor would publish for ``srv`` (none runs in tests)."""
+        self.state(srv).shared.put_value("replication", facts)
+
+    def promote_standby(self) -> int:
+        """The standby becomes the primary of a new epoch (what a promotion does to its
+        shared state); returns the new epoch. The old primary learns it from a counter."""
+        c = self.state(self.standby).shared.bump_epoch(by="test", role="primary")
+        self.publish(self.standby, state="alone", semi_sync="off", peer=_root(self.primary))
+        return c.epoch
+
+
+def _root(srv: LiveServer) -> str:
+    return srv.url.removesuffix("/api/v1")
+
+
+@pytest.fixture
+def pair(runtime, clean_db, tmp_path) -> Iterator[Pair]:
+    """Two real waitress servers on the shared test database: the primary (epoch 1) and the
+    standby, each with its own data directory (role and epoch of its own), each naming the
+    other as its peer (configuration and the monitor's published facts).
+
+    Made safe for a database the two share: the primary is configured as on an *external*
+    database, so that when a counter's newer epoch fences it (``stale``) it does not set the
+    shared test database read-only under the promoted standby (and every later test). The
+    standby's managed-instance directory is the test database's own, so that its
+    ``promote/check`` asks a real MariaDB (read-only questions)."""
+    from server.config import ReplicationSection
+
+    base = runtime.config
+    (tmp_path / "standby").mkdir()
+    (tmp_path / "standby" / "mariadb").symlink_to(base.mariadb_dir)
+    cfg_p = dataclasses.replace(
+        base, data_dir=tmp_path / "primary", replication=ReplicationSection(),
+        database=dataclasses.replace(base.database, url="mysql+pymysql://shared-test-db/x"))
+    cfg_s = dataclasses.replace(base, data_dir=tmp_path / "standby",
+                                replication=ReplicationSection())
+    apps = []
+    for cfg in (cfg_p, cfg_s):
+        app = create_app(cfg, runtime.connect())
+        app.config["TESTING"] = True
+        apps.append(app)
+    apps[1].extensions["lanpos"].shared.set_role("standby", by="test")
+    primary = LiveServer(apps[0], threads=12).start()
+    standby = LiveServer(apps[1], threads=12).start()
+    cfg_p.replication.peer, cfg_p.replication.advertise = _root(standby), _root(primary)
+    cfg_s.replication.peer, cfg_s.replication.advertise = _root(primary), _root(standby)
+    p = Pair(primary, standby)
+    p.publish(primary, state="streaming", semi_sync="on", semi_sync_since=None,
+              peer=_root(standby), gtid="0-1-100")
+    p.publish(standby, state="streaming", lag_seconds=0.0, lag_transactions=0,
+              semi_sync="off", peer=_root(primary), io_thread="Yes", sql_thread="Yes",
+              gtid="0-1-100")
+    try:
+        yield p
+    finally:
+        primary.stop()
+        standby.stop()
+        mdb = runtime.mariadb
+        if mdb is not None and mdb.is_read_only():  # never leave the shared database fenced
+            mdb.set_read_only(False)
+
+
 @pytest.fixture
 def dialogs() -> RecordingDialogs:
     return RecordingDialogs()

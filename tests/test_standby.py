@@ -1,0 +1,317 @@
+"""Standby server and guided failover (issue 13), with real parts: two real ``lanpos-server
+run`` processes on this machine, each with its own managed MariaDB, data directory and ports,
+paired by ``lanpos-server standby init``; counters ringing sales through them over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from bench.env import ServerProcess
+from bench.pair import OWNER_PW, Pair, cli, db_conn, finish, kill_hard, ring, sale_counts
+from common.schemas.replication import EPOCH_HEADER, ROLE_HEADER
+from server.config import Config
+
+
+@pytest.fixture
+def pair(tmp_path) -> Iterator[Pair]:
+    p = Pair(tmp_path).start()
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+def _sale(url: str, token: str, product: int, epoch: int | None = None) -> requests.Response:
+    sid = str(uuid.uuid4())
+    h = {"Authorization": f"Bearer {token}", "Idempotency-Key": sid}
+    if epoch is not None:
+        h[EPOCH_HEADER] = str(epoch)
+    return requests.post(url + "/sales", json={
+        "id": sid, "lines": [{"product_id": product, "qty": 1}],
+        "payments": [{"method": "cash", "amount": 300}]}, headers=h, timeout=15)
+
+
+def _variables(data, *names: str) -> dict:
+    conn = db_conn(data)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT " + ", ".join(f"@@global.{n}" for n in names))
+            return dict(zip(names, cur.fetchone(), strict=True))
+    finally:
+        conn.close()
+
+
+def _root_sql(data, sql: str, *params) -> list[tuple]:
+    conn = db_conn(data)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+    finally:
+        conn.close()
+
+
+# -- pairing ---------------------------------------------------------------------------------
+def test_a_sale_reaches_the_standby_within_a_second_with_semi_sync_after_sync(pair: Pair):
+    product = pair.product()
+    r = _sale(pair.primary.url, pair.token, product)
+    assert r.status_code == 201, r.text
+    sale = r.json()
+    t0 = time.monotonic()
+    while True:  # the owner's token is replicated too: the standby serves reads with it
+        got = requests.get(pair.standby.url + f"/sales/{sale['id']}", headers=pair.headers(),
+                           timeout=5)
+        if got.status_code == 200 or time.monotonic() - t0 > 1.0:
+            break
+        time.sleep(0.02)
+    assert got.status_code == 200, got.text
+    assert got.json()["number"] == sale["number"]
+    assert got.headers[ROLE_HEADER] == "standby" and got.headers[EPOCH_HEADER] == "1"
+
+    # semi-sync on, waiting AFTER_SYNC, and a standby attached; the standby is read-only
+    p = _variables(pair.p_dir, "rpl_semi_sync_master_enabled",
+                   "rpl_semi_sync_master_wait_point", "read_only", "bind_address")
+    assert p == {"rpl_semi_sync_master_enabled": 1,
+                 "rpl_semi_sync_master_wait_point": "AFTER_SYNC", "read_only": 0,
+                 "bind_address": "0.0.0.0"}
+    assert _variables(pair.s_dir, "read_only", "rpl_semi_sync_slave_enabled") == {
+        "read_only": 1, "rpl_semi_sync_slave_enabled": 1}
+    h = pair.wait(pair.primary, lambda h: h["replication"]["semi_sync"] == "on")
+    assert h["replication"]["state"] == "streaming"
+    assert not [w for w in h["warnings"] if "备用" in w]
+    s = pair.wait(pair.standby, lambda h: h["replication"]["state"] == "streaming")
+    assert s["role"] == "standby" and s["epoch"] == 1
+    assert s["replication"]["lag_transactions"] == 0
+
+    # the replication account: the standby's address only, TLS required, and TLS in use
+    accounts = _root_sql(pair.p_dir, "SELECT Host, JSON_VALUE(Priv, '$.ssl_type') FROM "
+                                     "mysql.global_priv WHERE User = 'lanpos_repl'")
+    assert accounts == [("127.0.0.1", "1")]  # 1 = REQUIRE SSL
+    ssl = _root_sql(pair.s_dir, "SHOW SLAVE STATUS")
+    assert ssl, "no replication configured on the standby"
+    assert _root_sql(pair.p_dir, "SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                                 "WHERE USER = 'lanpos_repl'")[0][0] == 1
+
+    # writes on the standby: a clear refusal, nothing written
+    r = _sale(pair.standby.url, pair.token, product)
+    assert r.status_code == 503 and r.json()["error"]["code"] == "standby_read_only"
+    r = requests.post(pair.standby.url + "/auth/login",
+                      json={"username": "owner", "password": OWNER_PW}, timeout=10)
+    assert r.status_code == 503 and r.json()["error"]["code"] == "standby_read_only"
+
+    # the owner's dashboard, on either server
+    st = requests.get(pair.standby.url + "/replication/status", headers=pair.headers(),
+                      timeout=10).json()
+    assert st["this"]["role"] == "standby" and st["this"]["io_thread"] == "Yes"
+    assert st["this"]["last_sale"]["number"] == sale["number"]
+    assert st["peer"]["role"] == "primary" and st["peer"]["reachable"] is True
+    assert st["this"]["disk_free_bytes"] > 0
+
+
+def test_kill9_primary_while_20_counters_sell_then_promote_loses_and_doubles_nothing(
+        pair: Pair):
+    product = pair.product()
+    servers = [pair.primary.url, pair.standby.url]
+    stop, counters = ring(servers, pair.token, product, 20)
+    try:
+        time.sleep(2.0)
+        before = sum(len(c.acknowledged) for c in counters)
+        kill_hard(pair.primary)  # lanpos and its mariadbd, at once
+        time.sleep(1.0)
+        r = pair.promote(counter_last_sale=None)
+        assert r.status_code == 200, r.text
+        promoted = r.json()
+        assert promoted["role"] == "primary" and promoted["epoch"] == 2
+        assert promoted["backup_job_id"]
+        assert {c["code"]: c["ok"] for c in promoted["checks"]} == {
+            "is_standby": True, "primary_unreachable": True, "counter_view": True,
+            "relay_log_applied": True, "no_errant_gtids": True, "disk_space": True}
+        promoted_at = time.monotonic()
+        time.sleep(3.0)
+        after = sum(len(c.acknowledged) for c in counters)
+    finally:
+        acked, errors = finish(stop, counters)
+    assert not errors, errors[:5]
+    assert before > 20 and after > before
+    resumed = min((t for c in counters for t in c.acked_at if t > promoted_at), default=None)
+    assert resumed is not None and resumed - promoted_at < 15
+
+    # every acknowledged sale is on the new primary exactly once
+    counts = sale_counts(pair.s_dir)
+    missing = [s for s in acked if counts.get(s) != 1]
+    assert not missing, f"{len(missing)} of {len(acked)} acknowledged sales lost: {missing[:3]}"
+    assert len(set(acked)) == len(acked)
+    r = cli("verify", "--data-dir", str(pair.s_dir))
+    assert r.returncode == 0 and "0 failed" in r.stdout, r.stdout + r.stderr
+    h = pair.health(pair.standby)
+    assert h["role"] == "primary" and h["epoch"] == 2
+    audit = _root_sql(pair.s_dir, "SELECT action FROM audit_log WHERE action = "
+                                  "'standby.promote'")
+    assert audit == [("standby.promote",)]
+
+    # the old primary comes back: read-only, refuses writes, says why
+    pair.primary = ServerProcess(pair.p_dir, port=pair.primary.port, threads=8,
+                                 workers=2).start()
+    old = pair.health(pair.primary)
+    assert old["role"] == "stale" and old["epoch"] == 2
+    assert any("rejoin" in w for w in old["warnings"])
+    assert _variables(pair.p_dir, "read_only") == {"read_only": 1}
+    r = _sale(pair.primary.url, pair.token, product, epoch=2)
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["code"] == "stale_primary" and "替代" in err["message"]
+    assert _sale(pair.primary.url, pair.token, product).status_code == 409  # no epoch sent
+
+    # rejoin: the old primary becomes the new standby and replicates new sales
+    pair.primary.stop()
+    r = cli("rejoin", "--data-dir", str(pair.p_dir), "--username", "owner", "--password",
+            OWNER_PW, "--primary", pair.standby.url)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "rejoined as the standby" in r.stdout
+    pair.primary = ServerProcess(pair.p_dir, port=pair.primary.port, threads=8,
+                                 workers=2).start()
+    h = pair.wait(pair.primary, lambda h: h["replication"]["state"] == "streaming")
+    assert h["role"] == "standby" and h["epoch"] == 2
+    new_sale = _sale(pair.standby.url, pair.token, product, epoch=2)
+    assert new_sale.status_code == 201, new_sale.text
+    sid = new_sale.json()["id"]
+    deadline = time.monotonic() + 5
+    while sale_counts(pair.p_dir).get(sid) != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sale_counts(pair.p_dir).get(sid) == 1
+    assert sale_counts(pair.p_dir) == sale_counts(pair.s_dir)
+
+
+def test_a_standby_gone_past_the_timeout_primary_sells_alone_and_warns(pair: Pair):
+    product = pair.product()
+    assert _sale(pair.primary.url, pair.token, product).status_code == 201
+    pair.wait(pair.primary, lambda h: h["replication"]["semi_sync"] == "on")
+    mdb_pid = int((pair.s_dir / "mariadb" / "mariadbd.pid").read_text())
+    os.kill(mdb_pid, signal.SIGSTOP)  # the standby machine hangs
+    try:
+        t0 = time.monotonic()
+        r = _sale(pair.primary.url, pair.token, product)
+        waited = time.monotonic() - t0
+        assert r.status_code == 201, r.text  # a shop must not stop
+        assert waited >= 1.0  # it waited for the standby (timeout 1.5 s) before going alone
+        for _ in range(5):
+            assert _sale(pair.primary.url, pair.token, product).status_code == 201
+        h = pair.wait(pair.primary, lambda h: h["replication"]["semi_sync"] == "fallen_back")
+        assert any("备用服务器已断开" in w for w in h["warnings"])
+        fell_back_at = h["replication"]["semi_sync_since"]
+        assert fell_back_at
+    finally:
+        os.kill(mdb_pid, signal.SIGCONT)
+    # it comes back, catches up, the warning clears, and both times are recorded
+    assert _sale(pair.primary.url, pair.token, product).status_code == 201
+    h = pair.wait(pair.primary, lambda h: h["replication"]["semi_sync"] == "on", timeout=40)
+    assert not [w for w in h["warnings"] if "备用" in w]
+    assert h["replication"]["semi_sync_since"] > fell_back_at
+    deadline = time.monotonic() + 10
+    while sale_counts(pair.s_dir) != sale_counts(pair.p_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sale_counts(pair.s_dir) == sale_counts(pair.p_dir)
+    st = requests.get(pair.primary.url + "/replication/status", headers=pair.headers(),
+                      timeout=10).json()
+    states = [c["state"] for c in st["this"]["semi_sync_fallbacks"]]
+    assert states[:2] == ["on", "fallen_back"]
+
+
+def test_switchover_there_and_back_with_counters_selling(pair: Pair):
+    product = pair.product()
+    servers = [pair.primary.url, pair.standby.url]
+    stop, counters = ring(servers, pair.token, product, 6, pause=0.02)
+    try:
+        time.sleep(1.0)
+        r = cli("switchover", "--data-dir", str(pair.p_dir), "--primary", pair.primary.url,
+                "--username", "owner", "--password", OWNER_PW)
+        assert r.returncode == 0, r.stdout + r.stderr
+        time.sleep(1.5)
+        mid = sum(len(c.acknowledged) for c in counters)
+        assert pair.health(pair.standby)["role"] == "primary"
+        assert pair.health(pair.primary)["role"] == "standby"
+        r = cli("switchover", "--data-dir", str(pair.p_dir), "--primary", pair.standby.url,
+                "--username", "owner", "--password", OWNER_PW)
+        assert r.returncode == 0, r.stdout + r.stderr
+        time.sleep(1.5)
+    finally:
+        acked, errors = finish(stop, counters)
+    assert not errors, errors[:5]
+    assert len(acked) > mid > 0
+    p, s = pair.health(pair.primary), pair.health(pair.standby)
+    assert (p["role"], p["epoch"], s["role"], s["epoch"]) == ("primary", 3, "standby", 3)
+    deadline = time.monotonic() + 10
+    while sale_counts(pair.s_dir) != sale_counts(pair.p_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    counts = sale_counts(pair.p_dir)
+    assert all(counts.get(sid) == 1 for sid in acked)
+    assert len(counts) == len(acked)  # nothing unacknowledged slipped in, nothing doubled
+    assert sale_counts(pair.s_dir) == counts
+
+
+def test_guided_failover_refuses_with_its_reasons(pair: Pair):
+    product = pair.product()
+    assert _sale(pair.primary.url, pair.token, product).status_code == 201
+
+    # the primary still answers: refused, overridable, nothing changed
+    r = pair.promote(primary_reachable_from_counter=True)
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["code"] == "promote_refused" and "仍有应答" in err["message"]
+    checks = {c["code"]: c for c in err["details"]["checks"]}
+    assert not checks["primary_unreachable"]["ok"] and checks["primary_unreachable"][
+        "overridable"]
+    assert not checks["counter_view"]["ok"]
+    assert pair.health(pair.standby)["role"] == "standby"
+    # without the owner's confirmation: refused
+    r = pair.promote(confirm_primary_off=False)
+    assert r.status_code == 409 and "确认" in r.json()["error"]["message"]
+    # a wrong password: 401
+    r = requests.post(pair.standby.url + "/replication/promote", json={
+        "username": "owner", "password": "wrong", "confirm_primary_off": True}, timeout=30)
+    assert r.status_code == 401
+
+    # the check alone (what the back office shows first) changes nothing
+    r = requests.post(pair.standby.url + "/replication/promote/check", headers=pair.headers(),
+                      json={"counter_last_sale": "20261201-01-0001",
+                            "primary_reachable_from_counter": False}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert "备用服务器最后一笔销售是" in r.json()["summary"]
+    assert "20261201-01-0001" in r.json()["summary"]
+
+    # the standby behind: its SQL thread stopped while sales came in, then the primary died
+    _root_sql(pair.s_dir, "STOP SLAVE SQL_THREAD")
+    for _ in range(3):
+        assert _sale(pair.primary.url, pair.token, product).status_code == 201
+    kill_hard(pair.primary)
+    time.sleep(0.5)
+    r = pair.promote()
+    assert r.status_code == 409, r.text
+    checks = {c["code"]: c for c in r.json()["error"]["details"]["checks"]}
+    assert checks["primary_unreachable"]["ok"]
+    assert not checks["relay_log_applied"]["ok"]
+    assert "没应用完" in checks["relay_log_applied"]["message"]
+    _root_sql(pair.s_dir, "START SLAVE SQL_THREAD")
+
+    # an errant transaction written on the standby itself
+    conn = db_conn(pair.s_dir)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS oops (id INT PRIMARY KEY)")
+    finally:
+        conn.close()
+    r = pair.promote()
+    assert r.status_code == 409, r.text
+    checks = {c["code"]: c for c in r.json()["error"]["details"]["checks"]}
+    assert checks["relay_log_applied"]["ok"]
+    assert not checks["no_errant_gtids"]["ok"] and not checks["no_errant_gtids"]["overridable"]
+    assert pair.health(pair.standby)["role"] == "standby"
+    assert Config.load(pair.s_dir).replication.peer  # nothing was changed by the refusals
