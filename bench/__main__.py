@@ -1,4 +1,4 @@
-"""``python -m bench quick|full|failover`` — the lanpos benchmark (see bench/README.md).
+"""``python -m bench quick|full|failover|seeding`` — the lanpos benchmark (bench/README.md).
 
 quick: small data, every scenario, under 2 minutes.   full: 1M members, 10M sale lines.
 Both print a table and write bench/results/<mode>-<UTC time>.json.
@@ -176,6 +176,24 @@ def _load_dict(r: LoadResult) -> dict[str, Any]:
 SCENARIOS = ("search", "checkout", "reports", "backup", "floor")
 
 
+def ensure_generated(rt: Any, gen: GenSpec, marker: Path) -> dict[str, Any]:
+    """Generate the bench data once per data dir (``bench-generated.json`` marks it done)."""
+    if not marker.exists():
+        log(f"generating: {gen.members:,} members, {gen.sale_lines:,} sale lines …")
+        g = generate(conn_factory(rt), rt.session_factory, passwords_for(rt), gen,
+                     progress=log)
+        gd = {"spec": dataclasses.asdict(gen), "rows": g.rows, "seconds": g.seconds,
+              "rows_per_second": g.rows_per_second, "python_seconds": g.generate_seconds,
+              "wait_for_loader_seconds": g.load_wait_seconds,
+              "final_balances_seconds": g.finish_seconds, "total_rows": g.total_rows,
+              "sales": g.sales, "sale_lines": g.sale_lines, "members": g.members,
+              "first_date": g.first_date, "last_date": g.last_date}
+        marker.write_text(json.dumps(gd, default=str, indent=1))
+        log(f"generated {g.total_rows:,} rows in {g.seconds:.1f} s = "
+            f"{g.rows_per_second:,.0f} rows/s")
+    return json.loads(marker.read_text())
+
+
 def run(mode: str, data_dir: Path | None, keep: bool, regenerate: bool, scale: float,
         seconds: float | None, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
     size = SIZES[mode]
@@ -197,21 +215,7 @@ def run(mode: str, data_dir: Path | None, keep: bool, regenerate: bool, scale: f
     server: ServerProcess | None = None
     try:
         result["machine"] = machine_info(rt)
-        if not marker.exists():
-            log(f"generating: {gen.members:,} members, {gen.sale_lines:,} sale lines …")
-            g = generate(conn_factory(rt), rt.session_factory, passwords_for(rt), gen,
-                         progress=log)
-            gd = {"spec": dataclasses.asdict(gen), "rows": g.rows, "seconds": g.seconds,
-                  "rows_per_second": g.rows_per_second, "python_seconds": g.generate_seconds,
-                  "wait_for_loader_seconds": g.load_wait_seconds,
-                  "final_balances_seconds": g.finish_seconds, "total_rows": g.total_rows,
-                  "sales": g.sales, "sale_lines": g.sale_lines, "members": g.members,
-                  "first_date": g.first_date, "last_date": g.last_date}
-            marker.write_text(json.dumps(gd, default=str, indent=1))
-            log(f"generated {g.total_rows:,} rows in {g.seconds:.1f} s = "
-                f"{g.rows_per_second:,.0f} rows/s")
-        gd = json.loads(marker.read_text())
-        result["generate"] = gd
+        result["generate"] = gd = ensure_generated(rt, gen, marker)
         with contextlib.closing(conn_factory(rt)()) as c, c.cursor() as cur:
             cur.execute("SELECT (SELECT COUNT(*) FROM members), (SELECT COUNT(*) FROM "
                         "sale_lines), (SELECT COUNT(*) FROM sales)")
@@ -423,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         from .failover import main as failover_main
 
         return failover_main(args[1:])
+    if args and args[0] == "seeding":  # python -m bench seeding (bench/seeding.py)
+        from .seeding import main as seeding_main
+
+        return seeding_main(args[1:])
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mode", choices=sorted(SIZES))

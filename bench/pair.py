@@ -21,7 +21,7 @@ import pymysql
 import requests
 
 from bench.env import ServerProcess
-from common.schemas.replication import EPOCH_HEADER
+from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
 from server.config import Config
 from server.ops.mariadb import pick_free_port
 
@@ -114,6 +114,7 @@ class Pair:
     standby: ServerProcess = field(init=False)
     token: str = ""
     seed_seconds: float = 0.0
+    pairing_code: str = ""
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -126,17 +127,24 @@ class Pair:
     def s_dir(self) -> Path:
         return self.root / "standby"
 
-    def start(self, *, workers: int = 2, threads: int = 8,
-              semi_sync_timeout_ms: int = 1500) -> Pair:
+    def start(self, *, workers: int = 2, threads: int = 8, semi_sync_timeout_ms: int = 1500,
+              pairing_code: bool = False) -> Pair:
         init_primary(self.p_dir, semi_sync_timeout_ms=semi_sync_timeout_ms)
         self.primary = ServerProcess(self.p_dir, threads=threads, workers=workers).start()
         self.token = login(self.primary.url)
         s_port = pick_free_port(self.primary.port + 1)
+        if pairing_code:  # the back office's one-time code instead of the owner's login
+            got = requests.post(self.primary.url + "/replication/pairing-code",
+                                headers=self.headers(), timeout=10)
+            assert got.status_code == 200, got.text
+            self.pairing_code = got.json()["code"]
+            how = ["--pairing-code", self.pairing_code]
+        else:
+            how = ["--username", "owner", "--password", OWNER_PW]
         t0 = time.monotonic()
         r = cli("standby", "init", "--primary", self.primary.url, "--data-dir",
                 str(self.s_dir), "--port", str(s_port), "--db-port",
-                str(pick_free_port(34700)), "--username", "owner", "--password", OWNER_PW,
-                "--advertise", f"http://127.0.0.1:{s_port}")
+                str(pick_free_port(34700)), *how, "--advertise", f"http://127.0.0.1:{s_port}")
         assert r.returncode == 0, r.stdout + r.stderr
         self.seed_seconds = time.monotonic() - t0
         self.standby = ServerProcess(self.s_dir, port=s_port, threads=threads,
@@ -199,6 +207,7 @@ class Counter(threading.Thread):
         self.acked_at: list[float] = []
         self.errors: list[str] = []
         self.epoch = 0
+        self.cluster = ""
         self.active = 0
 
     def run(self) -> None:
@@ -210,7 +219,7 @@ class Counter(threading.Thread):
             while True:
                 url = self.servers[self.active % len(self.servers)]
                 headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": sale_id,
-                           EPOCH_HEADER: str(self.epoch)}
+                           EPOCH_HEADER: str(self.epoch), CLUSTER_HEADER: self.cluster}
                 try:
                     r = http.post(url + "/sales", json=body, headers=headers, timeout=(1, 15))
                 except requests.ConnectionError:
@@ -223,6 +232,7 @@ class Counter(threading.Thread):
                 e = r.headers.get(EPOCH_HEADER)
                 if e and e.isdigit():
                     self.epoch = max(self.epoch, int(e))
+                self.cluster = r.headers.get(CLUSTER_HEADER, self.cluster)
                 if r.status_code in (200, 201):
                     self.acknowledged.append(sale_id)
                     self.acked_at.append(time.monotonic())

@@ -18,29 +18,42 @@ Rules
   replaced by a promoted standby") or ``503 fencing_unknown`` goes to the next server **with the
   same Idempotency-Key** (safe: those servers refused before doing anything); the one that takes
   it becomes the active server. Reads are served by the standby as well.
-* Epoch fencing (DESIGN §4): every answer carries ``X-Lanpos-Role`` and ``X-Lanpos-Epoch``; the
-  client keeps the newest epoch it has seen (``epoch``; ``on_epoch(n)`` is told when it grows,
-  so the app can persist it) and sends it as ``X-Lanpos-Epoch`` with every request: a server
-  behind it learns it was replaced and refuses writes. The role each server last reported is
-  kept (``server_role``) for the status bar.
+* Epoch fencing (DESIGN §4): every answer carries ``X-Lanpos-Role``, ``X-Lanpos-Epoch`` and
+  ``X-Lanpos-Cluster`` (the pair's id); the client keeps the newest epoch it has seen together
+  with the cluster id it belongs to (``epoch``, ``cluster``) and sends both (``X-Lanpos-Epoch``,
+  ``X-Lanpos-Cluster``) with every request: a server of that cluster behind the epoch learns
+  it was replaced and refuses writes (a server ignores an epoch sent without its own cluster
+  id). The role each server last reported is kept (``server_role``) for the status bar.
+* Clusters: an answer of the remembered cluster (or of an older server that sends no id) can
+  only raise the epoch. An answer with another cluster id is a new installation (e.g. the shop
+  reinstalled its servers): its id is adopted and the epoch starts again from *that answer's*
+  epoch, never the max (an epoch of the old installation must not fence the new one). The same
+  holds when no cluster id was remembered yet: an epoch without an id (a settings file of an
+  older version) is of an unknown installation. ``on_epoch(epoch, cluster)`` is told the new
+  pair whenever the epoch grows or the cluster id changes, so the app can persist both (it
+  keeps the larger epoch of one cluster, and replaces both when the cluster differs).
 * Peers: a server address revealed by ``/health`` (``replication.peer``) or by
   ``/replication/status`` that is not in ``servers`` is appended (``on_servers(list)`` is told),
   so a counter set up with the primary's address alone finds the standby after pairing.
 * Following the writer: :meth:`follow` asks every server's ``/health`` (short time-outs) and
-  makes the primary of the newest epoch the active server. The app calls it every few seconds
-  from a ``QTimer`` through ``client.tasks`` (``client.ui.server_watch``), so a counter moves to
-  a promoted standby within seconds, without a restart and without losing its cart.
+  makes the primary of the newest epoch the active server. Epochs are compared only among
+  servers of the remembered cluster: a server of another cluster (an address typed by
+  mistake) is never taken over one of ours; when only servers of one other cluster answer, it
+  is a new installation and is adopted (its newest epoch with it). The app calls it every few
+  seconds from a ``QTimer`` through ``client.tasks`` (``client.ui.server_watch``), so a counter
+  moves to a promoted standby within seconds, without a restart and without losing its cart.
 * ``server=`` (``health``, ``replication_status``, ``promote_check``, ``promote``) sends a call
   to that one server, without failover, and does not change the active server.
 * ``login`` and ``logout`` are not idempotent on the server; they are sent again only when the
   first attempt certainly never reached a server.
 
 Thread-safety: the client is used from the background task pool (``client.tasks``); the
-shared state (token, active server, servers, epoch, roles seen) is read and written under a
-lock; ``servers`` is replaced, never changed in place, so a request iterates over a snapshot;
-``requests.Session``'s connection pool is thread-safe for this use. ``on_epoch`` and
-``on_servers`` are called on the thread that made the request (outside the lock): a GUI must
-hand them over to its own thread (``client.app`` does it with a queued signal).
+shared state (token, active server, servers, epoch and cluster, roles seen) is read and
+written under a lock; ``servers`` is replaced, never changed in place, so a request iterates
+over a snapshot; ``requests.Session``'s connection pool is thread-safe for this use.
+``on_epoch`` and ``on_servers`` are called on the thread that made the request (outside the
+lock): a GUI must hand them over to its own thread (``client.app`` does it with a queued
+signal).
 
 Adding an endpoint is one line in the typed section, e.g.::
 
@@ -78,8 +91,10 @@ from common.schemas.backups import (
 from common.schemas.base import API_PREFIX, Page
 from common.schemas.catalog import ProductOut
 from common.schemas.replication import (
+    CLUSTER_HEADER,
     EPOCH_HEADER,
     ROLE_HEADER,
+    PairingCodeOut,
     PromoteCheckIn,
     PromoteCheckOut,
     PromoteIn,
@@ -113,8 +128,12 @@ PROBE_TIMEOUT = (1.0, 2.0)
 #: a dashboard's refresh: a machine that is off must not hold it up either
 QUICK_TIMEOUT = (2.0, 8.0)
 
+#: what a cluster id may look like (the server makes 16 hex digits; a little room for more)
+CLUSTER_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
 Body = BaseModel | Mapping[str, Any] | None
-EpochCallback = Callable[[int], None]
+#: ``on_epoch(epoch, cluster)``: the newest epoch and the cluster id it belongs to
+EpochCallback = Callable[[int, str], None]
 ServersCallback = Callable[[list[str]], None]
 
 
@@ -125,6 +144,7 @@ class ServerSeen:
     role: str | None
     epoch: int | None
     at: float  # time.monotonic()
+    cluster: str | None = None  # None: the server sent no cluster id (an older version)
 
 
 @dataclass(frozen=True)
@@ -138,6 +158,7 @@ class ServerView:
     health: HealthOut | None = None
     replication: ReplicationHealth | None = None
     error: str | None = None
+    cluster: str | None = None  # the cluster id it answered with (None: none sent)
 
 
 @dataclass(frozen=True)
@@ -149,18 +170,24 @@ class FollowResult:
     epoch: int  # the newest epoch the client knows
     moved: bool  # the active server changed
     views: tuple[ServerView, ...]
+    cluster: str = ""  # the cluster id that epoch belongs to ("": none known)
 
 
 def pick_writer(views: Sequence[ServerView], newest_epoch: int,
-                current: str | None = None) -> str | None:
+                current: str | None = None, cluster: str | None = None) -> str | None:
     """The server to write to: a reachable one that says it is the primary, of the highest
     epoch (never one behind ``newest_epoch``: that is an old primary not yet told); among
-    equals the current one. None when no server qualifies (keep what works)."""
+    equals the current one. None when no server qualifies (keep what works).
+
+    ``cluster``: only servers of that cluster count (an epoch means something only within
+    its cluster); a server that sent no cluster id (an older version) is not excluded."""
     best: list[ServerView] = []
     top = -1
     for v in views:
         if not v.reachable or v.role != ROLE_PRIMARY:
             continue
+        if cluster and v.cluster is not None and v.cluster != cluster:
+            continue  # another installation's server: its epoch is not comparable
         e = v.epoch or 0
         if e < newest_epoch:
             continue
@@ -197,6 +224,14 @@ def normalize_server(address: str) -> str:
     if not path.endswith(API_PREFIX):
         path = path + API_PREFIX
     return f"{parts.scheme}://{netloc}{path}"
+
+
+def valid_cluster(value: Any) -> str | None:
+    """A cluster id as sent or stored (surrounding blanks dropped), or None if it is none."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text if CLUSTER_ID.fullmatch(text) else None
 
 
 def display_server(base_url: str) -> str:
@@ -238,6 +273,7 @@ class ApiClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         epoch: int = 0,
+        cluster: str = "",
         on_epoch: EpochCallback | None = None,
         on_servers: ServersCallback | None = None,
     ) -> None:
@@ -260,6 +296,9 @@ class ApiClient:
         self._token: str | None = None
         self._active = 0
         self._epoch = max(0, int(epoch or 0))
+        self._cluster = valid_cluster(cluster) or ""
+        if cluster and not self._cluster:
+            log.warning("ignoring a cluster id that is none: %r", cluster)
         self._seen: dict[str, ServerSeen] = {}
         self.on_epoch = on_epoch
         self.on_servers = on_servers
@@ -284,9 +323,21 @@ class ApiClient:
 
     @property
     def epoch(self) -> int:
-        """The newest cluster epoch any server has reported (0: none yet)."""
+        """The newest epoch a server of ``cluster`` has reported (0: none yet)."""
         with self._lock:
             return self._epoch
+
+    @property
+    def cluster(self) -> str:
+        """The id of the cluster ``epoch`` belongs to ("": none known yet)."""
+        with self._lock:
+            return self._cluster
+
+    @property
+    def fencing(self) -> tuple[int, str]:
+        """(epoch, cluster) read together: what is sent with every request."""
+        with self._lock:
+            return self._epoch, self._cluster
 
     def server_role(self, server: str | None = None) -> str | None:
         """The role ``server`` (default: the active one) reported last; None if unknown."""
@@ -301,6 +352,12 @@ class ApiClient:
             seen = self._seen.get(server)
             return seen.epoch if seen else None
 
+    def server_cluster(self, server: str) -> str | None:
+        """The cluster id ``server`` answered with last (None: unknown or none sent)."""
+        with self._lock:
+            seen = self._seen.get(server)
+            return seen.cluster if seen else None
+
     def use_server(self, server: str) -> None:
         """Make ``server`` the active one (added to ``servers`` if new)."""
         url = normalize_server(server)
@@ -308,9 +365,11 @@ class ApiClient:
         with self._lock:
             self._active = self.servers.index(url)
 
-    def observe_epoch(self, epoch: int | None) -> None:
-        """Remember an epoch learned elsewhere (a promotion's answer, the settings file)."""
-        self._note(None, None, epoch)
+    def observe_epoch(self, epoch: int | None, cluster: str | None = None) -> None:
+        """Remember an epoch learned elsewhere (a promotion's answer, the settings file).
+        ``cluster``: the cluster it belongs to (None: the remembered one); another cluster
+        than the remembered one replaces it, with this epoch (see module doc)."""
+        self._note(None, None, epoch, valid_cluster(cluster))
 
     def learn_servers(self, addresses: Sequence[str | None]) -> list[str]:
         """Append the addresses not yet known; returns the new ones (``on_servers`` is told)."""
@@ -335,35 +394,67 @@ class ApiClient:
             self._tell(self.on_servers, list(current))
         return added
 
-    def _note(self, base: str | None, role: str | None, epoch: int | None) -> None:
-        """Record what ``base`` said about itself; keep the newest epoch."""
-        grew = None
+    def _note(self, base: str | None, role: str | None, epoch: int | None,
+              cluster: str | None = None, *, adopt: bool = True) -> None:
+        """Record what ``base`` said about itself. Of the remembered cluster (or with no
+        cluster id: an older server): keep the newest epoch. Of another cluster: with
+        ``adopt``, a new installation — its id and *this* epoch replace the remembered pair;
+        without (a probe: :meth:`follow` decides), nothing is learned from it."""
+        told: tuple[int, str] | None = None
+        adopted = None
         with self._lock:
             if base is not None:
-                self._seen[base] = ServerSeen(role, epoch, time.monotonic())
-            if epoch is not None and epoch > self._epoch:
-                self._epoch = grew = epoch
-        if grew is not None:
-            log.info("newest cluster epoch is now %d", grew)
-            self._tell(self.on_epoch, grew)
+                self._seen[base] = ServerSeen(role, epoch, time.monotonic(), cluster)
+            if cluster is not None and cluster != self._cluster:
+                if adopt:
+                    adopted = self._cluster
+                    self._cluster = cluster
+                    self._epoch = max(0, epoch or 0)
+                    told = (self._epoch, cluster)
+            elif epoch is not None and epoch > self._epoch:
+                self._epoch = epoch
+                told = (epoch, self._cluster)
+        if adopted:
+            log.warning("cluster %s (epoch %d) replaces %s: a new installation", cluster,
+                        told[0] if told else 0, adopted)
+        elif adopted is not None:
+            log.info("cluster %s, epoch %d", cluster, told[0] if told else 0)
+        elif told is not None:
+            log.info("newest cluster epoch is now %d", told[0])
+        if told is not None:
+            self._tell(self.on_epoch, *told)
 
-    def _observe(self, base: str, resp: requests.Response) -> None:
+    def _observe(self, base: str, resp: requests.Response, *, adopt: bool = True) -> None:
         role = resp.headers.get(ROLE_HEADER)
         raw = resp.headers.get(EPOCH_HEADER)
-        if role is None and raw is None:
+        raw_cluster = resp.headers.get(CLUSTER_HEADER)
+        if role is None and raw is None and raw_cluster is None:
             return  # a server of an older version: nothing to learn
         try:
             epoch = int(raw) if raw is not None else None
         except ValueError:
             epoch = None
-        self._note(base, role.strip().lower() if role else None, epoch)
+        cluster = valid_cluster(raw_cluster)
+        if raw_cluster is not None and cluster is None:
+            log.warning("%s sent a cluster id that is none: %r", base, raw_cluster)
+        self._note(base, role.strip().lower() if role else None, epoch, cluster, adopt=adopt)
+
+    def _fencing_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        """``headers`` with the newest epoch and its cluster id (when known)."""
+        epoch, cluster = self.fencing
+        extra: dict[str, str] = {}
+        if epoch:
+            extra[EPOCH_HEADER] = str(epoch)
+        if cluster:
+            extra[CLUSTER_HEADER] = cluster
+        return {**headers, **extra} if extra else headers
 
     @staticmethod
-    def _tell(callback: Callable[[Any], None] | None, value: Any) -> None:
+    def _tell(callback: Callable[..., None] | None, *values: Any) -> None:
         if callback is None:
             return
         try:
-            callback(value)
+            callback(*values)
         except Exception:  # a listener's bug must not fail the request
             log.exception("ApiClient callback failed")
 
@@ -481,13 +572,12 @@ class ApiClient:
                   headers: dict[str, str], timeout: tuple[float, float] | None = None
                   ) -> tuple[ApiError | None, Any]:
         """One HTTP request → (error from the envelope or None, decoded body). The newest
-        epoch is sent; the role and epoch the server answers with are recorded.
+        epoch and its cluster id are sent; the role, epoch and cluster id the server answers
+        with are recorded.
 
         The response never outlives this frame: a traceback that kept it would keep its
         socket open."""
-        epoch = self.epoch
-        if epoch:
-            headers = {**headers, EPOCH_HEADER: str(epoch)}
+        headers = self._fencing_headers(headers)
         resp = self._session.request(method, base + path, params=query, json=json_body,
                                      headers=headers,
                                      timeout=timeout or (self.connect_timeout,
@@ -548,17 +638,16 @@ class ApiClient:
         return views
 
     def _probe_one(self, base: str, timeout: tuple[float, float]) -> ServerView:
-        headers = {"Accept": "application/json",
-                   "Accept-Language": "en" if self.lang == i18n.EN else "zh-CN"}
-        epoch = self.epoch
-        if epoch:
-            headers[EPOCH_HEADER] = str(epoch)
+        headers = self._fencing_headers({
+            "Accept": "application/json",
+            "Accept-Language": "en" if self.lang == i18n.EN else "zh-CN"})
         try:
             resp = self._session.get(base + "/health", headers=headers, timeout=timeout)
         except requests.RequestException as exc:
             return ServerView(base, reachable=False, error=type(exc).__name__)
         try:
-            self._observe(base, resp)
+            # another cluster's answer is not adopted here: follow() looks at all of them
+            self._observe(base, resp, adopt=False)
             seen_role = self.server_role(base)
             try:
                 # 503 carries the same body (the database does not answer)
@@ -566,30 +655,57 @@ class ApiClient:
             except (ValueError, ValidationError, TypeError):
                 return ServerView(base, reachable=True, role=seen_role,
                                   epoch=self.server_epoch(base),
-                                  error=f"HTTP {resp.status_code}")
+                                  error=f"HTTP {resp.status_code}",
+                                  cluster=self.server_cluster(base))
         finally:
             resp.close()
         if ROLE_HEADER not in resp.headers:  # an older server: its body says it
-            self._note(base, out.role, out.epoch)
+            self._note(base, out.role, out.epoch, self.server_cluster(base), adopt=False)
         role = self.server_role(base) or out.role
         epoch_of = self.server_epoch(base)
         return ServerView(base, reachable=True, role=role,
                           epoch=epoch_of if epoch_of is not None else out.epoch,
-                          health=out, replication=rep)
+                          health=out, replication=rep, cluster=self.server_cluster(base))
 
     def follow(self, timeout: tuple[float, float] = PROBE_TIMEOUT) -> FollowResult:
-        """Probe every server and make the primary of the newest epoch the active server
-        (see :func:`pick_writer`). With no primary answering, the active server stays (reads
-        may be served by a standby)."""
+        """Probe every server and make the primary of the newest epoch of the remembered
+        cluster the active server (see :func:`pick_writer`, :meth:`_settle_cluster`). With
+        no such primary answering, the active server stays (reads may be served by a
+        standby)."""
         views = self.probe(timeout)
         before = self.active_server
-        target = pick_writer(views, self.epoch, before)
+        cluster = self._settle_cluster(views, before)
+        target = pick_writer(views, self.epoch, before, cluster=cluster)
         if target is not None and target != before:
             log.info("following the primary: %s → %s", before, target)
             self.use_server(target)
         after = self.active_server
+        epoch, cluster = self.fencing
         return FollowResult(active=after, role=self.server_role(after) if after else None,
-                            epoch=self.epoch, moved=after != before, views=tuple(views))
+                            epoch=epoch, moved=after != before, views=tuple(views),
+                            cluster=cluster)
+
+    def _settle_cluster(self, views: Sequence[ServerView], active: str | None) -> str:
+        """The cluster whose epochs :meth:`follow` compares. The remembered one while any of
+        its servers answers (or none with an id does); else, when the answering servers are
+        of one other cluster — or none was remembered — that cluster is adopted with its
+        newest epoch (a new installation). Servers of several other clusters and none of
+        ours: nothing is adopted (no writer is picked: keep what works)."""
+        ours = self.cluster
+        answering = [v for v in views if v.reachable and v.cluster]
+        if not answering or any(v.cluster == ours for v in answering):
+            return ours
+        others = list(dict.fromkeys(v.cluster for v in answering if v.cluster))
+        if ours and len(others) > 1:
+            log.warning("no server of cluster %s answers, servers of %s do: none is followed",
+                        ours, ", ".join(others))
+            return ours
+        # none remembered and several answer: the active server's cluster, else the first's
+        chosen = next((v.cluster for v in answering if v.address == active), others[0])
+        assert chosen is not None
+        newest = max(v.epoch or 0 for v in answering if v.cluster == chosen)
+        self._note(None, None, newest, chosen)
+        return chosen
 
     def reachable(self, server: str, timeout: float = 2.0) -> bool:
         """Does ``server`` answer HTTP at all right now (any status)? One short try."""
@@ -695,6 +811,11 @@ class ApiClient:
         self.learn_servers([f.address for f in (out.this, out.peer) if f is not None])
         return out
 
+    def pairing_code(self) -> PairingCodeOut:
+        """A one-time code (owner) for ``standby init --pairing-code`` on a new standby."""
+        return PairingCodeOut.model_validate(self.request("POST", "/replication/pairing-code",
+                                                          idempotent=False))
+
     def promote_check(self, server: str, body: PromoteCheckIn | Mapping[str, Any]
                       ) -> PromoteCheckOut:
         """Can the standby at ``server`` be promoted? (owner; writes nothing)"""
@@ -709,7 +830,7 @@ class ApiClient:
             "POST", "/replication/promote", body=body, server=server, idempotent=False,
             anonymous=True))
         url = normalize_server(server)
-        self._note(url, out.role, out.epoch)
+        self._note(url, out.role, out.epoch, self.server_cluster(url))
         if out.role == ROLE_PRIMARY:
             self.use_server(url)
         return out

@@ -37,18 +37,19 @@ ApiFactory = Callable[[ClientSettings], ApiClient]
 
 def default_api_factory(settings: ClientSettings) -> ApiClient:
     return ApiClient(settings.servers, counter=settings.counter, lang=settings.lang,
-                     epoch=settings.epoch)
+                     epoch=settings.epoch, cluster=settings.cluster)
 
 
 class ApiEvents(QtCore.QObject):
     """Carries the API client's news (told on a worker thread) to the GUI thread.
 
     Signals:
-        epoch_seen(int): a newer cluster epoch was seen (persisted in the settings).
+        epoch_seen(int, str): (epoch, cluster id): a newer epoch was seen, or a new cluster
+            id with its epoch (a new installation); persisted in the settings.
         servers_learned(object): the list of server addresses grew (a peer was learned).
     """
 
-    epoch_seen = Signal(int)
+    epoch_seen = Signal(int, str)
     servers_learned = Signal(object)
 
 
@@ -105,16 +106,21 @@ class AppController(QtCore.QObject):
         return self.services.settings
 
     def _wire(self, api: ApiClient, settings: ClientSettings) -> ApiClient:
-        """The client tells the controller of a newer epoch and of learned servers (from a
-        worker thread: the signals are queued to the GUI thread, which saves them)."""
-        api.observe_epoch(settings.epoch)
+        """The client tells the controller of a newer epoch (or a new cluster) and of learned
+        servers (from a worker thread: the signals are queued to the GUI thread, which saves
+        them)."""
+        api.observe_epoch(settings.epoch, settings.cluster or None)
         api.on_epoch = self.api_events.epoch_seen.emit
         api.on_servers = self.api_events.servers_learned.emit
         return api
 
-    def _epoch_seen(self, epoch: int) -> None:
+    def _epoch_seen(self, epoch: int, cluster: str = "") -> None:
+        """Of the saved cluster (or none named): the larger epoch is kept. Of another cluster:
+        a new installation, whose epoch replaces the saved one even when it is smaller."""
         s = self.settings
-        if epoch > s.epoch:
+        if cluster and cluster != s.cluster:
+            self._remember(replace(s, epoch=epoch, cluster=cluster))
+        elif epoch > s.epoch:
             self._remember(replace(s, epoch=epoch))
 
     def _servers_learned(self, servers: list[str]) -> None:
@@ -156,7 +162,12 @@ class AppController(QtCore.QObject):
         new = dlg.result_settings
         if new is None:
             return
-        new = replace(new, epoch=max(new.epoch, self.settings.epoch, self.services.api.epoch))
+        epoch, cluster = self.services.api.fencing
+        if cluster and cluster != self.settings.cluster:  # not told yet (a queued signal)
+            new = replace(new, epoch=epoch, cluster=cluster)
+        else:
+            new = replace(new, epoch=max(new.epoch, self.settings.epoch, epoch),
+                          cluster=self.settings.cluster)
         if self.store is not None:
             self.store.save(new)
         old = self.settings

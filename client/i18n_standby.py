@@ -6,6 +6,14 @@ from __future__ import annotations
 STANDBY_STRINGS: dict[str, tuple[str, str]] = {
     "menu.standby": ("双机热备", "Standby"),
     "standby.refresh": ("刷新", "Refresh"),
+    "standby.pairing_code": ("配对码…", "Pairing code…"),
+    "standby.pairing_code.tip": ("为新的备用服务器生成一次性配对码（15 分钟内有效）",
+                                 "A one-time code to pair a new standby (valid 15 minutes)"),
+    "standby.pairing_code.show": (
+        "配对码：{code}\n\n有效期至 {until}，只能用一次。在备用机上运行：\n"
+        "lanpos-server standby init --primary http://{primary} --pairing-code {code}",
+        "Pairing code: {code}\n\nValid until {until}, once. On the standby machine run:\n"
+        "lanpos-server standby init --primary http://{primary} --pairing-code {code}"),
     "standby.updated": ("更新于 {time}", "Updated {time}"),
     "standby.loading": ("正在读取两台服务器的状态…", "Asking both servers…"),
     "standby.failover": ("切换到备用服务器…", "Promote the standby…"),

@@ -1,6 +1,8 @@
 """Counter settings: server addresses (primary, standby), counter name, language, and the
-newest cluster epoch this counter has seen (DESIGN §4 "fencing by epoch": a counter remembers
-it across restarts, so a replaced primary cannot take its sales after a reboot).
+newest cluster epoch this counter has seen with the id of the cluster (the server pair) it
+belongs to (DESIGN §4 "fencing by epoch": a counter remembers it across restarts, so a
+replaced primary cannot take its sales after a reboot; the cluster id keeps an epoch of a
+shop's old installation from fencing a newly installed server).
 
 Stored as a small JSON file: ``$LANPOS_CLIENT_CONFIG`` if set, else
 ``%APPDATA%\\lanpos\\client.json`` on Windows, ``$XDG_CONFIG_HOME/lanpos/client.json``
@@ -18,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .api import normalize_server
+from .api import normalize_server, valid_cluster
 from .i18n import EN, LANGS, ZH
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class ClientSettings:
     counter: str = "01"
     lang: str = ZH
     epoch: int = 0  # the newest cluster epoch seen (0: none yet)
+    cluster: str = ""  # the id of the cluster that epoch belongs to ("": none known yet)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # future keys kept
 
     @property
@@ -94,9 +97,14 @@ class SettingsStore:
         except (TypeError, ValueError):
             log.warning("ignoring bad epoch %r in %s", data.get("epoch"), self.path)
             epoch = 0
-        known = {"servers", "counter", "lang", "epoch"}
+        raw_cluster = data.get("cluster")
+        cluster = valid_cluster(raw_cluster) or ""
+        if raw_cluster not in (None, "") and not cluster:
+            log.warning("ignoring bad cluster id %r in %s", raw_cluster, self.path)
+        known = {"servers", "counter", "lang", "epoch", "cluster"}
         return ClientSettings(servers=tuple(dict.fromkeys(servers)),
                               counter=str(data.get("counter") or "01"), lang=lang, epoch=epoch,
+                              cluster=cluster,
                               extra={k: v for k, v in data.items() if k not in known})
 
     def save(self, settings: ClientSettings) -> None:

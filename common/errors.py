@@ -42,7 +42,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "promote_refused": ("不能切换到备用服务器：{reason}", "Cannot promote the standby: {reason}"),
     "not_a_standby": ("这台服务器不是备用服务器", "This server is not a standby"),
     "pairing_failed": ("配对失败：{reason}", "Pairing failed: {reason}"),
-    "pairing_code_invalid": ("配对码无效或已过期，请在主服务器后台重新生成",
+    "pairing_code_invalid": ("配对码不对或已过期，请在主服务器后台重新生成",
                              "The pairing code is wrong or expired; make a new one on the primary"),
     "needs_managed_database": ("双机热备需要 lanpos 自带的数据库（未配置外部数据库）",
                                "A standby needs lanpos's own managed database"),

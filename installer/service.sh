@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lanpos-server as a systemd service (Debian/Ubuntu):
 #   bash installer/service.sh install     [--owner-password PW] [--no-start]
+#                  [--standby-of http://PRIMARY:8600 (--pairing-code C | --username U --password P)]
 #   bash installer/service.sh upgrade     stop, reinstall the code from this checkout, start
 #   bash installer/service.sh status
 #   bash installer/service.sh uninstall   [--purge [--yes]]   (keeps /var/lib/lanpos unless --purge)
@@ -39,7 +40,7 @@ die() { echo "[lanpos] error: $*" >&2; exit 1; }
 
 usage() {
   echo "usage:" >&2
-  sed -n '3,7p' "${BASH_SOURCE[0]}" | sed 's/^#//' >&2
+  sed -n '3,8p' "${BASH_SOURCE[0]}" | sed 's/^#//' >&2
   exit 2
 }
 
@@ -209,6 +210,24 @@ init_data() {  # $1 = owner password or ""
   SECRET=""
 }
 
+standby_data() {  # $1 = primary address, $2 = pairing code, $3 = username, $4 = password
+  if [ -e "$ROOT$DATA_DIR/lanpos.toml" ]; then
+    say "data directory $DATA_DIR already set up (lanpos.toml exists): kept as it is"
+    return
+  fi
+  local args=(standby init --primary "$1" --data-dir "$DATA_DIR")
+  if [ -n "$2" ]; then
+    args+=(--pairing-code "$2"); SECRET="$2"
+  else
+    [ -n "$4" ] || die "--standby-of needs --pairing-code C (from the primary's back office) or --username U --password P"
+    args+=(--username "${3:-owner}" --password "$4"); SECRET="$4"
+  fi
+  say "making $DATA_DIR the standby of $1 (as user $SERVICE_USER)"
+  (cd / && sys runuser -u "$SERVICE_USER" -- env LANPOS_DATA_DIR="$DATA_DIR" \
+      "$VENV/bin/lanpos-server" "${args[@]}" < /dev/null)
+  SECRET=""
+}
+
 start_service() {  # $1 = yes|no
   if systemd_running; then
     sys systemctl daemon-reload
@@ -283,13 +302,16 @@ need_root() {
 # ---------------------------------------------------------------------------------------------
 # Commands
 cmd_install() {
-  local start=yes venv=yes password=""
+  local start=yes venv=yes password="" standby_of="" code="" username="owner"
   while [ $# -gt 0 ]; do
     case "$1" in
       --no-start) start=no ;;
       --no-venv) venv=no ;;
-      --owner-password) [ $# -ge 2 ] || usage; password="$2"; shift ;;
-      --owner-password=*) password="${1#*=}" ;;
+      --owner-password|--password) [ $# -ge 2 ] || usage; password="$2"; shift ;;
+      --owner-password=*|--password=*) password="${1#*=}" ;;
+      --standby-of) [ $# -ge 2 ] || usage; standby_of="$2"; shift ;;
+      --pairing-code) [ $# -ge 2 ] || usage; code="$2"; shift ;;
+      --username) [ $# -ge 2 ] || usage; username="$2"; shift ;;
       *) usage ;;
     esac
     shift
@@ -304,7 +326,11 @@ cmd_install() {
   install_code "$venv"
   make_data_dir
   install_unit
-  init_data "$password"
+  if [ -n "$standby_of" ]; then
+    standby_data "$standby_of" "$code" "$username" "$password"
+  else
+    init_data "$password"
+  fi
   start_service "$start"
   say "installed: code $OPT_DIR, data $DATA_DIR (owner $SERVICE_USER), unit $UNIT_PATH"
   say "upgrade: bash installer/service.sh upgrade   uninstall: bash installer/service.sh uninstall"

@@ -13,6 +13,7 @@ shift || true
 
 APT_PACKAGES=(
   mariadb-server mariadb-client            # the managed database and mariadb-dump
+  mariadb-backup                           # bench seeding: the physical copy measured against our dump
   python3 python3-venv python3-pip         # the virtualenv
   fonts-noto-cjk fonts-wqy-microhei        # Chinese text in the client and receipt images
   libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from common import __version__
 from common.errors import ApiError, pick_lang
-from common.schemas.replication import EPOCH_HEADER, ROLE_HEADER
+from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER, ROLE_HEADER
 from server.api import register_blueprints
 from server.appstate import LanposState, Services
 from server.config import Config
@@ -130,5 +130,6 @@ def _register_error_handlers(app: Flask) -> None:
         if cluster is not None:  # the counters follow the primary and carry its epoch
             resp.headers[ROLE_HEADER] = cluster.role.value
             resp.headers[EPOCH_HEADER] = str(cluster.epoch)
+            resp.headers[CLUSTER_HEADER] = app.extensions["lanpos"].cluster_id
         resp.headers.setdefault("Cache-Control", "no-store")
         return resp

@@ -5,6 +5,7 @@ factory (which imports the API)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,12 @@ class LanposState:
 
     def snapshot(self) -> Snapshot:
         return self.shared.snapshot()
+
+    @functools.cached_property
+    def cluster_id(self) -> str:
+        """Set at pairing, before this server serves (``standby init``/``rejoin`` run on a
+        stopped data directory): read once per process."""
+        return self.shared.cluster_id()
 
     @property
     def role(self) -> ServerRole:

@@ -174,6 +174,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     m = snap.maintenance
     print("maintenance: " + (f"{m.reason} (by {m.by}, since {m.since:%Y-%m-%d %H:%M:%S} UTC)"
                              if m else "no"))
+    repl = shared.value("replication") or {}
+    if repl.get("peer") or repl.get("state", "none") != "none":
+        lag = (f", lag {repl.get('lag_seconds')}s / {repl.get('lag_transactions')} transactions"
+               if c.role == ServerRole.STANDBY else "")
+        print(f"replication: {repl.get('state')}, semi-sync {repl.get('semi_sync')}{lag}; "
+              f"the other server {repl.get('peer')} "
+              f"({'answers' if repl.get('peer_reachable') else 'does not answer'}"
+              f"{', ' + str(repl.get('peer_role')) if repl.get('peer_role') else ''}); "
+              f"GTID {repl.get('gtid') or '-'}")
     procs = shared.value("server.processes")
     if procs:
         print(f"server: running, supervisor pid {procs['supervisor']}, "
@@ -692,7 +701,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["init"])
     s.add_argument("--primary", required=True, help="the primary's address")
     s.add_argument("--pairing-code", default=None,
-                   help="the code shown in the primary's back office (instead of a login)")
+                   help="the one-time code from the primary's back office (双机热备 → 配对码) "
+                        "instead of the owner's login")
     s.add_argument("--reseed", action="store_true",
                    help="replace the data already in this directory with the primary's")
     s.set_defaults(func=cmd_standby)

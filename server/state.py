@@ -94,6 +94,14 @@ CREATE TABLE IF NOT EXISTS slots (
     PRIMARY KEY (name, slot)
 );
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS local_tokens (
+    digest TEXT PRIMARY KEY,
+    staff_id INTEGER NOT NULL,
+    counter TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    ip TEXT,
+    created_at TEXT NOT NULL
+);
 """
 
 KEEP_JOBS = 200
@@ -121,6 +129,11 @@ ACTIVE_JOB_STATES = (JobState.QUEUED.value, JobState.RUNNING.value)
 
 def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    """The database's naive datetimes are UTC."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
 
 
 def _time(s: str | None) -> dt.datetime | None:
@@ -534,6 +547,42 @@ class SharedState:
         return [(r[0], int(r[1])) for r in rows]
 
     # -- named values -------------------------------------------------------------------------
+    # -- the cluster's identity ------------------------------------------------------------
+    def cluster_id(self) -> str:
+        """The pair's id: made once by a primary, adopted by its standby at pairing."""
+        cid = self.value("cluster.id")
+        if not cid:
+            with self._write() as db:
+                db.execute("INSERT OR IGNORE INTO kv (key, value, at) VALUES ('cluster.id', ?, ?)",
+                           (json.dumps(uuid.uuid4().hex[:16]), _iso(utcnow())))
+            cid = self.value("cluster.id")
+        return str(cid)
+
+    def adopt_cluster_id(self, cid: str) -> None:
+        self.put_value("cluster.id", cid)
+
+    # -- logins made while the database was a read-only replica (a standby) ------------------
+    def keep_local_token(self, digest: str, staff_id: int, counter: str,
+                         expires_at: dt.datetime, ip: str | None) -> None:
+        now = utcnow()
+        with self._write() as db:
+            db.execute("DELETE FROM local_tokens WHERE expires_at < ?", (_iso(now),))
+            db.execute("INSERT OR REPLACE INTO local_tokens (digest, staff_id, counter, "
+                       "expires_at, ip, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       (digest, staff_id, counter, _iso(_aware(expires_at)), ip, _iso(now)))
+
+    def local_token(self, digest: str) -> dict[str, Any] | None:
+        row = self._one("SELECT staff_id, counter, expires_at FROM local_tokens WHERE "
+                        "digest = ?", (digest,))
+        if row is None:
+            return None
+        return {"staff_id": int(row[0]), "counter": row[1],
+                "expires_at": _time(row[2]).replace(tzinfo=None)}  # type: ignore[union-attr]
+
+    def drop_local_token(self, digest: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM local_tokens WHERE digest = ?", (digest,))
+
     def put_value(self, key: str, value: Any) -> None:
         with self._write() as db:
             if value is None:

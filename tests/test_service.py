@@ -233,6 +233,28 @@ def test_install_uninstall_layout(tmp_path: Path) -> None:
     assert "deleted the data" in res.stdout
 
 
+def test_install_a_standby_machine(tmp_path: Path) -> None:
+    """The standby machine is set up by the same command, told whose standby it is."""
+    root = tmp_path / "root"
+    res = _run("install", "--no-start", "--no-venv", "--standby-of", "http://192.168.1.10:8600",
+               "--pairing-code", "7KQ3-M9XD", root=root)
+    out = res.stdout + res.stderr
+    assert "7KQ3-M9XD" not in out  # a secret: never printed
+    init = [line for line in _plan(root) if line.startswith("runuser ")]
+    assert init == ["runuser -u lanpos -- env LANPOS_DATA_DIR=/var/lib/lanpos "
+                    "/opt/lanpos/venv/bin/lanpos-server standby init --primary "
+                    "http://192.168.1.10:8600 --data-dir /var/lib/lanpos --pairing-code ***"]
+    root2 = tmp_path / "root2"
+    _run("install", "--no-start", "--no-venv", "--standby-of", "http://h:8600", "--username",
+         "boss", "--password", "pw 1", root=root2)
+    init = [line for line in _plan(root2) if line.startswith("runuser ")]
+    assert init[0].endswith("standby init --primary http://h:8600 --data-dir /var/lib/lanpos "
+                            "--username boss --password ***")
+    res = _run("install", "--no-start", "--no-venv", "--standby-of", "http://h:8600",
+               root=tmp_path / "root3", check=False)
+    assert res.returncode != 0 and "--pairing-code" in res.stderr
+
+
 def test_upgrade_reinstalls_and_keeps_data(tmp_path: Path) -> None:
     root = tmp_path / "root"
     res = _run("upgrade", "--no-venv", root=root, check=False)

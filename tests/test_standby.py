@@ -16,24 +16,28 @@ import requests
 
 from bench.env import ServerProcess
 from bench.pair import OWNER_PW, Pair, cli, db_conn, finish, kill_hard, ring, sale_counts
-from common.schemas.replication import EPOCH_HEADER, ROLE_HEADER
+from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER, ROLE_HEADER
 from server.config import Config
 
 
 @pytest.fixture
-def pair(tmp_path) -> Iterator[Pair]:
-    p = Pair(tmp_path).start()
+def pair(tmp_path, request) -> Iterator[Pair]:
+    marker = request.node.get_closest_marker("pairing_code")
+    p = Pair(tmp_path).start(pairing_code=marker is not None)
     try:
         yield p
     finally:
         p.stop()
 
 
-def _sale(url: str, token: str, product: int, epoch: int | None = None) -> requests.Response:
+def _sale(url: str, token: str, product: int, epoch: int | None = None,
+          cluster: str | None = None) -> requests.Response:
     sid = str(uuid.uuid4())
     h = {"Authorization": f"Bearer {token}", "Idempotency-Key": sid}
     if epoch is not None:
         h[EPOCH_HEADER] = str(epoch)
+    if cluster is not None:
+        h[CLUSTER_HEADER] = cluster
     return requests.post(url + "/sales", json={
         "id": sid, "lines": [{"product_id": product, "qty": 1}],
         "payments": [{"method": "cash", "amount": 300}]}, headers=h, timeout=15)
@@ -75,6 +79,13 @@ def test_a_sale_reaches_the_standby_within_a_second_with_semi_sync_after_sync(pa
     assert got.status_code == 200, got.text
     assert got.json()["number"] == sale["number"]
     assert got.headers[ROLE_HEADER] == "standby" and got.headers[EPOCH_HEADER] == "1"
+    cluster = r.headers[CLUSTER_HEADER]
+    assert got.headers[CLUSTER_HEADER] == cluster  # one pair, one cluster id
+
+    # an epoch from another installation (a counter's memory of an old server) fences nothing
+    r = _sale(pair.primary.url, pair.token, product, epoch=9, cluster="0123456789abcdef")
+    assert r.status_code == 201, r.text
+    assert r.headers[ROLE_HEADER] == "primary" and r.headers[EPOCH_HEADER] == "1"
 
     # semi-sync on, waiting AFTER_SYNC, and a standby attached; the standby is read-only
     p = _variables(pair.p_dir, "rpl_semi_sync_master_enabled",
@@ -103,9 +114,26 @@ def test_a_sale_reaches_the_standby_within_a_second_with_semi_sync_after_sync(pa
     # writes on the standby: a clear refusal, nothing written
     r = _sale(pair.standby.url, pair.token, product)
     assert r.status_code == 503 and r.json()["error"]["code"] == "standby_read_only"
+    # a counter that starts while only the standby answers can still log in and read: the
+    # token is kept in the standby's shared state (its database is a replica)
     r = requests.post(pair.standby.url + "/auth/login",
-                      json={"username": "owner", "password": OWNER_PW}, timeout=10)
-    assert r.status_code == 503 and r.json()["error"]["code"] == "standby_read_only"
+                      json={"username": "owner", "password": "wrong"}, timeout=10)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "login_failed"
+    r = requests.post(pair.standby.url + "/auth/login",
+                      json={"username": "owner", "password": OWNER_PW, "counter": "02"},
+                      timeout=10)
+    assert r.status_code == 200, r.text
+    local = {"Authorization": f"Bearer {r.json()['token']}"}
+    me = requests.get(pair.standby.url + "/auth/me", headers=local, timeout=10)
+    assert me.status_code == 200 and me.json()["counter"] == "02"
+    got = requests.get(pair.standby.url + f"/sales/{sale['id']}", headers=local, timeout=5)
+    assert got.status_code == 200 and got.json()["number"] == sale["number"]
+    assert requests.get(pair.primary.url + "/auth/me", headers=local,
+                        timeout=10).status_code == 401  # the standby's own login
+    out = requests.post(pair.standby.url + "/auth/logout", headers=local, timeout=10)
+    assert out.status_code == 204
+    assert requests.get(pair.standby.url + "/auth/me", headers=local,
+                        timeout=10).status_code == 401
 
     # the owner's dashboard, on either server
     st = requests.get(pair.standby.url + "/replication/status", headers=pair.headers(),
@@ -164,7 +192,8 @@ def test_kill9_primary_while_20_counters_sell_then_promote_loses_and_doubles_not
     assert old["role"] == "stale" and old["epoch"] == 2
     assert any("rejoin" in w for w in old["warnings"])
     assert _variables(pair.p_dir, "read_only") == {"read_only": 1}
-    r = _sale(pair.primary.url, pair.token, product, epoch=2)
+    cluster = requests.get(pair.standby.url + "/health", timeout=5).headers[CLUSTER_HEADER]
+    r = _sale(pair.primary.url, pair.token, product, epoch=2, cluster=cluster)
     assert r.status_code == 409, r.text
     err = r.json()["error"]
     assert err["code"] == "stale_primary" and "替代" in err["message"]
@@ -180,7 +209,7 @@ def test_kill9_primary_while_20_counters_sell_then_promote_loses_and_doubles_not
                                  workers=2).start()
     h = pair.wait(pair.primary, lambda h: h["replication"]["state"] == "streaming")
     assert h["role"] == "standby" and h["epoch"] == 2
-    new_sale = _sale(pair.standby.url, pair.token, product, epoch=2)
+    new_sale = _sale(pair.standby.url, pair.token, product, epoch=2, cluster=cluster)
     assert new_sale.status_code == 201, new_sale.text
     sid = new_sale.json()["id"]
     deadline = time.monotonic() + 5
@@ -257,7 +286,20 @@ def test_switchover_there_and_back_with_counters_selling(pair: Pair):
     assert sale_counts(pair.s_dir) == counts
 
 
+@pytest.mark.pairing_code
 def test_guided_failover_refuses_with_its_reasons(pair: Pair):
+    # this pair was made with a one-time pairing code: used up, it pairs nothing more
+    assert pair.pairing_code and pair.health(pair.standby)["role"] == "standby"
+    r = requests.post(pair.primary.url + "/replication/pair",
+                      json={"advertise": "http://127.0.0.1:1", "pairing_code":
+                            pair.pairing_code}, timeout=10)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "pairing_code_invalid"
+    r = requests.post(pair.primary.url + "/replication/pair",
+                      json={"advertise": "http://127.0.0.1:1"}, timeout=10)
+    assert r.status_code == 401  # neither a code nor the owner's token
+    audit = _root_sql(pair.p_dir, "SELECT action, JSON_VALUE(after, '$.with') FROM audit_log "
+                                  "WHERE action LIKE 'standby.pair%%' ORDER BY id")
+    assert audit == [("standby.pairing_code", None), ("standby.pair", "pairing code")]
     product = pair.product()
     assert _sale(pair.primary.url, pair.token, product).status_code == 201
 

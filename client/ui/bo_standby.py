@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from common.errors import ApiError
 from common.schemas.base import Role
-from common.schemas.replication import PromoteOut, ServerFacts
+from common.schemas.replication import PairingCodeOut, PromoteOut, ServerFacts
 from common.schemas.staff import StaffOut
 
 from .. import failover, i18n
@@ -211,10 +211,16 @@ class StandbyScreen(QtWidgets.QWidget):
         self.failover_button.clicked.connect(self.open_failover)
         self.failover_button.setVisible(me.role == Role.OWNER)
         self.failover_button.setEnabled(False)
+        self.pairing_button = QtWidgets.QPushButton(tr("standby.pairing_code"))
+        self.pairing_button.setObjectName("pairingCodeButton")
+        self.pairing_button.setToolTip(tr("standby.pairing_code.tip"))
+        self.pairing_button.clicked.connect(self.make_pairing_code)
+        self.pairing_button.setVisible(me.role == Role.OWNER)
         tools = QtWidgets.QHBoxLayout()
         tools.addWidget(self.refresh_button)
         tools.addWidget(self.updated)
         tools.addStretch(1)
+        tools.addWidget(self.pairing_button)
         tools.addWidget(self.failover_button)
 
         layout = QtWidgets.QVBoxLayout(self)
@@ -254,6 +260,26 @@ class StandbyScreen(QtWidgets.QWidget):
     def _failed(self, err: ApiError) -> None:
         self._loading = False
         self.updated.setText(error_text(err))
+
+    # -- pairing a standby -----------------------------------------------------------------
+    def make_pairing_code(self) -> None:
+        """A one-time code for ``standby init --pairing-code`` on the spare machine."""
+        api = self.services.api
+        self.pairing_button.setEnabled(False)
+        self.services.runner.op(api.pairing_code, self._show_pairing_code,
+                                self._pairing_failed, owner=self)
+
+    def _show_pairing_code(self, out: PairingCodeOut) -> None:
+        self.pairing_button.setEnabled(True)
+        self.last_pairing_text = tr("standby.pairing_code.show", code=out.code,
+                                    until=long_time(out.expires_at),
+                                    primary=display_server(self.services.api.active_server
+                                                           or ""))
+        self.services.dialogs.info(self, self.last_pairing_text)
+
+    def _pairing_failed(self, err: ApiError) -> None:
+        self.pairing_button.setEnabled(True)
+        self.services.dialogs.error(self, err)
 
     # -- showing ---------------------------------------------------------------------------
     def _show(self, view: failover.PairView) -> None:

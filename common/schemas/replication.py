@@ -1,9 +1,11 @@
 """Standby server and guided failover (issue 13): what the API says about replication.
 
-Every response of a lanpos server carries ``X-Lanpos-Role`` (primary | standby | stale) and
-``X-Lanpos-Epoch`` (the cluster epoch it knows); a counter sends the newest epoch it has seen as
-``X-Lanpos-Epoch`` with every request. A server that learns of a newer epoch than its own has
-been replaced by a promoted standby: it refuses writes with ``409 stale_primary``.
+Every response of a lanpos server carries ``X-Lanpos-Role`` (primary | standby | stale),
+``X-Lanpos-Epoch`` (the cluster epoch it knows) and ``X-Lanpos-Cluster`` (the pair's id); a
+counter sends the newest epoch it has seen, with that cluster id, on every request. A server
+that learns of a newer epoch of its own cluster has been replaced by a promoted standby: it
+refuses writes with ``409 stale_primary``. An epoch sent with another cluster id (or none) is
+ignored; a counter that meets a new cluster id starts again from that server's epoch.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from .base import ApiModel, UtcDatetime
 
 ROLE_HEADER = "X-Lanpos-Role"
 EPOCH_HEADER = "X-Lanpos-Epoch"
+# the pair's identity (made by the primary, given to its standby at pairing): an epoch counts
+# only within its cluster, so a counter that remembers epoch 5 of a shop's old installation
+# cannot fence a freshly installed server at epoch 1
+CLUSTER_HEADER = "X-Lanpos-Cluster"
 
 
 class ReplicationHealth(ApiModel):
@@ -119,12 +125,13 @@ ServerFacts.model_rebuild()
 class PairIn(ApiModel):
     advertise: str = Field(min_length=1, max_length=200,
                            description="the standby's API address, as the primary reaches it")
-    pairing_code: str | None = Field(None, max_length=32,
-                                     description="instead of an owner token")
+    pairing_code: str | None = Field(None, max_length=16,
+                                     description="instead of the owner's token: the one-time "
+                                                 "code from the back office (15 minutes)")
 
 
 class PairingCodeOut(ApiModel):
-    code: str
+    code: str = Field(description="e.g. 7KQ3-M9XD; typed on the standby machine")
     expires_at: UtcDatetime
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from common.errors import ApiError, field_message, pick_lang
 from common.schemas.base import Role
-from common.schemas.replication import EPOCH_HEADER
+from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
 from server.appstate import LanposState
 from server.clock import shop_clock
 from server.db.models import AuthToken, Staff
@@ -254,7 +254,8 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
     is_write = spec.method in WRITE_METHODS and spec.roles is not PUBLIC
     snap = state.snapshot()  # role and maintenance, shared by every worker: one query
     seen = request.headers.get(EPOCH_HEADER, "")
-    if seen.isdigit() and int(seen) > snap.cluster.epoch:
+    if (seen.isdigit() and int(seen) > snap.cluster.epoch
+            and request.headers.get(CLUSTER_HEADER) == state.cluster_id):
         snap = _newer_epoch(state, int(seen), request.remote_addr)
     g.lanpos_cluster = snap.cluster
     if snap.maintenance is not None and spec.roles is not PUBLIC and not spec.any_role:
@@ -273,7 +274,8 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
         try:
             # who first (401/403 before any detail of the request is judged), then what
             if spec.roles is not PUBLIC:
-                ctx.actor, ctx.staff, ctx.token = auth_domain.authenticate(session, _bearer(), ip)
+                ctx.actor, ctx.staff, ctx.token = auth_domain.authenticate(
+                    session, _bearer(), ip, local_tokens=state.shared.local_token)
                 if ctx.actor.role not in spec.roles:
                     raise ApiError("forbidden", status=403)
             body, raw_body = _parse_body(spec, lang)

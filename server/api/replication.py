@@ -17,6 +17,7 @@ from common.schemas.replication import (
     KnownKeysIn,
     KnownKeysOut,
     PairIn,
+    PairingCodeOut,
     PositionOut,
     PromoteCheckIn,
     PromoteCheckOut,
@@ -34,12 +35,13 @@ from server.backup.jobs import actor_record
 from server.clock import shop_clock
 from server.db.models import IdempotencyRecord, Staff
 from server.domain import audit
+from server.domain import auth as auth_domain
 from server.domain.actor import Actor
 from server.replication import dbops, failover, monitor, pairing, peer
 from server.roles import HANDOVER
 from server.state import ServerRole
 
-from .base import MANAGERS, OWNER, PUBLIC, ApiBlueprint, Ctx
+from .base import MANAGERS, OWNER, PUBLIC, ApiBlueprint, Ctx, _bearer
 
 bp = ApiBlueprint("replication", __name__, tag="replication")
 
@@ -86,17 +88,39 @@ def _wait_job(ctx: Ctx, kind: str, params: dict[str, Any]) -> Any:
     raise ApiError("pairing_failed", status=503, reason="the server did not finish in time")
 
 
-@bp.endpoint("POST", "/replication/pair", roles=OWNER, body=PairIn, idempotent=False,
+@bp.endpoint("POST", "/replication/pairing-code", roles=OWNER, response=PairingCodeOut,
+             idempotent=False)
+def pairing_code(ctx: Ctx) -> PairingCodeOut:
+    """A one-time pairing code (15 minutes, 5 tries) for ``standby init --pairing-code``: the
+    owner's password need not be typed on the standby machine."""
+    code, expires = pairing.new_pairing_code(ctx.state.shared, ctx.me.username)
+    audit.write(ctx.db, ctx.me, "standby.pairing_code", "server", None,
+                after={"expires_at": expires.isoformat()})
+    return PairingCodeOut(code=code, expires_at=expires)
+
+
+@bp.endpoint("POST", "/replication/pair", roles=PUBLIC, body=PairIn, idempotent=False,
              summary="Pair a standby server (called by `lanpos-server standby init`)")
 def pair(ctx: Ctx, body: PairIn) -> dict[str, Any]:
-    """Creates the standby's replication account (allowed from the caller's address only,
-    TLS required), moves the managed MariaDB to the LAN and switches semi-sync on. The answer
-    holds the account's password: it is not stored in the idempotency table."""
+    """The owner's token, or a pairing code from the back office. Creates the standby's
+    replication account (allowed from the caller's address only, TLS required), moves the
+    managed MariaDB to the LAN and switches semi-sync on. The answer holds the account's
+    password: it is not stored in the idempotency table."""
+    if body.pairing_code:
+        owner = pairing.redeem_pairing_code(ctx.state.shared, body.pairing_code)
+        ctx.actor = Actor(staff_id=None, username=owner, role=Role.OWNER, counter="standby",
+                          ip=ctx.ip)
+    else:
+        ctx.actor, ctx.staff, ctx.token = auth_domain.authenticate(
+            ctx.db, _bearer(), ctx.ip, local_tokens=ctx.state.shared.local_token)
+        if ctx.actor.role != Role.OWNER:
+            raise ApiError("forbidden", status=403)
     res = pairing.pair(ctx.state.config, ctx.state.shared, standby_ip=ctx.ip or "127.0.0.1",
                        advertise=body.advertise,
                        wait_job=lambda kind, params: _wait_job(ctx, kind, params))
     audit.write(ctx.db, ctx.me, "standby.pair", "server", body.advertise,
-                after={"standby": body.advertise, "ip": ctx.ip})
+                after={"standby": body.advertise, "ip": ctx.ip,
+                       "with": "pairing code" if body.pairing_code else "owner login"})
     return res
 
 

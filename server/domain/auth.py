@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -104,15 +106,53 @@ def login(session: Session, passwords: Passwords, policy: AuthPolicy, username: 
     return LoginResult(token=token, token_row=row, staff=staff)
 
 
-def authenticate(session: Session, token: str | None, ip: str | None = None
-                 ) -> tuple[Actor, Staff, AuthToken]:
+# A standby's database is a read-only replica: a login there cannot be stored in it. Such a
+# token lives in the server's shared state instead (``SharedState.local_token``) and is looked
+# up when the database does not know a token: (digest) → {staff_id, counter, expires_at} | None.
+LocalTokens = Callable[[str], dict[str, Any] | None]
+
+
+def login_read_only(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
+                    password: str, counter: str, ip: str | None,
+                    keep: Callable[[str, int, str, dt.datetime, str | None], None]
+                    ) -> LoginResult:
+    """A login on a standby (its database is a replica): the password is checked without a
+    write — failed attempts cannot be counted there, argon2's cost is the brake — and the token
+    is kept by ``keep(digest, staff_id, counter, expires_at, ip)``. The token row returned is
+    not in the session."""
+    staff = session.scalars(select(Staff).where(Staff.username == username)).one_or_none()
+    ok = passwords.verify(staff.password_hash if staff else None, password)
+    now = utcnow()
+    if staff is None or not ok:
+        raise ApiError("login_failed", status=401, left=policy.max_failed_logins)
+    if staff.locked_until is not None and staff.locked_until > now:
+        minutes = max(1, int((staff.locked_until - now).total_seconds() // 60) + 1)
+        raise ApiError("account_locked", status=403, minutes=minutes)
+    if not staff.active:
+        raise ApiError("account_disabled", status=403)
+    token = secrets.token_urlsafe(32)
+    row = AuthToken(token_hash=token_digest(token), staff_id=staff.id, counter=counter or "",
+                    expires_at=now + dt.timedelta(hours=policy.token_ttl_hours), ip=ip)
+    keep(row.token_hash, staff.id, row.counter, row.expires_at, ip)
+    return LoginResult(token=token, token_row=row, staff=staff)
+
+
+def authenticate(session: Session, token: str | None, ip: str | None = None,
+                 local_tokens: LocalTokens | None = None) -> tuple[Actor, Staff, AuthToken]:
     if not token:
         raise ApiError("unauthorized", status=401)
+    digest = token_digest(token)
     row = session.execute(
         select(AuthToken, Staff)
         .join(Staff, Staff.id == AuthToken.staff_id)
-        .where(AuthToken.token_hash == token_digest(token))
+        .where(AuthToken.token_hash == digest)
     ).one_or_none()
+    if row is None and local_tokens is not None:
+        rec = local_tokens(digest)
+        staff_row = session.get(Staff, rec["staff_id"]) if rec else None
+        if rec and staff_row is not None:
+            row = (AuthToken(token_hash=digest, staff_id=staff_row.id, counter=rec["counter"],
+                             expires_at=rec["expires_at"]), staff_row)
     if row is None:
         raise ApiError("unauthorized", status=401)
     tok, staff = row

@@ -58,6 +58,7 @@ def pair(cfg: Config, shared: SharedState, *, standby_ip: str, advertise: str,
     return {"db_port": cfg.database.managed_port, "user": user, "password": password,
             "ca_pem": tls.ca_pem(), "ca_fingerprint": tls.fingerprint(),
             "server_id": cfg.database.server_id, "epoch": shared.cluster().epoch,
+            "cluster_id": shared.cluster_id(),
             "database": cfg.database.name}
 
 
@@ -105,3 +106,49 @@ def fence_database(cfg: Config) -> None:
     """Make this server's managed database read-only now (it learnt it was replaced)."""
     if cfg.managed:
         admin_instance(cfg).set_read_only(True)
+
+
+# -- the pairing code: the owner makes one in the back office, the standby's installer types it
+PAIRING_KEY = "pairing.code"
+PAIRING_MINUTES = 15
+PAIRING_TRIES = 5
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # nothing to misread (0/O, 1/I/L)
+
+
+def _digest(code: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(code.replace("-", "").strip().upper().encode()).hexdigest()
+
+
+def new_pairing_code(shared: SharedState, by: str) -> tuple[str, Any]:
+    """A one-time code (``ABCD-EFGH``, 15 minutes, 5 tries) that stands for the owner's login
+    in ``standby init --pairing-code``; only its digest is kept."""
+    import datetime as dt
+    import secrets
+
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=PAIRING_MINUTES)
+    shared.put_value(PAIRING_KEY, {"digest": _digest(raw), "expires_at": expires.isoformat(),
+                                   "by": by, "tries": 0})
+    return f"{raw[:4]}-{raw[4:]}", expires
+
+
+def redeem_pairing_code(shared: SharedState, code: str) -> str:
+    """The owner who made ``code`` (and the code is used up), or ``403 pairing_code_invalid``."""
+    import datetime as dt
+    import hmac
+
+    rec = shared.value(PAIRING_KEY)
+    bad = ApiError("pairing_code_invalid", status=403)
+    if not rec:
+        raise bad
+    if dt.datetime.fromisoformat(rec["expires_at"]) < dt.datetime.now(dt.UTC):
+        shared.put_value(PAIRING_KEY, None)
+        raise bad
+    if not hmac.compare_digest(rec["digest"], _digest(code)):
+        rec["tries"] = int(rec.get("tries", 0)) + 1
+        shared.put_value(PAIRING_KEY, rec if rec["tries"] < PAIRING_TRIES else None)
+        raise bad
+    shared.put_value(PAIRING_KEY, None)
+    return str(rec["by"])

@@ -61,6 +61,7 @@ def _root_address(address: str) -> str:
 
 def _login(primary: str, username: str | None, password: str | None,
            pairing_code: str | None) -> tuple[str | None, dict[str, Any]]:
+    """(token, extra pairing body): the owner's login, or the back office's pairing code."""
     if pairing_code:
         return None, {"pairing_code": pairing_code}
     if not username or not password:
@@ -102,8 +103,10 @@ def attach(cfg: Config, *, primary: str, username: str | None = None,
     tls = TlsFiles(cfg.tls_dir)
     shared = SharedState.for_data_dir(cfg.data_dir)
     try:
-        shared.set_role(ServerRole.STANDBY, by=f"standby init ({username or 'pairing code'})")
+        shared.set_role(ServerRole.STANDBY,
+                        by=f"standby init ({username or 'pairing code'})")
         shared.learn_epoch(int(p["epoch"]), by=f"primary {primary}")
+        shared.adopt_cluster_id(str(p["cluster_id"]))  # one pair, one cluster
     finally:
         shared.close()
     rt = Runtime(cfg)

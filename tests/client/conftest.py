@@ -205,15 +205,28 @@ def proxy(live_server) -> Iterator[FaultProxy]:
     p.close()
 
 
+def share_cluster(standby_app, primary_app) -> str:
+    """What pairing does (``standby init``): the standby adopts the primary's cluster id, before
+    it serves (a server reads its id once). Returns the id."""
+    cid = primary_app.extensions["lanpos"].cluster_id
+    state = standby_app.extensions["lanpos"]
+    state.shared.adopt_cluster_id(cid)
+    state.__dict__.pop("cluster_id", None)  # not read yet; never a stale cached id
+    assert state.cluster_id == cid
+    return cid
+
+
 @pytest.fixture
-def standby_server(runtime, tmp_path) -> Iterator[LiveServer]:
+def standby_server(runtime, tmp_path, app) -> Iterator[LiveServer]:
     """A second API server on the same database in the standby role (writes refused); a data
-    directory of its own, so that its role is its own."""
+    directory of its own, so that its role is its own; paired with ``live_server`` (the same
+    cluster id)."""
     cfg = dataclasses.replace(runtime.config, data_dir=tmp_path / "standby")
-    app = create_app(cfg, runtime.connect())
-    app.config["TESTING"] = True
-    app.extensions["lanpos"].shared.set_role("standby", by="test")
-    srv = LiveServer(app, threads=8).start()
+    standby_app = create_app(cfg, runtime.connect())
+    standby_app.config["TESTING"] = True
+    standby_app.extensions["lanpos"].shared.set_role("standby", by="test")
+    share_cluster(standby_app, app)
+    srv = LiveServer(standby_app, threads=8).start()
     yield srv
     srv.stop()
 
@@ -230,6 +243,11 @@ class Pair:
 
     def cluster(self, srv: LiveServer):
         return self.state(srv).shared.cluster()
+
+    @property
+    def cluster_id(self) -> str:
+        """The pair's id (both servers have it, as after pairing)."""
+        return self.state(self.primary).cluster_id
 
     def publish(self, srv: LiveServer, **facts) -> None:
         """What the replication monitor would publish for ``srv`` (none runs in tests)."""
@@ -250,8 +268,9 @@ def _root(srv: LiveServer) -> str:
 @pytest.fixture
 def pair(runtime, clean_db, tmp_path) -> Iterator[Pair]:
     """Two real waitress servers on the shared test database: the primary (epoch 1) and the
-    standby, each with its own data directory (role and epoch of its own), each naming the
-    other as its peer (configuration and the monitor's published facts).
+    standby, each with its own data directory (role and epoch of its own), of one cluster (the
+    standby has the primary's cluster id, as after pairing), each naming the other as its peer
+    (configuration and the monitor's published facts).
 
     Made safe for a database the two share: the primary is configured as on an *external*
     database, so that when a counter's newer epoch fences it (``stale``) it does not set the
@@ -274,6 +293,7 @@ def pair(runtime, clean_db, tmp_path) -> Iterator[Pair]:
         app.config["TESTING"] = True
         apps.append(app)
     apps[1].extensions["lanpos"].shared.set_role("standby", by="test")
+    share_cluster(apps[1], apps[0])  # one pair, one cluster id
     primary = LiveServer(apps[0], threads=12).start()
     standby = LiveServer(apps[1], threads=12).start()
     cfg_p.replication.peer, cfg_p.replication.advertise = _root(standby), _root(primary)

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 
 from client import failover
-from client.api import ServerView, normalize_server, pick_writer
+from client.api import ApiClient, ServerView, normalize_server, pick_writer
 from client.settings import ClientSettings, SettingsStore
 from client.ui.server_watch import role_in_use, server_status
 from common.errors import ApiError
@@ -27,6 +27,7 @@ from common.schemas.replication import (
 A = normalize_server("192.168.1.10:8600")
 B = normalize_server("192.168.1.11:8600")
 C = normalize_server("192.168.1.12:8600")
+OURS, OTHER = "1111aaaa2222bbbb", "0123456789abcdef"
 
 
 def chk(code: str, ok: bool, overridable: bool = False) -> FailoverCheck:
@@ -62,6 +63,33 @@ def test_pick_writer_takes_the_primary_of_the_newest_epoch() -> None:
     assert pick_writer(views, 2, B) == B and pick_writer(views, 2, None) == A
 
 
+def test_pick_writer_compares_epochs_within_the_cluster_only() -> None:
+    views = [ServerView(A, True, "primary", 1, cluster=OURS),
+             ServerView(B, True, "primary", 5, cluster=OTHER)]
+    assert pick_writer(views, 0, A) == B  # no cluster asked for: the highest epoch
+    # another installation's primary (a newer epoch of *its* own) is never taken over ours
+    assert pick_writer(views, 1, A, cluster=OURS) == A
+    assert pick_writer(views, 1, B, cluster=OURS) == A
+    assert pick_writer(views[1:], 1, A, cluster=OURS) is None  # none of ours: keep what works
+    assert pick_writer(views, 5, B, cluster=OTHER) == B
+    # a server that sends no cluster id (an older version) still counts
+    old = [ServerView(A, True, "standby", 1, cluster=OURS), ServerView(C, True, "primary", 2)]
+    assert pick_writer(old, 1, A, cluster=OURS) == C
+
+
+def test_cluster_id_given_to_the_client_is_checked() -> None:
+    api = ApiClient([A], epoch=3, cluster=f" {OURS} ")
+    assert (api.epoch, api.cluster, api.fencing) == (3, OURS, (3, OURS))
+    assert ApiClient([A], epoch=3, cluster="not an id!").cluster == ""
+    # an epoch of another cluster replaces the pair (even a smaller one); of ours it only grows
+    api.observe_epoch(2)
+    assert api.fencing == (3, OURS)
+    api.observe_epoch(7, OURS)
+    assert api.fencing == (7, OURS)
+    api.observe_epoch(1, OTHER)
+    assert api.fencing == (1, OTHER)
+
+
 def test_status_bar_text_and_warning() -> None:
     assert role_in_use(None, A, [A, B]) == "primary"  # before it said: the settings' order
     assert role_in_use(None, B, [A, B]) == "standby"
@@ -82,6 +110,28 @@ def test_settings_keep_the_epoch(tmp_path) -> None:
     assert store.load() == s and store.load().epoch == 7
     store.path.write_text(json.dumps({"servers": [A], "epoch": "x"}), encoding="utf-8")
     assert store.load().epoch == 0  # a bad value is ignored, not fatal
+
+
+def test_settings_keep_the_cluster_with_the_epoch(tmp_path) -> None:
+    store = SettingsStore(tmp_path / "client.json")
+    assert ClientSettings().cluster == "" and store.load().cluster == ""
+    s = ClientSettings(epoch=7, cluster=OURS).with_servers("192.168.1.10")
+    store.save(s)
+    data = json.loads(store.path.read_text(encoding="utf-8"))
+    assert (data["epoch"], data["cluster"]) == (7, OURS)
+    loaded = store.load()
+    assert loaded == s and (loaded.epoch, loaded.cluster) == (7, OURS)
+    assert "cluster" not in loaded.extra
+    # a bad value is ignored, not fatal (and the rest of the file is kept)
+    for bad in (12, ["x"], "no spaces please", "x" * 65):
+        store.path.write_text(json.dumps({"servers": [A], "epoch": 4, "cluster": bad}),
+                              encoding="utf-8")
+        got = store.load()
+        assert (got.cluster, got.epoch, got.servers) == ("", 4, (A,)), bad
+        assert "cluster" not in got.extra
+    # a file of an older version (no cluster id): the epoch alone
+    store.path.write_text(json.dumps({"servers": [A], "epoch": 4}), encoding="utf-8")
+    assert (store.load().epoch, store.load().cluster) == (4, "")
 
 
 # --- failover rules -----------------------------------------------------------------------

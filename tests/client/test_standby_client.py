@@ -1,5 +1,6 @@
 """The counter's side of the standby pair against two real servers (the ``pair`` fixture): the
-epoch sent and learned, a write refused by a replaced primary going to the new one with the
+epoch and cluster id sent and learned, an epoch of another installation fencing nothing, a
+write refused by a replaced primary going to the new one with the
 same key, the peer learned from /health, the counter following a promotion within 10 s with
 its cart, the status bar, the owner's dashboard and the failover dialog. Screenshots under
 test-output/screenshots/."""
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 
 import pymysql
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from client.api import ApiClient
@@ -26,6 +28,7 @@ from client.ui.context import Services, SessionInfo
 from client.ui.main_window import MainWindow
 from client.ui.payment import PaymentDialog
 from common.errors import ApiError
+from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
 from server.db.sales import Sale
 from tests.conftest import TEST_PASSWORD
 
@@ -33,6 +36,21 @@ from .conftest import FaultProxy, save_shot
 
 WAIT = 15_000
 COLA = "6901234567892"
+#: a cluster id of no server here: the shop's old installation a counter still remembers
+FOREIGN = "0123456789abcdef"
+
+
+class RecordingSession(requests.Session):
+    """A real session that keeps (method, url, fencing headers sent) of every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, str, str | None, str | None]] = []
+
+    def request(self, method, url, *args, **kw):
+        h = kw.get("headers") or {}
+        self.sent.append((method, url, h.get(EPOCH_HEADER), h.get(CLUSTER_HEADER)))
+        return super().request(method, url, *args, **kw)
 
 
 def new_product(api: ApiClient) -> int:
@@ -55,16 +73,19 @@ def sales_with(db_session, sid: str) -> int:
 
 def test_epoch_is_learned_from_every_answer_and_sent_with_every_request(
         pair, owner, make_api) -> None:
-    seen: list[int] = []
-    api = make_api([pair.primary.url], on_epoch=seen.append)
-    assert api.epoch == 0
+    seen: list[tuple[int, str]] = []
+    cid = pair.cluster_id
+    api = make_api([pair.primary.url], on_epoch=lambda e, c: seen.append((e, c)))
+    assert api.epoch == 0 and api.cluster == ""
     api.login("boss", TEST_PASSWORD)
-    assert api.epoch == 1 and seen == [1]  # X-Lanpos-Epoch of the login's answer
-    assert api.server_role() == "primary"
+    # X-Lanpos-Epoch and X-Lanpos-Cluster of the login's answer
+    assert api.epoch == 1 and api.cluster == cid and seen == [(1, cid)]
+    assert api.server_role() == "primary" and api.server_cluster(pair.primary.url) == cid
     # the standby is promoted: epoch 2, learned from its answer (any answer: a read)
     pair.promote_standby()
     api.health(server=pair.standby.url)
-    assert api.epoch == 2 and seen == [1, 2]
+    assert api.epoch == 2 and seen == [(1, cid), (2, cid)]
+    assert api.cluster == cid
     assert api.server_role(pair.standby.url) == "primary"
     assert api.active_server == pair.primary.url  # server= does not move the counter
     # the next request to the old primary carries epoch 2: it learns it was replaced
@@ -73,10 +94,105 @@ def test_epoch_is_learned_from_every_answer_and_sent_with_every_request(
     c = pair.cluster(pair.primary)
     assert (c.role.value, c.epoch) == ("stale", 2)
     assert api.server_role(pair.primary.url) == "stale"
-    # a counter restarted with the epoch from its settings sends it at once
-    fresh = make_api([pair.standby.url], epoch=5)
+    # the same epoch remembered from another installation fences nothing: the counter starts
+    # again from this cluster's epoch
+    foreign = make_api([pair.standby.url], epoch=5, cluster=FOREIGN)
+    foreign.health()
+    assert pair.cluster(pair.standby).epoch == 2
+    assert (foreign.epoch, foreign.cluster) == (2, cid)
+    # a counter restarted with the epoch (and cluster id) from its settings sends it at once
+    fresh = make_api([pair.standby.url], epoch=5, cluster=cid)
     fresh.health()
     assert fresh.epoch == 5 and pair.cluster(pair.standby).epoch == 5
+    assert fresh.cluster == cid
+
+
+def test_cluster_id_is_learned_and_sent_with_the_epoch_on_every_request(
+        pair, owner, make_api) -> None:
+    session = RecordingSession()
+    api = make_api([pair.primary.url], session=session)
+    api.health()
+    assert session.sent[-1][2:] == (None, None)  # nothing known yet: nothing sent
+    cid = pair.cluster_id
+    assert len(cid) == 16 and api.cluster == cid and api.epoch == 1
+    api.login("boss", TEST_PASSWORD)
+    new_product(api)
+    api.follow()  # the probe of every server (the standby, learned from the peer) too
+    later = session.sent[1:]
+    assert {m for m, *_ in later} >= {"GET", "POST"}
+    assert any(u.startswith(pair.standby.url) for _m, u, *_ in later)
+    assert all((e, c) == ("1", cid) for _m, _u, e, c in later), later
+    # a newer epoch of the cluster goes with the same id, to every server
+    pair.promote_standby()
+    res = api.follow()
+    assert (res.active, res.epoch, res.cluster) == (pair.standby.url, 2, cid)
+    api.me()
+    assert session.sent[-1][2:] == ("2", cid)
+    assert pair.cluster(pair.primary).role.value == "primary"  # not told yet
+    api.health(server=pair.primary.url)
+    assert session.sent[-1][2:] == ("2", cid)
+    assert pair.cluster(pair.primary).role.value == "stale"  # fenced: the ids match
+
+
+def test_an_epoch_of_another_installation_does_not_fence_the_new_server(
+        live_server, owner, make_api) -> None:
+    """A counter that remembers epoch 5 of the shop's old installation meets a freshly
+    installed server (epoch 1, another cluster id): the server keeps selling and the counter
+    starts again from the server's epoch and id."""
+    state = live_server.flask_client.application.extensions["lanpos"]
+    before = state.shared.cluster()
+    assert before.role.value == "primary" and before.epoch < 5
+    seen: list[tuple[int, str]] = []
+    session = RecordingSession()
+    api = make_api([live_server.url], epoch=5, cluster=FOREIGN, session=session,
+                   on_epoch=lambda e, c: seen.append((e, c)))
+    assert (api.epoch, api.cluster) == (5, FOREIGN)
+    api.login("boss", TEST_PASSWORD)
+    assert session.sent[0][2:] == ("5", FOREIGN)  # what it remembered was sent
+    pid = new_product(api)  # a write: taken
+    assert api.get_product(pid).name == "可口可乐 330ml"
+    after = state.shared.cluster()
+    assert (after.role.value, after.epoch) == ("primary", before.epoch)  # not fenced
+    assert (api.epoch, api.cluster) == (before.epoch, state.cluster_id)
+    assert seen == [(before.epoch, state.cluster_id)]  # told once: the new pair
+    assert session.sent[-1][2:] == (str(before.epoch), state.cluster_id)
+    assert api.server_role() == "primary"
+
+
+def test_follow_adopts_a_new_installation_when_only_it_answers(
+        live_server, owner, make_api) -> None:
+    state = live_server.flask_client.application.extensions["lanpos"]
+    epoch = state.shared.cluster().epoch
+    api = make_api([live_server.url], epoch=epoch + 4, cluster=FOREIGN)
+    res = api.follow()
+    assert (res.active, res.role, res.moved) == (live_server.url, "primary", False)
+    assert (res.epoch, res.cluster) == (epoch, state.cluster_id)
+    assert res.views[0].cluster == state.cluster_id
+    assert state.shared.cluster().role.value == "primary"  # the probe fenced nothing
+    api.login("boss", TEST_PASSWORD)
+    new_product(api)  # and it takes writes
+
+
+def test_follow_never_takes_a_primary_of_another_cluster(
+        pair, live_server, owner, make_api) -> None:
+    """The counter's standby (its primary is away) and, typed in by mistake, the primary of
+    another installation: the counter stays on its own cluster's server."""
+    pair.publish(pair.standby, state="connecting", semi_sync="off")  # names no peer
+    other = live_server.flask_client.application.extensions["lanpos"]
+    assert other.cluster_id != pair.cluster_id
+    api = make_api([pair.standby.url, live_server.url], epoch=1, cluster=pair.cluster_id)
+    res = api.follow()
+    assert [v.address for v in res.views] == [pair.standby.url, live_server.url]
+    assert [v.role for v in res.views] == ["standby", "primary"]
+    assert [v.cluster for v in res.views] == [pair.cluster_id, other.cluster_id]
+    assert res.active == pair.standby.url and not res.moved
+    assert (res.epoch, res.cluster) == (1, pair.cluster_id)
+    assert (api.epoch, api.cluster) == (1, pair.cluster_id)
+    # the promoted standby is the writer of our cluster: it is followed
+    pair.promote_standby()
+    res = api.follow()
+    assert res.active == pair.standby.url and (res.epoch, res.cluster) == (2, pair.cluster_id)
+    assert other.shared.cluster().role.value == "primary"  # the other one was never fenced
 
 
 def test_stale_primary_sends_the_sale_to_the_new_primary_with_the_same_key(
@@ -125,7 +241,8 @@ def test_peer_learned_from_health_is_kept_in_the_settings(
     store.save(settings)
     c = AppController(settings, store=store, dialogs=dialogs, runner=runner,
                       api_factory=lambda s: make_api(s.servers, counter=s.counter,
-                                                     lang=s.lang, epoch=s.epoch))
+                                                     lang=s.lang, epoch=s.epoch,
+                                                     cluster=s.cluster))
     api = c.services.api
     assert api.servers == [pair.primary.url]
     runner.op(api.health)  # from a worker thread, as the app does
@@ -134,10 +251,36 @@ def test_peer_learned_from_health_is_kept_in_the_settings(
     assert api.servers == [pair.primary.url, pair.standby.url]
     qtbot.wait_until(lambda: store.load().epoch == 1, timeout=WAIT)
     assert c.settings.epoch == 1 and c.settings.standby == pair.standby.url
+    assert store.load().cluster == c.settings.cluster == pair.cluster_id
     # a counter that starts again starts with what it learned
-    assert AppController(store.load(), dialogs=dialogs, runner=runner,
-                         api_factory=lambda s: make_api(s.servers, epoch=s.epoch)
-                         ).services.api.epoch == 1
+    again = AppController(store.load(), dialogs=dialogs, runner=runner,
+                          api_factory=lambda s: make_api(s.servers, epoch=s.epoch)).services.api
+    assert (again.epoch, again.cluster) == (1, pair.cluster_id)
+
+
+def test_a_new_installation_replaces_the_saved_epoch_and_cluster(
+        qtbot, live_server, owner, dialogs, runner, make_api, tmp_path) -> None:
+    """Settings remembering epoch 5 of an old installation: the new server's (smaller) epoch
+    and its cluster id are saved in their place, and the counter sells."""
+    state = live_server.flask_client.application.extensions["lanpos"]
+    epoch = state.shared.cluster().epoch
+    assert epoch < 5
+    store = SettingsStore(tmp_path / "client.json")
+    settings = ClientSettings(counter="03", epoch=5, cluster=FOREIGN).with_servers(
+        live_server.url)
+    store.save(settings)
+    c = AppController(store.load(), store=store, dialogs=dialogs, runner=runner,
+                      api_factory=lambda s: make_api(s.servers, counter=s.counter,
+                                                     epoch=s.epoch, cluster=s.cluster))
+    api = c.services.api
+    assert (api.epoch, api.cluster) == (5, FOREIGN)
+    runner.op(api.health)  # from a worker thread, as the app does
+    qtbot.wait_until(lambda: store.load().cluster == state.cluster_id, timeout=WAIT)
+    assert store.load().epoch == epoch and (c.settings.epoch, c.settings.cluster) == (
+        epoch, state.cluster_id)
+    api.login("boss", TEST_PASSWORD)
+    new_product(api)
+    assert state.shared.cluster().role.value == "primary"
 
 
 # --- the counter window -------------------------------------------------------------------
