@@ -131,6 +131,13 @@ class Pair:
               pairing_code: bool = False) -> Pair:
         init_primary(self.p_dir, semi_sync_timeout_ms=semi_sync_timeout_ms)
         self.primary = ServerProcess(self.p_dir, threads=threads, workers=workers).start()
+        try:
+            return self._pair(workers, threads, pairing_code)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _pair(self, workers: int, threads: int, pairing_code: bool) -> Pair:
         self.token = login(self.primary.url)
         s_port = pick_free_port(self.primary.port + 1)
         if pairing_code:  # the back office's one-time code instead of the owner's login

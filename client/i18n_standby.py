@@ -121,5 +121,6 @@ STANDBY_STRINGS: dict[str, tuple[str, str]] = {
                               "This counter now uses the new primary; the others follow within "
                               "seconds."),
     "failover.refused": ("✘ 没有切换", "✘ Not promoted"),
-    "failover.refused.checks": ("未通过的检查：", "Failed checks:"),
+    "failover.refused.checks": ("不能切换到备用服务器。未通过的检查：",
+                                "Cannot promote the standby. Failed checks:"),
 }

@@ -8,7 +8,7 @@ import shutil
 import time
 from typing import Any
 
-from flask import request
+from flask import g, request
 from sqlalchemy import select
 
 from common.errors import ApiError
@@ -107,7 +107,11 @@ def pair(ctx: Ctx, body: PairIn) -> dict[str, Any]:
     managed MariaDB to the LAN and switches semi-sync on. The answer holds the account's
     password: it is not stored in the idempotency table."""
     if body.pairing_code:
-        owner = pairing.redeem_pairing_code(ctx.state.shared, body.pairing_code)
+        # once per request: the database restart below (LAN) kills this request's connection
+        # and the dispatcher runs the handler again — with the code already used up
+        owner = g.get("lanpos_pairing_owner") or pairing.redeem_pairing_code(
+            ctx.state.shared, body.pairing_code)
+        g.lanpos_pairing_owner = owner
         ctx.actor = Actor(staff_id=None, username=owner, role=Role.OWNER, counter="standby",
                           ip=ctx.ip)
     else:

@@ -137,6 +137,10 @@ def test_write_refused_by_the_standby_goes_to_the_primary(
     api.login("boss", TEST_PASSWORD)  # login is allowed on the standby
     assert api.active_server == standby_server.url
     assert api.list_staff().items  # reads are served by the standby
+    # a token made on a standby is kept by that standby alone (its database is a replica):
+    # the write needs one the primary knows too, as a login on the primary is (replicated)
+    api.token = make_api([live_server.url]).login("boss", TEST_PASSWORD).token
+    assert api.list_staff().items and api.active_server == standby_server.url
     s = api.create_staff(
         {"username": "zhao", "display_name": "赵六", "role": "cashier", "password": "pw123456"}
     )
