@@ -229,6 +229,23 @@ class Config:
         cfg._apply(raw)
         return cfg
 
+    # [replication] changes while the server runs (pairing, promotion, switchover), in one
+    # process or another: the file is its source, read fresh, changed key by key
+    def fresh_replication(self) -> ReplicationSection:
+        """``[replication]`` as the file says now (a worker's copy is from its start)."""
+        if not self.path.exists():
+            return self.replication
+        self.replication = Config.load(self.data_dir).replication
+        return self.replication
+
+    def save_replication(self, **changes: Any) -> None:
+        """Change these ``[replication]`` keys in the file (and here), nothing else."""
+        fresh = Config.load(self.data_dir) if self.exists() else self
+        for key, value in changes.items():
+            setattr(fresh.replication, key, value)
+            setattr(self.replication, key, value)
+        fresh.save()
+
     def ensure_secrets(self) -> None:
         if not self.database.app_password:
             self.database.app_password = secrets.token_urlsafe(18)

@@ -143,6 +143,14 @@ def test_a_sale_reaches_the_standby_within_a_second_with_semi_sync_after_sync(pa
     assert st["this"]["last_sale"]["number"] == newest
     assert st["peer"]["role"] == "primary" and st["peer"]["reachable"] is True
     assert st["this"]["disk_free_bytes"] > 0
+    # every worker of the primary knows its standby (not only the one that did the pairing)
+    pids = set()
+    for _ in range(12):
+        r = requests.get(pair.primary.url + "/replication/status",
+                         headers={**pair.headers(), "Connection": "close"}, timeout=10)
+        pids.add(r.headers["X-Lanpos-Process"])
+        assert r.json()["peer"]["role"] == "standby", r.json()
+    assert len(pids) == 2, pids
 
 
 def test_kill9_primary_while_20_counters_sell_then_promote_loses_and_doubles_nothing(

@@ -37,7 +37,7 @@ from server.db.models import IdempotencyRecord, Staff
 from server.domain import audit
 from server.domain import auth as auth_domain
 from server.domain.actor import Actor
-from server.replication import dbops, failover, monitor, pairing, peer
+from server.replication import dbops, failover, monitor, pairing, peer, seed
 from server.roles import HANDOVER
 from server.state import ServerRole
 
@@ -169,7 +169,7 @@ def this_server_facts(ctx: Ctx) -> ServerFacts:
                               else "fallen_back")
                for e in state.shared.events((monitor.FELL_BACK, monitor.CAME_BACK), limit=10)]
     return ServerFacts(
-        address=cfg.replication.advertise or None, reachable=True, role=c.role.value,
+        address=cfg.fresh_replication().advertise or None, reachable=True, role=c.role.value,
         epoch=c.epoch, replication=replication_health(facts), io_thread=facts.get("io_thread"),
         sql_thread=facts.get("sql_thread"), last_error=facts.get("last_error"), last_sale=last,
         disk_free_bytes=shutil.disk_usage(cfg.data_dir).free,
@@ -184,7 +184,7 @@ def status(ctx: Ctx) -> ReplicationStatusOut:
     this = this_server_facts(ctx)
     facts = monitor.facts_of(ctx.state.shared)
     other = None
-    address = ctx.state.config.replication.peer
+    address = ctx.state.config.fresh_replication().peer
     if address:
         h = peer.health(address, timeout=1.5)
         other = ServerFacts(address=address, reachable=h.reachable, role=h.role,
@@ -257,7 +257,7 @@ def switchover_prepare(ctx: Ctx) -> SwitchoverPrepareOut:
     state = ctx.state
     if state.shared.cluster().role != ServerRole.PRIMARY:
         raise ApiError("promote_refused", status=409, reason="not the primary")
-    if not state.config.replication.peer:
+    if not state.config.fresh_replication().peer:
         raise ApiError("promote_refused", status=409, reason="no standby is paired")
     audit.write(ctx.db, ctx.me, "standby.switchover", "server", None,
                 after={"to": state.config.replication.peer})
@@ -313,34 +313,9 @@ def switchover_finish(ctx: Ctx, body: SwitchoverFinishIn) -> dict[str, Any]:
     state.shared.set_role(ServerRole.STANDBY, by=f"switchover ({ctx.me.username})")
     state.shared.learn_epoch(int(new.epoch or 0), by=f"primary {body.new_primary}")
     try:
-        res = attach_live(cfg, body.new_primary, token, body.advertise)
+        res = seed.attach_running(cfg, body.new_primary, token, body.advertise)
+    except seed.SeedError as e:
+        raise ApiError("pairing_failed", status=502, reason=str(e)) from e
     finally:
         state.shared.end_maintenance()
     return res
-
-
-def attach_live(cfg: Any, primary: str, token: str, advertise: str | None) -> dict[str, Any]:
-    """Pair this (running) server with ``primary`` and replicate from its own position."""
-    from server.ops.tls import TlsFiles
-    from server.replication.seed import _host_of, _root_address, local_address_towards
-
-    host = _host_of(primary)
-    adv = advertise or cfg.replication.advertise or \
-        f"http://{local_address_towards(host)}:{cfg.server.port}"
-    try:
-        p = peer.checked(primary, "POST", "/replication/pair", {"advertise": adv}, token=token,
-                         timeout=120)
-    except peer.PeerError as e:
-        raise ApiError("pairing_failed", status=502, reason=str(e)) from e
-    tls = TlsFiles(cfg.tls_dir)
-    tls.peer_ca.write_text(p["ca_pem"])
-    mdb = pairing.admin_instance(cfg)
-    mdb.set_read_only(True)
-    pos = dbops.gtids(mdb)["gtid_binlog_pos"]
-    dbops.change_master(mdb, host=host, port=int(p["db_port"]), user=p["user"],
-                        password=p["password"], ca_file=str(tls.peer_ca), slave_pos=pos)
-    r = cfg.replication
-    r.peer, r.semi_sync, r.advertise = _root_address(primary), False, adv
-    cfg.save()
-    return {"gtid": pos, "primary": primary}
-

@@ -107,7 +107,8 @@ def assess(cfg: Config, shared: SharedState, clock: ShopClock, lang: str, *,
     st = dbops.slave_status(mdb)
     if switchover_gtid is None:
         where = []
-        h = peer.health(cfg.replication.peer, timeout=2.0) if cfg.replication.peer else None
+        address = cfg.fresh_replication().peer
+        h = peer.health(address, timeout=2.0) if address else None
         if h is not None and h.reachable:
             where.append("API")
         if st.io_running == "Yes":
@@ -184,8 +185,7 @@ def promote(cfg: Config, shared: SharedState, clock: ShopClock, lang: str, *, by
         overridden = not all(c.ok for c in a.checks)
         cluster = shared.bump_epoch(by=by, role=ServerRole.PRIMARY)
         mdb.set_read_only(False)
-        cfg.replication.semi_sync = False  # no standby until the old primary rejoins
-        cfg.save()
+        cfg.save_replication(semi_sync=False)  # no standby until the old primary rejoins
         detail = {"epoch": cluster.epoch, "gtid": g["gtid_slave_pos"],
                   "override_primary_reachable": bool(override_primary_reachable and overridden),
                   "switchover": switchover_gtid is not None,

@@ -77,7 +77,7 @@ class ReplicationMonitor:
     # -- one round -------------------------------------------------------------------------
     def round(self) -> dict[str, Any]:
         mdb = self.runtime.mariadb
-        r = self.runtime.config.replication
+        r = self.runtime.config.fresh_replication()  # a worker may have paired or promoted
         self._ask_peer(r.peer)
         snap = self.shared.snapshot()
         cluster = snap.cluster

@@ -46,11 +46,11 @@ def pair(cfg: Config, shared: SharedState, *, standby_ip: str, advertise: str,
         raise ApiError("pairing_failed", status=409,
                        reason="只有主服务器可以配对备用服务器" if role else "")
     mdb = admin_instance(cfg)
-    r = cfg.replication
+    r = cfg.fresh_replication()
     if r.listen != LAN or not r.semi_sync or r.peer != advertise:
         # the supervisor's copy of the configuration changes too (it restarts the database)
         wait_job(RELISTEN_JOB, {"listen": LAN, "semi_sync": True, "peer": advertise})
-        r.listen, r.semi_sync, r.peer = LAN, True, advertise
+        cfg.fresh_replication()
     user, password = dbops.create_replication_user(mdb, standby_ip, cfg.database.name)
     dbops.set_semi_sync_master(mdb, True, r.semi_sync_timeout_ms)
     shared.record_event("standby_paired", {"standby": advertise, "ip": standby_ip})
@@ -69,12 +69,11 @@ def relisten_handler(runtime: Runtime):
     def run(job: Any, progress: Any) -> dict[str, Any]:
         p = job.params
         cfg = runtime.config
-        r = cfg.replication
+        r = cfg.fresh_replication()
         changed = p.get("listen", r.listen) != r.listen
-        r.listen = p.get("listen", r.listen)
-        r.semi_sync = bool(p.get("semi_sync", r.semi_sync))
-        r.peer = p.get("peer", r.peer)
-        cfg.save()
+        cfg.save_replication(listen=p.get("listen", r.listen),
+                             semi_sync=bool(p.get("semi_sync", r.semi_sync)),
+                             peer=p.get("peer", r.peer))
         mdb = runtime.mariadb
         if mdb is None:
             return {"restarted": False}

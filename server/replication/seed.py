@@ -86,14 +86,7 @@ def attach(cfg: Config, *, primary: str, username: str | None = None,
     if h.role != ServerRole.PRIMARY.value:
         raise SeedError(f"{primary} is not a primary (role {h.role})")
     token, pair_body = _login(primary, username, password, pairing_code)
-    host = _host_of(primary)
-    adv = advertise or f"http://{local_address_towards(host)}:{cfg.server.port}"
-    say(f"pairing with the primary at {_root_address(primary)} (this standby: {adv}) ...")
-    try:
-        p = peer.checked(primary, "POST", "/replication/pair", {**pair_body, "advertise": adv},
-                         token=token, timeout=120)
-    except peer.PeerError as e:
-        raise SeedError(f"pairing refused by the primary: {e}") from e
+    p, host, adv = request_pairing(cfg, primary, token, pair_body, advertise, say)
     if cfg.database.server_id == int(p["server_id"]):
         cfg.database.server_id = int(p["server_id"]) + 1
     cfg.database.name = p["database"]
@@ -115,17 +108,13 @@ def attach(cfg: Config, *, primary: str, username: str | None = None,
         rt.start_database()  # read-only: this is a standby now
         mdb = rt.mariadb
         assert mdb is not None
-        tls.peer_ca.write_text(p["ca_pem"])
-        if ca_fingerprint(p["ca_pem"]) != p["ca_fingerprint"]:
-            raise SeedError("the primary's CA certificate does not match its fingerprint")
+        trust_primary_ca(tls, p)
         position = dbops.gtids(mdb)["gtid_binlog_pos"]
         dbops.stop_replication(mdb)
         seconds: dict[str, float] = {}
         if seed:
             position = _seed(cfg, rt, p, host, tls, say, seconds)
-        dbops.change_master(mdb, host=host, port=int(p["db_port"]), user=p["user"],
-                            password=p["password"], ca_file=str(tls.peer_ca),
-                            slave_pos=position)
+        replicate_from(mdb, tls, p, host, position)
         st = _wait_streaming(mdb)
         if st.io_running != "Yes" or st.sql_running != "Yes":
             raise SeedError(f"replication did not start: IO {st.io_running}, SQL "
@@ -136,6 +125,49 @@ def attach(cfg: Config, *, primary: str, username: str | None = None,
                 "seconds": round(time.monotonic() - t0, 2)}
     finally:
         rt.stop_database()
+
+
+def request_pairing(cfg: Config, primary: str, token: str | None, pair_body: dict[str, Any],
+                    advertise: str | None, say: Say = print
+                    ) -> tuple[dict[str, Any], str, str]:
+    """Ask ``primary`` for a replication account: (its answer, its host, our address)."""
+    host = _host_of(primary)
+    adv = advertise or cfg.fresh_replication().advertise or \
+        f"http://{local_address_towards(host)}:{cfg.server.port}"
+    say(f"pairing with the primary at {_root_address(primary)} (this standby: {adv}) ...")
+    try:
+        p = peer.checked(primary, "POST", "/replication/pair", {**pair_body, "advertise": adv},
+                         token=token, timeout=120)
+    except peer.PeerError as e:
+        raise SeedError(f"pairing refused by the primary: {e}") from e
+    return p, host, adv
+
+
+def trust_primary_ca(tls: TlsFiles, p: dict[str, Any]) -> None:
+    if ca_fingerprint(p["ca_pem"]) != p["ca_fingerprint"]:
+        raise SeedError("the primary's CA certificate does not match its fingerprint")
+    tls.peer_ca.write_text(p["ca_pem"])
+
+
+def replicate_from(mdb: Any, tls: TlsFiles, p: dict[str, Any], host: str,
+                   position: str | None) -> None:
+    dbops.change_master(mdb, host=host, port=int(p["db_port"]), user=p["user"],
+                        password=p["password"], ca_file=str(tls.peer_ca), slave_pos=position)
+
+
+def attach_running(cfg: Config, primary: str, token: str,
+                   advertise: str | None) -> dict[str, Any]:
+    """A switchover's last step, on the old primary while it serves: pair with the new
+    primary and replicate from this database's own final position (the histories are equal)."""
+    p, host, adv = request_pairing(cfg, primary, token, {}, advertise, say=log.info)
+    tls = TlsFiles(cfg.tls_dir)
+    trust_primary_ca(tls, p)
+    mdb = Runtime(cfg).managed_instance()
+    mdb.set_read_only(True)
+    position = dbops.gtids(mdb)["gtid_binlog_pos"]
+    replicate_from(mdb, tls, p, host, position)
+    cfg.save_replication(peer=_root_address(primary), semi_sync=False, advertise=adv)
+    return {"gtid": position, "primary": primary}
 
 
 def _seed(cfg: Config, rt: Runtime, p: dict[str, Any], host: str, tls: TlsFiles, say: Say,
