@@ -144,8 +144,10 @@ def test_a_sale_reaches_the_standby_within_a_second_with_semi_sync_after_sync(pa
     assert st["peer"]["role"] == "primary" and st["peer"]["reachable"] is True
     assert st["this"]["disk_free_bytes"] > 0
     # every worker of the primary knows its standby (not only the one that did the pairing)
-    pids = set()
-    for _ in range(12):
+    pids: set[str] = set()
+    for _ in range(200):
+        if len(pids) == 2:
+            break
         r = requests.get(pair.primary.url + "/replication/status",
                          headers={**pair.headers(), "Connection": "close"}, timeout=10)
         pids.add(r.headers["X-Lanpos-Process"])
