@@ -115,6 +115,7 @@ class Pair:
     token: str = ""
     seed_seconds: float = 0.0
     pairing_code: str = ""
+    init_output: str = ""
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -128,16 +129,16 @@ class Pair:
         return self.root / "standby"
 
     def start(self, *, workers: int = 2, threads: int = 8, semi_sync_timeout_ms: int = 1500,
-              pairing_code: bool = False) -> Pair:
+              pairing_code: bool = False, seed: str = "auto") -> Pair:
         init_primary(self.p_dir, semi_sync_timeout_ms=semi_sync_timeout_ms)
         self.primary = ServerProcess(self.p_dir, threads=threads, workers=workers).start()
         try:
-            return self._pair(workers, threads, pairing_code)
+            return self._pair(workers, threads, pairing_code, seed)
         except BaseException:
             self.stop()
             raise
 
-    def _pair(self, workers: int, threads: int, pairing_code: bool) -> Pair:
+    def _pair(self, workers: int, threads: int, pairing_code: bool, seed: str) -> Pair:
         self.token = login(self.primary.url)
         s_port = pick_free_port(self.primary.port + 1)
         if pairing_code:  # the back office's one-time code instead of the owner's login
@@ -151,7 +152,9 @@ class Pair:
         t0 = time.monotonic()
         r = cli("standby", "init", "--primary", self.primary.url, "--data-dir",
                 str(self.s_dir), "--port", str(s_port), "--db-port",
-                str(pick_free_port(34700)), *how, "--advertise", f"http://127.0.0.1:{s_port}")
+                str(pick_free_port(34700)), *how, "--advertise", f"http://127.0.0.1:{s_port}",
+                "--seed", seed)
+        self.init_output = r.stdout
         assert r.returncode == 0, r.stdout + r.stderr
         self.seed_seconds = time.monotonic() - t0
         self.standby = ServerProcess(self.s_dir, port=s_port, threads=threads,

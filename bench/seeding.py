@@ -3,13 +3,13 @@
 On the full bench data (1M members, 10M sale lines; generated once into the data dir, as
 ``python -m bench full`` does), served by a real ``lanpos-server run``:
 
-* **ours**: ``lanpos-server standby init`` end to end — pairing, a consistent GTID-stamped
+* ``lanpos-server standby init --seed dump`` end to end — pairing, a consistent GTID-stamped
   ``mariadb-dump`` read over TLS with the replication account, loaded into the standby's own
   managed MariaDB, replication started;
-* **mariadb-backup**: a physical copy of the primary's datadir (``--backup``), ``--prepare``,
-  ``--copy-back`` into a fresh datadir and a ``mariadbd`` started on it. It runs on the primary
-  machine (files, not SQL): a standby on another machine would also need the copy streamed to
-  it (``mbstream``), which this does not count.
+* ``lanpos-server standby init --seed physical`` — the same with ``mariadb-backup`` streamed
+  over TLS (``server.replication.physical``);
+* plain **mariadb-backup** on one machine, for reference: ``--backup``, ``--prepare``,
+  ``--copy-back`` into a fresh datadir and a ``mariadbd`` started on it (no network).
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir())
                    / "lanpos-bench-full")
     p.add_argument("--skip-backup-tool", action="store_true")
+    p.add_argument("--methods", default="dump,physical",
+                   help="standby init --seed methods to time (default dump,physical)")
     a = p.parse_args(argv)
     rt = open_runtime(a.data_dir)
     result: dict[str, Any] = {"machine": machine_info(rt)}
@@ -85,20 +87,23 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  {result['mariadb_backup']}")
         rt.stop_database()
         server = ServerProcess(a.data_dir, threads=8, workers=2).start(timeout=600)
-        s_port = pick_free_port(server.port + 1)
-        log("ours: lanpos-server standby init (dump over TLS + load + replication) …")
-        t0 = time.monotonic()
-        r = cli("standby", "init", "--primary", server.url, "--data-dir",
-                str(scratch / "standby"), "--port", str(s_port), "--db-port",
-                str(pick_free_port(34900)), "--username", "owner", "--password",
-                BENCH_PASSWORD, "--advertise", f"http://127.0.0.1:{s_port}", timeout=7200)
-        total = time.monotonic() - t0
-        if r.returncode != 0:
-            raise RuntimeError(r.stdout + r.stderr)
-        m = re.search(r"seed: dump ([\d.]+)s, load ([\d.]+)s", r.stdout)
-        result["ours"] = {"total_s": total, "dump_s": float(m.group(1)) if m else None,
-                          "load_s": float(m.group(2)) if m else None}
-        log(f"  {result['ours']}")
+        for method in a.methods.split(","):
+            s_port = pick_free_port(server.port + 1)
+            log(f"standby init --seed {method} (over TLS, then replication) …")
+            t0 = time.monotonic()
+            r = cli("standby", "init", "--primary", server.url, "--data-dir",
+                    str(scratch / f"standby-{method}"), "--port", str(s_port), "--db-port",
+                    str(pick_free_port(34900)), "--username", "owner", "--password",
+                    BENCH_PASSWORD, "--advertise", f"http://127.0.0.1:{s_port}",
+                    "--seed", method, timeout=7200)
+            total = time.monotonic() - t0
+            if r.returncode != 0:
+                raise RuntimeError(r.stdout + r.stderr)
+            figures = {k: float(v) for k, v in re.findall(
+                r"(dump|load|physical copy|install) ([\d.]+)s", r.stdout)}
+            result[f"standby_init_{method}"] = {"total_s": total, **figures}
+            log(f"  {result[f'standby_init_{method}']}")
+            shutil.rmtree(scratch / f"standby-{method}", ignore_errors=True)
     finally:
         if server is not None:
             server.stop()
@@ -107,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"seeding-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
     out.write_text(json.dumps(result, indent=1, default=str))
-    print(json.dumps({k: result.get(k) for k in ("ours", "mariadb_backup")}, indent=1))
+    print(json.dumps({k: v for k, v in result.items() if k.startswith(("standby_init",
+                                                                          "mariadb_backup"))},
+                     indent=1))
     print(f"result: {out}")
     return 0
 

@@ -469,12 +469,16 @@ def cmd_standby(args: argparse.Namespace) -> int:
         username, password = _owner_login(args, args.primary)
     try:
         res = seed.attach(cfg, primary=args.primary, username=username, password=password,
-                          pairing_code=args.pairing_code, advertise=args.advertise)
+                          pairing_code=args.pairing_code, advertise=args.advertise,
+                          method=args.seed)
     except seed.SeedError as e:
         print(f"lanpos-server: error: {e}", file=sys.stderr)
         return 2
-    print(f"standby ready: {cfg.data_dir} replicates {res['primary']} "
-          f"(seed: dump {res.get('dump_seconds', 0):.1f}s, load {res.get('load_seconds', 0):.1f}s)")
+    how = (f"physical copy {res['copy_seconds']:.1f}s, install {res['install_seconds']:.1f}s"
+           if "copy_seconds" in res else
+           f"dump {res.get('dump_seconds', 0):.1f}s, load {res.get('load_seconds', 0):.1f}s")
+    print(f"standby ready: {cfg.data_dir} replicates {res['primary']} (seed: {how}; "
+          f"{res['seconds']:.1f}s in all)")
     print(f"  serve it with: lanpos-server run --data-dir {cfg.data_dir}")
     return 0
 
@@ -703,6 +707,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--pairing-code", default=None,
                    help="the one-time code from the primary's back office (双机热备 → 配对码) "
                         "instead of the owner's login")
+    s.add_argument("--seed", choices=["auto", "dump", "physical"], default="auto",
+                   help="how to copy the primary's data: a dump over TLS, a physical copy "
+                        "(mariadb-backup over TLS), or auto: physical for a database over "
+                        "256 MB when both machines have mariadb-backup (default)")
     s.add_argument("--reseed", action="store_true",
                    help="replace the data already in this directory with the primary's")
     s.set_defaults(func=cmd_standby)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from server.clock import shop_clock, utcnow
 from server.db.session import run_in_transaction
 from server.domain import points, reports
 from server.domain.actor import Actor
+from server.ops.periodic import PeriodicThread
 from server.roles import policy
 from server.runtime import Runtime
 from server.state import ServerRole, SharedState
@@ -64,45 +64,32 @@ def daily_jobs(rt: Runtime) -> list[DailyJob]:
             DailyJob("report days", lambda: build_report_days(rt))]
 
 
-class Scheduler:
+class Scheduler(PeriodicThread):
     """The thread. ``tick()`` does one round (the tests call it directly)."""
+
+    thread_name = "lanpos-scheduler"
 
     def __init__(self, service: BackupService | None, *, tick_seconds: float = TICK_SECONDS,
                  daily_jobs: Sequence[DailyJob | tuple[str, Callable[[], object]]] = ()
                  ) -> None:
+        super().__init__(tick_seconds)
         self.service = service
         # the data directory's shared state (role, slot claims); none without a service
         self.shared: SharedState | None = service.shared if service is not None else None
         self.tick_seconds = tick_seconds
         self.daily_jobs = [j if isinstance(j, DailyJob) else DailyJob(*j) for j in daily_jobs]
         self._daily_done: dt.date | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.last_run: dict[str, object] = {}
         self.retry_after = dt.timedelta(minutes=10)
         self._not_before: dict[str, dt.datetime] = {}  # back-off after a failure
 
-    # -- the thread --------------------------------------------------------------------------
-    def start(self) -> None:
+    # -- the thread (server.ops.periodic) -----------------------------------------------------
+    def on_start(self) -> None:
         if self.service is not None:
             self.service.cleanup_partials()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="lanpos-scheduler",
-                                        daemon=True)
-        self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # the schedule must survive any single failure
-                log.exception("scheduler round failed")
-            self._stop.wait(self.tick_seconds)
+    def round(self) -> object:
+        return self.tick()
 
     # -- one round ---------------------------------------------------------------------------
     def _role(self) -> ServerRole:

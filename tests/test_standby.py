@@ -22,8 +22,9 @@ from server.config import Config
 
 @pytest.fixture
 def pair(tmp_path, request) -> Iterator[Pair]:
-    marker = request.node.get_closest_marker("pairing_code")
-    p = Pair(tmp_path).start(pairing_code=marker is not None)
+    code = request.node.get_closest_marker("pairing_code") is not None
+    physical = request.node.get_closest_marker("physical_seed") is not None
+    p = Pair(tmp_path).start(pairing_code=code, seed="physical" if physical else "auto")
     try:
         yield p
     finally:
@@ -370,3 +371,31 @@ def test_guided_failover_refuses_with_its_reasons(pair: Pair):
     assert not checks["no_errant_gtids"]["ok"] and not checks["no_errant_gtids"]["overridable"]
     assert pair.health(pair.standby)["role"] == "standby"
     assert Config.load(pair.s_dir).replication.peer  # nothing was changed by the refusals
+
+
+@pytest.mark.physical_seed
+def test_a_physical_seed_over_tls_gets_this_machines_own_accounts(pair: Pair):
+    """mariadb-backup streamed over TLS (large shops seed this way: bench/README.md)."""
+    assert "physical copy" in pair.init_output, pair.init_output
+    product = pair.product()
+    r = _sale(pair.primary.url, pair.token, product)
+    assert r.status_code == 201, r.text
+    deadline = time.monotonic() + 5
+    while sale_counts(pair.s_dir).get(r.json()["id"]) != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sale_counts(pair.s_dir) == sale_counts(pair.p_dir)
+    assert pair.wait(pair.standby, lambda h: h["replication"]["state"] == "streaming")
+
+    # the copy came with the primary's accounts: the standby has its own now
+    p_cfg, s_cfg = Config.load(pair.p_dir), Config.load(pair.s_dir)
+    assert p_cfg.database.root_password != s_cfg.database.root_password
+    users = _root_sql(pair.s_dir, "SELECT User, Host FROM mysql.user ORDER BY 1, 2")
+    assert not [u for u in users if u[0] == "lanpos_repl"], users
+    import pymysql
+
+    with pytest.raises(pymysql.err.OperationalError):
+        pymysql.connect(unix_socket=str(s_cfg.mariadb_dir / "mariadb.sock"), user="root",
+                        password=p_cfg.database.root_password).close()
+    assert _variables(pair.s_dir, "read_only", "server_id") == {"read_only": 1, "server_id": 2}
+    r = cli("verify", "--data-dir", str(pair.s_dir))
+    assert r.returncode == 0 and "0 failed" in r.stdout, r.stdout + r.stderr

@@ -10,6 +10,8 @@ ignored; a counter that meets a new cluster id starts again from that server's e
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from .base import ApiModel, UtcDatetime
@@ -125,6 +127,11 @@ ServerFacts.model_rebuild()
 class PairIn(ApiModel):
     advertise: str = Field(min_length=1, max_length=200,
                            description="the standby's API address, as the primary reaches it")
+    seed: Literal["auto", "dump", "physical", "none"] = Field(
+        "auto", description="how the standby wants its copy: a dump it reads over TLS, a "
+                            "physical copy (mariadb-backup) streamed over TLS, auto (physical "
+                            "for a large database), none (rejoin from its own position)")
+    physical_ok: bool = Field(False, description="the standby has mariadb-backup and mbstream")
     pairing_code: str | None = Field(None, max_length=16,
                                      description="instead of the owner's token: the one-time "
                                                  "code from the back office (15 minutes)")

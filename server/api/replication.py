@@ -120,7 +120,8 @@ def pair(ctx: Ctx, body: PairIn) -> dict[str, Any]:
         if ctx.actor.role != Role.OWNER:
             raise ApiError("forbidden", status=403)
     res = pairing.pair(ctx.state.config, ctx.state.shared, standby_ip=ctx.ip or "127.0.0.1",
-                       advertise=body.advertise,
+                       advertise=body.advertise, seed=body.seed,
+                       physical_ok=body.physical_ok,
                        wait_job=lambda kind, params: _wait_job(ctx, kind, params))
     audit.write(ctx.db, ctx.me, "standby.pair", "server", body.advertise,
                 after={"standby": body.advertise, "ip": ctx.ip,

@@ -18,11 +18,11 @@ owner's dashboard in every worker.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
 from server.clock import utcnow
+from server.ops.periodic import PeriodicThread
 from server.replication import dbops, gtid, peer
 from server.roles import database_writable
 from server.runtime import Runtime
@@ -43,36 +43,19 @@ def facts_of(shared: SharedState) -> dict[str, Any]:
     return shared.value(KEY) or {}
 
 
-class ReplicationMonitor:
+class ReplicationMonitor(PeriodicThread):
+    thread_name = "lanpos-replication"
+    failure_level = logging.DEBUG  # a database being restarted: the next round
+
     def __init__(self, runtime: Runtime, shared: SharedState,
                  tick_seconds: float = TICK_SECONDS) -> None:
+        super().__init__(tick_seconds)
         self.runtime = runtime
         self.shared = shared
-        self.tick = tick_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._next_peer = 0.0
         self._peer: peer.PeerHealth | None = None
         self._semi_on: bool | None = None
         self._semi_since: str | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="lanpos-replication",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.round()
-            except Exception as e:  # a database being restarted: the next round
-                log.debug("replication monitor round failed: %s", e)
-            self._stop.wait(self.tick)
 
     # -- one round -------------------------------------------------------------------------
     def round(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from common.errors import ApiError
 from server.config import Config
 from server.ops.mariadb import ManagedMariaDB
 from server.ops.tls import TlsFiles
-from server.replication import dbops
+from server.replication import dbops, physical
 from server.runtime import Runtime
 from server.state import ServerRole, SharedState
 
@@ -36,7 +36,7 @@ def admin_instance(cfg: Config) -> ManagedMariaDB:
 
 
 def pair(cfg: Config, shared: SharedState, *, standby_ip: str, advertise: str,
-         wait_job: Any) -> dict[str, Any]:
+         wait_job: Any, seed: str = "none", physical_ok: bool = False) -> dict[str, Any]:
     """Make the replication account for a standby at ``standby_ip`` (runs in an API worker).
 
     ``wait_job(kind, params)`` queues a job for the supervisor and waits for it (the LAN
@@ -55,11 +55,21 @@ def pair(cfg: Config, shared: SharedState, *, standby_ip: str, advertise: str,
     dbops.set_semi_sync_master(mdb, True, r.semi_sync_timeout_ms)
     shared.record_event("standby_paired", {"standby": advertise, "ip": standby_ip})
     tls = TlsFiles(cfg.tls_dir)
-    return {"db_port": cfg.database.managed_port, "user": user, "password": password,
-            "ca_pem": tls.ca_pem(), "ca_fingerprint": tls.fingerprint(),
-            "server_id": cfg.database.server_id, "epoch": shared.cluster().epoch,
-            "cluster_id": shared.cluster_id(),
-            "database": cfg.database.name}
+    size = physical.database_bytes(cfg)
+    if seed == "auto":
+        seed = ("physical" if physical_ok and size > physical.LARGE_BYTES
+                and physical.available() else "dump")
+    if seed == "physical" and not physical.available():
+        raise ApiError("pairing_failed", status=409,
+                       reason="mariadb-backup is not installed on the primary")
+    out = {"db_port": cfg.database.managed_port, "user": user, "password": password,
+           "ca_pem": tls.ca_pem(), "ca_fingerprint": tls.fingerprint(),
+           "server_id": cfg.database.server_id, "epoch": shared.cluster().epoch,
+           "cluster_id": shared.cluster_id(), "database": cfg.database.name,
+           "seed": seed, "database_bytes": size}
+    if seed == "physical":
+        out |= physical.offer_stream(cfg, mdb)
+    return out
 
 
 def relisten_handler(runtime: Runtime):

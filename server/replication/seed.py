@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import shutil
 import socket
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 from server.backup.dumpfile import DbTarget, dump_to_file, iter_sql, load_file
 from server.config import Config
 from server.ops.tls import TlsFiles, ca_fingerprint
-from server.replication import dbops, gtid, peer
+from server.replication import dbops, gtid, peer, physical
 from server.runtime import Runtime
 from server.state import ServerRole, SharedState
 
@@ -75,9 +76,12 @@ def _login(primary: str, username: str | None, password: str | None,
 
 def attach(cfg: Config, *, primary: str, username: str | None = None,
            password: str | None = None, pairing_code: str | None = None,
-           advertise: str | None = None, seed: bool = True, say: Say = print) -> dict[str, Any]:
-    """Pair with ``primary`` and replicate from it: from a fresh seed (``seed``), or from this
-    database's own position (an old primary that holds nothing the new one lacks)."""
+           advertise: str | None = None, seed: bool = True, method: str = "auto",
+           say: Say = print) -> dict[str, Any]:
+    """Pair with ``primary`` and replicate from it: from a fresh seed (``seed``; ``method``
+    dump | physical | auto: physical for a large database when both machines have
+    mariadb-backup), or from this database's own position (an old primary that holds nothing
+    the new one lacks)."""
     if not cfg.managed:
         raise SeedError("a standby needs lanpos's own managed database (no [database] url)")
     h = peer.health(primary, timeout=5)
@@ -86,6 +90,7 @@ def attach(cfg: Config, *, primary: str, username: str | None = None,
     if h.role != ServerRole.PRIMARY.value:
         raise SeedError(f"{primary} is not a primary (role {h.role})")
     token, pair_body = _login(primary, username, password, pairing_code)
+    pair_body |= {"seed": method if seed else "none", "physical_ok": physical.available()}
     p, host, adv = request_pairing(cfg, primary, token, pair_body, advertise, say)
     if cfg.database.server_id == int(p["server_id"]):
         cfg.database.server_id = int(p["server_id"]) + 1
@@ -112,7 +117,9 @@ def attach(cfg: Config, *, primary: str, username: str | None = None,
         position = dbops.gtids(mdb)["gtid_binlog_pos"]
         dbops.stop_replication(mdb)
         seconds: dict[str, float] = {}
-        if seed:
+        if seed and p.get("seed") == "physical":
+            position = _seed_physical(cfg, rt, p, host, tls, say, seconds)
+        elif seed:
             position = _seed(cfg, rt, p, host, tls, say, seconds)
         replicate_from(mdb, tls, p, host, position)
         st = _wait_streaming(mdb)
@@ -168,6 +175,35 @@ def attach_running(cfg: Config, primary: str, token: str,
     replicate_from(mdb, tls, p, host, position)
     cfg.save_replication(peer=_root_address(primary), semi_sync=False, advertise=adv)
     return {"gtid": position, "primary": primary}
+
+
+def _seed_physical(cfg: Config, rt: Runtime, p: dict[str, Any], host: str, tls: TlsFiles,
+                   say: Say, seconds: dict[str, float]) -> str:
+    mdb = rt.mariadb
+    assert mdb is not None
+    into = cfg.mariadb_dir / "seed"
+    shutil.rmtree(into, ignore_errors=True)
+    say(f"copying the primary's data files (mariadb-backup over TLS, "
+        f"{p.get('database_bytes', 0) / 1_048_576:.0f} MB of shop data) ...")
+    t0 = time.monotonic()
+    try:
+        position = physical.fetch(host, int(p["stream_port"]), p["stream_secret"],
+                                  tls.peer_ca, into)
+        seconds["copy_seconds"] = round(time.monotonic() - t0, 2)
+        t1 = time.monotonic()
+        physical.install(mdb, into, cfg)
+        seconds["install_seconds"] = round(time.monotonic() - t1, 2)
+    except physical.PhysicalSeedError as e:
+        raise SeedError(f"the physical copy failed: {e}") from e
+    finally:
+        shutil.rmtree(into, ignore_errors=True)
+    rt.apply_fencing()
+    dbops.reset_binlog(mdb)
+    with dbops.admin(mdb) as cur:
+        cur.execute("SET GLOBAL gtid_slave_pos = %s", (position,))
+    say(f"  copied in {seconds['copy_seconds']:.1f}s, installed in "
+        f"{seconds['install_seconds']:.1f}s")
+    return position
 
 
 def _seed(cfg: Config, rt: Runtime, p: dict[str, Any], host: str, tls: TlsFiles, say: Say,
