@@ -371,6 +371,11 @@ def test_guided_failover_refuses_with_its_reasons(pair: Pair):
     assert not checks["no_errant_gtids"]["ok"] and not checks["no_errant_gtids"]["overridable"]
     assert pair.health(pair.standby)["role"] == "standby"
     assert Config.load(pair.s_dir).replication.peer  # nothing was changed by the refusals
+    # the same refusal from the standby's terminal
+    r = cli("promote", "--data-dir", str(pair.s_dir), "--yes")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "[✘] 备用服务器有不属于主服务器的数据" in r.stdout and "refused" in r.stderr
+    assert pair.health(pair.standby)["role"] == "standby"
 
 
 @pytest.mark.physical_seed
@@ -399,3 +404,14 @@ def test_a_physical_seed_over_tls_gets_this_machines_own_accounts(pair: Pair):
     assert _variables(pair.s_dir, "read_only", "server_id") == {"read_only": 1, "server_id": 2}
     r = cli("verify", "--data-dir", str(pair.s_dir))
     assert r.returncode == 0 and "0 failed" in r.stdout, r.stdout + r.stderr
+
+    # the primary dies; the owner promotes from the standby's terminal
+    kill_hard(pair.primary)
+    r = cli("promote", "--data-dir", str(pair.s_dir), "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "promoted: this server is now the primary of epoch 2" in r.stdout
+    assert "[✔] 备用服务器连不上主服务器" in r.stdout
+    h = pair.health(pair.standby)
+    assert h["role"] == "primary" and h["epoch"] == 2
+    assert _variables(pair.s_dir, "read_only") == {"read_only": 0}
+    assert _sale(pair.standby.url, pair.token, product).status_code == 201
