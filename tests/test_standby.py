@@ -5,12 +5,14 @@ paired by ``lanpos-server standby init``; counters ringing sales through them ov
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
 import uuid
 from collections.abc import Iterator
 
+import pymysql
 import pytest
 import requests
 
@@ -396,8 +398,6 @@ def test_a_physical_seed_over_tls_gets_this_machines_own_accounts(pair: Pair):
     assert p_cfg.database.root_password != s_cfg.database.root_password
     users = _root_sql(pair.s_dir, "SELECT User, Host FROM mysql.user ORDER BY 1, 2")
     assert not [u for u in users if u[0] == "lanpos_repl"], users
-    import pymysql
-
     with pytest.raises(pymysql.err.OperationalError):
         pymysql.connect(unix_socket=str(s_cfg.mariadb_dir / "mariadb.sock"), user="root",
                         password=p_cfg.database.root_password).close()
@@ -415,3 +415,39 @@ def test_a_physical_seed_over_tls_gets_this_machines_own_accounts(pair: Pair):
     assert h["role"] == "primary" and h["epoch"] == 2
     assert _variables(pair.s_dir, "read_only") == {"read_only": 0}
     assert _sale(pair.standby.url, pair.token, product).status_code == 201
+
+
+def test_rejoin_lists_and_exports_the_sales_only_the_old_primary_has(pair: Pair):
+    """Sales acknowledged while semi-sync had fallen back exist only on the old primary: a
+    failover loses them from the shop's history, so rejoin shows and exports them first."""
+    product = pair.product()
+    assert _sale(pair.primary.url, pair.token, product).status_code == 201
+    pair.wait(pair.primary, lambda h: h["replication"]["semi_sync"] == "on")
+    _root_sql(pair.s_dir, "STOP SLAVE IO_THREAD")  # the standby stops receiving ...
+    alone = [_sale(pair.primary.url, pair.token, product) for _ in range(3)]
+    assert all(r.status_code == 201 for r in alone)  # (the primary sells alone)
+    pair.wait(pair.primary, lambda h: h["replication"]["semi_sync"] == "fallen_back")
+    kill_hard(pair.primary)  # ... and then the primary dies
+    r = pair.promote()
+    assert r.status_code == 200, r.text
+    only_old = {s.json()["number"] for s in alone}
+    assert not only_old & {n for (n,) in _root_sql(pair.s_dir, "SELECT number FROM sales")}
+
+    pair.primary.proc = None
+    r = cli("rejoin", "--data-dir", str(pair.p_dir), "--username", "owner", "--password",
+            OWNER_PW, "--primary", pair.standby.url)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "transaction(s) the new primary does not have" in r.stdout
+    for number in only_old:  # each listed for the owner, with its amount
+        assert any(number in line and "¥3.00" in line for line in r.stdout.splitlines()), (
+            number, r.stdout)
+    export = next(pair.p_dir.glob("only-on-old-primary-*.json"))
+    data = json.loads(export.read_text(encoding="utf-8"))
+    assert {w["response"]["number"] for w in data["writes"]} == only_old
+    assert "(re-seeded)" in r.stdout
+    # re-seeded from the new primary: served as its standby, without its own old sales
+    pair.primary = ServerProcess(pair.p_dir, port=pair.primary.port, threads=8,
+                                 workers=2).start()
+    h = pair.wait(pair.primary, lambda h: h["replication"]["state"] == "streaming")
+    assert h["role"] == "standby" and h["epoch"] == 2
+    assert sale_counts(pair.p_dir) == sale_counts(pair.s_dir)
