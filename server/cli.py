@@ -13,6 +13,7 @@ import logging.handlers
 import os
 import secrets
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from server.clock import shop_clock
 from server.config import Config, default_data_dir
 from server.db import migrate
 from server.db.models import Staff
-from server.domain import shop
+from server.domain import audit, shop
 from server.domain import staff as staff_domain
 from server.domain.actor import Actor
 from server.domain.auth import Passwords
@@ -37,8 +38,8 @@ from server.domain.verify import run_all
 from server.jobs import JobRunner
 from server.ops.mariadb import MariaDBError, port_is_free
 from server.ops.supervisor import Supervisor, bind_socket, default_workers
-from server.replication import seed
-from server.replication.failover import boot_fencing
+from server.replication import peer, seed
+from server.replication.failover import assess, boot_fencing
 from server.replication.failover import promote as promote_standby
 from server.replication.monitor import ReplicationMonitor
 from server.replication.pairing import RELISTEN_JOB, relisten_handler
@@ -498,8 +499,6 @@ def cmd_promote(args: argparse.Namespace) -> int:
         rt.start_database()
     clock = shop_clock(cfg)
     try:
-        from server.replication.failover import assess
-
         a = assess(cfg, shared, clock, "zh")
         for c in a.checks:
             print(f"  [{'✔' if c.ok else '✘'}] {c.message}")
@@ -521,8 +520,6 @@ def cmd_promote(args: argparse.Namespace) -> int:
         by = f"cli ({getpass.getuser()})"
 
         def audit_entry(action: str, detail: dict) -> None:
-            from server.domain import audit
-
             with rt.session_factory() as session:
                 audit.write(session, Actor.system(by), action, "server",
                             str(detail.get("epoch")), after=detail)
@@ -560,7 +557,7 @@ def cmd_rejoin(args: argparse.Namespace) -> int:
     try:
         res = seed.rejoin(cfg, primary=args.primary, username=username, password=password,
                           advertise=args.advertise)
-    except (seed.SeedError, seed.peer.PeerError) as e:
+    except (seed.SeedError, peer.PeerError) as e:
         print(f"lanpos-server: error: {e}", file=sys.stderr)
         return 2
     print(f"rejoined as the standby of {res['primary']}"
@@ -571,8 +568,6 @@ def cmd_rejoin(args: argparse.Namespace) -> int:
 
 def cmd_switchover(args: argparse.Namespace) -> int:
     """Move the primary role to the standby with no loss (both servers running)."""
-    from server.replication import peer
-
     cfg = _load_config(args)
     primary = args.primary or f"http://127.0.0.1:{cfg.server.port}"
     h = peer.health(primary)
@@ -588,7 +583,7 @@ def cmd_switchover(args: argparse.Namespace) -> int:
         print("lanpos-server: error: the primary has no paired standby", file=sys.stderr)
         return 2
     username, password = _owner_login(args, primary)
-    t0 = __import__("time").monotonic()
+    t0 = time.monotonic()
     try:
         token = peer.login(primary, username, password)
         try:
@@ -609,7 +604,7 @@ def cmd_switchover(args: argparse.Namespace) -> int:
         print(f"lanpos-server: error: switchover stopped: {e}", file=sys.stderr)
         return 1
     print(f"{primary} now replicates {standby} as its standby "
-          f"({__import__('time').monotonic() - t0:.1f}s)")
+          f"({time.monotonic() - t0:.1f}s)")
     return 0
 
 

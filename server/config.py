@@ -66,6 +66,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 DEFAULT_API_PORT = 8600
 DEFAULT_DB_PORT = 3407
@@ -268,8 +269,6 @@ class Config:
     def database_url(self) -> str:
         if self.database.url:
             return self.database.url
-        from urllib.parse import quote_plus
-
         d = self.database
         base = f"mysql+pymysql://{quote_plus(d.app_user)}:{quote_plus(d.app_password)}"
         sock = self.mariadb_dir / "mariadb.sock"

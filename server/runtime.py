@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.config import Config, ReplicationSection
 from server.db import migrate
 from server.db.session import make_engine, make_session_factory
+from server.ops.lock import FileLock
 from server.ops.mariadb import ManagedMariaDB, pick_free_port, port_is_free
 from server.ops.tls import ensure_certificates
+from server.roles import database_writable
+from server.state import SharedState
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +72,6 @@ class Runtime:
         change ``read_only``): the API's role check still refuses writes."""
         if self.mariadb is None:
             return True
-        from server.roles import database_writable
-        from server.state import SharedState
-
         with contextlib.closing(SharedState.for_data_dir(self.config.data_dir)) as shared:
             self.writable = database_writable(shared.snapshot())
         self.mariadb.set_read_only(not self.writable)
@@ -115,10 +115,6 @@ class Runtime:
     def server_lock(self):
         """Hold ``<data_dir>/server.lock`` for the life of a server process; raises
         ``ServerRunning`` if another lanpos server already serves this data directory."""
-        import contextlib
-
-        from server.ops.lock import FileLock
-
         lock = FileLock(self.config.data_dir / "server.lock")
         if not lock.acquire():
             raise ServerRunning(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from common.errors import ApiError
 from common.schemas.sales import (
     CashCountIn,
     DayCloseOut,
@@ -29,8 +30,6 @@ def current_shift(ctx: Ctx) -> ShiftReportOut:
     """The open shift of this counter with its live figures (404 if none is open)."""
     shift = shifts.current(ctx.db, ctx.me.counter)
     if shift is None:
-        from common.errors import ApiError
-
         raise ApiError("no_open_shift", status=404)
     return ShiftReportOut.model_validate(shifts.report(ctx.db, shift))
 

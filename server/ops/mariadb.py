@@ -32,6 +32,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pymysql
 
@@ -440,8 +441,6 @@ class ManagedMariaDB:
             conn.close()
 
     def url(self, database: str, user: str, password: str) -> str:
-        from urllib.parse import quote_plus
-
         return (
             f"mysql+pymysql://{quote_plus(user)}:{quote_plus(password)}@127.0.0.1:{self.port}/"
             f"{database}?charset=utf8mb4"

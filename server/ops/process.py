@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import sys
@@ -15,8 +16,6 @@ def die_with_parent() -> None:  # pragma: no cover - runs in the child between f
     Linux sends the signal when the *thread* that forked the child ends, so children that
     must live as long as the server are started from the main thread only."""
     if sys.platform.startswith("linux"):
-        import ctypes
-
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         PR_SET_PDEATHSIG = 1
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -91,8 +92,6 @@ def gtids(mdb: ManagedMariaDB) -> dict[str, str]:
 
 def wait_quiet(mdb: ManagedMariaDB, user: str, timeout: float = 10.0) -> bool:
     """Wait until no session of ``user`` runs a statement (True) or ``timeout`` passed."""
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with admin(mdb) as cur:

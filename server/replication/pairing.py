@@ -10,7 +10,11 @@ supervisor's job runner stops it and the watchdog starts it again (about two sec
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 import logging
+import secrets
 import time
 from typing import Any
 
@@ -125,17 +129,12 @@ _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # nothing to misread (0/O, 1/I/L
 
 
 def _digest(code: str) -> str:
-    import hashlib
-
     return hashlib.sha256(code.replace("-", "").strip().upper().encode()).hexdigest()
 
 
 def new_pairing_code(shared: SharedState, by: str) -> tuple[str, Any]:
     """A one-time code (``ABCD-EFGH``, 15 minutes, 5 tries) that stands for the owner's login
     in ``standby init --pairing-code``; only its digest is kept."""
-    import datetime as dt
-    import secrets
-
     raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=PAIRING_MINUTES)
     shared.put_value(PAIRING_KEY, {"digest": _digest(raw), "expires_at": expires.isoformat(),
@@ -145,9 +144,6 @@ def new_pairing_code(shared: SharedState, by: str) -> tuple[str, Any]:
 
 def redeem_pairing_code(shared: SharedState, code: str) -> str:
     """The owner who made ``code`` (and the code is used up), or ``403 pairing_code_invalid``."""
-    import datetime as dt
-    import hmac
-
     rec = shared.value(PAIRING_KEY)
     bad = ApiError("pairing_code_invalid", status=403)
     if not rec:

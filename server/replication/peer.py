@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +44,6 @@ def call(address: str, method: str, path: str, body: Any = None, *, token: str |
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     if method in ("POST", "PUT", "PATCH", "DELETE"):
-        import uuid
-
         req.add_header("Idempotency-Key", str(uuid.uuid4()))
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
