@@ -254,7 +254,7 @@ class Counter(threading.Thread):
                     continue
                 if r.status_code in (503, 409) and code in ("maintenance",
                                                             "database_unavailable",
-                                                            "busy_retry", "fencing_unknown"):
+                                                            "busy_retry"):
                     time.sleep(0.1)
                     continue
                 self.errors.append(f"{url}: {r.status_code} {r.text[:200]}")

@@ -14,10 +14,10 @@ Rules
   the server either does it once or replays the stored response.
 * Failover: a server that cannot be reached (connection refused / connect time-out) is skipped
   and the next one tried; the last server that answered is tried first next time. A write
-  refused with ``503 standby_read_only`` ("this is the standby"), ``409 stale_primary`` ("I was
-  replaced by a promoted standby") or ``503 fencing_unknown`` goes to the next server **with the
-  same Idempotency-Key** (safe: those servers refused before doing anything); the one that takes
-  it becomes the active server. Reads are served by the standby as well.
+  refused with ``503 standby_read_only`` ("this is the standby") or ``409 stale_primary`` ("I was
+  replaced by a promoted standby") goes to the next server **with the same Idempotency-Key**
+  (safe: those servers refused before doing anything); the one that takes it becomes the
+  active server. Reads are served by the standby as well.
 * Epoch fencing (DESIGN §4): every answer carries ``X-Lanpos-Role``, ``X-Lanpos-Epoch`` and
   ``X-Lanpos-Cluster`` (the pair's id); the client keeps the newest epoch it has seen together
   with the cluster id it belongs to (``epoch``, ``cluster``) and sends both (``X-Lanpos-Epoch``,
@@ -120,8 +120,7 @@ CODE_TIMEOUT = "server_timeout"
 CODE_BAD_RESPONSE = "bad_response"
 
 #: a write refused with one of these went nowhere: the next server gets it (same key)
-NOT_THE_WRITER = frozenset({(503, "standby_read_only"), (409, "stale_primary"),
-                            (503, "fencing_unknown")})
+NOT_THE_WRITER = frozenset({(503, "standby_read_only"), (409, "stale_primary")})
 ROLE_PRIMARY, ROLE_STANDBY, ROLE_STALE = "primary", "standby", "stale"
 #: time-outs of the follow probe (connect, read): a dead machine must not hold it up
 PROBE_TIMEOUT = (1.0, 2.0)
@@ -560,8 +559,8 @@ class ApiClient:
                     last_error, start, retry = err, idx, True
                     break
                 raise err
-            if retry or (standby_error is not None and standby_error.code == "fencing_unknown"):
-                continue  # a primary checking whether it still is one: ask again shortly
+            if retry:
+                continue
             if last_error is not None and last_error.status != NETWORK_STATUS:
                 break  # every server answered "standby": retrying will not help
         error = standby_error or last_error

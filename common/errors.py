@@ -37,8 +37,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "收银台将自动切换到新的主服务器",
                       "This server was replaced by the standby ({replaced_at}) and takes no "
                       "sales; the counter switches to the new primary"),
-    "fencing_unknown": ("服务器正在确认自己是否仍是主服务器，请稍候",
-                        "The server is checking whether it is still the primary; please wait"),
     "promote_refused": ("不能切换到备用服务器：{reason}", "Cannot promote the standby: {reason}"),
     "not_a_standby": ("这台服务器不是备用服务器", "This server is not a standby"),
     "pairing_failed": ("配对失败：{reason}", "Pairing failed: {reason}"),

@@ -30,7 +30,7 @@ from server.clock import shop_clock
 from server.config import Config, default_data_dir
 from server.db import migrate
 from server.db.models import Staff
-from server.domain import audit, shop
+from server.domain import shop
 from server.domain import staff as staff_domain
 from server.domain.actor import Actor
 from server.domain.auth import Passwords
@@ -517,17 +517,11 @@ def cmd_promote(args: argparse.Namespace) -> int:
             if typed.lower() != "yes":
                 print("not confirmed; nothing changed", file=sys.stderr)
                 return 1
-        by = f"cli ({getpass.getuser()})"
-
-        def audit_entry(action: str, detail: dict) -> None:
-            with rt.session_factory() as session:
-                audit.write(session, Actor.system(by), action, "server",
-                            str(detail.get("epoch")), after=detail)
-                session.commit()
-
-        res = promote_standby(cfg, shared, clock, "zh", by=by, confirm_primary_off=True,
+        res = promote_standby(cfg, shared, clock, "zh",
+                              actor=Actor.system(f"cli ({getpass.getuser()})"),
+                              session_factory=rt.session_factory, confirm_primary_off=True,
                               override_primary_reachable=args.override_primary_reachable,
-                              audit=audit_entry, queue_backup=serving)
+                              queue_backup=serving)
         print(f"promoted: this server is now the primary of epoch {res['epoch']} "
               f"({res['seconds']:.1f}s)")
         if serving:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from common.errors import ApiError
-from server.state import JobBusy, JobRecord, SharedState
+from server.state import JobBusy, JobRecord, JobState, SharedState
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,17 @@ class JobQueue:
 
     def job(self, job_id: str) -> JobRecord | None:
         return self.shared.job(job_id)
+
+    def wait(self, job_id: str, timeout: float, poll: float = 0.2) -> JobRecord | None:
+        """The job once done or failed; None if it is still at work after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rec = self.shared.job(job_id)
+            if rec is not None and rec.state in (JobState.DONE, JobState.FAILED):
+                return rec
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(poll)
 
     def close(self) -> None:
         if self.runner is not None:

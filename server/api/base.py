@@ -139,7 +139,7 @@ def _parse_query(spec: EndpointSpec, lang: str) -> BaseModel | None:
         raise _validation_error(e, lang) from e
 
 
-def _bearer() -> str | None:
+def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
@@ -275,7 +275,7 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
             # who first (401/403 before any detail of the request is judged), then what
             if spec.roles is not PUBLIC:
                 ctx.actor, ctx.staff, ctx.token = auth_domain.authenticate(
-                    session, _bearer(), ip, local_tokens=state.shared.local_token)
+                    session, bearer_token(), ip, local_tokens=state.shared.local_token)
                 if ctx.actor.role not in spec.roles:
                     raise ApiError("forbidden", status=403)
             body, raw_body = _parse_body(spec, lang)

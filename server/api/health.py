@@ -8,9 +8,9 @@ from server.db.migrate import current_revision
 from server.domain import shop
 from server.ops import watchdog
 from server.replication import monitor
+from server.replication.status import replication_health, replication_warnings
 
 from .base import PUBLIC, ApiBlueprint, Ctx
-from .replication import replication_health, replication_warnings
 
 bp = ApiBlueprint("health", __name__, tag="system")
 

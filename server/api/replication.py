@@ -4,12 +4,9 @@ The views only translate HTTP: the work is in ``server.replication``."""
 
 from __future__ import annotations
 
-import shutil
-import time
 from typing import Any
 
-from flask import g, request
-from sqlalchemy import select
+from flask import g
 
 from common.errors import ApiError
 from common.schemas.base import Role
@@ -23,69 +20,35 @@ from common.schemas.replication import (
     PromoteCheckOut,
     PromoteIn,
     PromoteOut,
-    ReplicationHealth,
     ReplicationStatusOut,
-    SaleRef,
-    SemiSyncChange,
-    ServerFacts,
     SwitchoverFinishIn,
     SwitchoverPrepareOut,
 )
 from server.backup.jobs import actor_record
 from server.clock import shop_clock
-from server.db.models import IdempotencyRecord, Staff
-from server.domain import audit
+from server.domain import audit, idempotency
 from server.domain import auth as auth_domain
 from server.domain.actor import Actor
-from server.replication import dbops, failover, monitor, pairing, peer, seed
-from server.roles import HANDOVER
-from server.state import ServerRole
+from server.replication import dbops, failover, monitor, pairing
+from server.replication import status as status_facts
+from server.state import JobState
 
-from .base import MANAGERS, OWNER, PUBLIC, ApiBlueprint, Ctx, _bearer
+from .base import MANAGERS, OWNER, PUBLIC, ApiBlueprint, Ctx, bearer_token
 
 bp = ApiBlueprint("replication", __name__, tag="replication")
 
 JOB_WAIT_SECONDS = 120.0
 
 
-def replication_health(facts: dict[str, Any]) -> ReplicationHealth:
-    """The monitor's facts as ``/health`` shows them."""
-    return ReplicationHealth(state=facts.get("state", "none"),
-                             lag_seconds=facts.get("lag_seconds"),
-                             lag_transactions=facts.get("lag_transactions"),
-                             semi_sync=facts.get("semi_sync", "off"),
-                             semi_sync_since=facts.get("semi_sync_since"),
-                             peer=facts.get("peer"), gtid=facts.get("gtid"))
-
-
-def replication_warnings(facts: dict[str, Any], role: ServerRole, lang: str = "zh"
-                         ) -> list[str]:
-    out = []
-    zh = lang != "en"
-    if facts.get("semi_sync") == "fallen_back":
-        out.append("备用服务器已断开：主服务器单机运行中（销售不再同步到备用服务器）" if zh else
-                   "The standby is gone: the primary sells alone (sales are not copied)")
-    if role == ServerRole.STANDBY and facts.get("state") in ("error", "stopped", "connecting"):
-        out.append(("备用服务器没有在同步主服务器的数据（" if zh else
-                    "The standby is not replicating (") + str(facts.get("last_error")
-                                                          or facts.get("state")) + ")")
-    if role == ServerRole.STALE:
-        out.append("此服务器已被备用服务器替代，不再收银；请运行 lanpos-server rejoin" if zh else
-                   "This server was replaced by the standby; run lanpos-server rejoin")
-    return out
-
-
 def _wait_job(ctx: Ctx, kind: str, params: dict[str, Any]) -> Any:
-    job = ctx.state.services.jobs.submit(kind, params, actor=actor_record(ctx.me))
-    deadline = time.monotonic() + JOB_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        rec = ctx.state.services.jobs.job(job.id)
-        if rec is not None and rec.state.value == "done":
-            return rec.result
-        if rec is not None and rec.state.value == "failed":
-            raise ApiError("pairing_failed", status=503, reason=rec.error or rec.error_code)
-        time.sleep(0.2)
-    raise ApiError("pairing_failed", status=503, reason="the server did not finish in time")
+    """Queue work for the supervisor (the database restart) and wait for its result."""
+    jobs = ctx.state.services.jobs
+    rec = jobs.wait(jobs.submit(kind, params, actor=actor_record(ctx.me)).id, JOB_WAIT_SECONDS)
+    if rec is None:
+        raise ApiError("pairing_failed", status=503, reason="the server did not finish in time")
+    if rec.state == JobState.FAILED:
+        raise ApiError("pairing_failed", status=503, reason=rec.error or rec.error_code)
+    return rec.result
 
 
 @bp.endpoint("POST", "/replication/pairing-code", roles=OWNER, response=PairingCodeOut,
@@ -116,7 +79,7 @@ def pair(ctx: Ctx, body: PairIn) -> dict[str, Any]:
                           ip=ctx.ip)
     else:
         ctx.actor, ctx.staff, ctx.token = auth_domain.authenticate(
-            ctx.db, _bearer(), ctx.ip, local_tokens=ctx.state.shared.local_token)
+            ctx.db, bearer_token(), ctx.ip, local_tokens=ctx.state.shared.local_token)
         if ctx.actor.role != Role.OWNER:
             raise ApiError("forbidden", status=403)
     res = pairing.pair(ctx.state.config, ctx.state.shared, standby_ip=ctx.ip or "127.0.0.1",
@@ -146,55 +109,21 @@ def position(ctx: Ctx) -> PositionOut:
 def known_keys(ctx: Ctx, body: KnownKeysIn) -> KnownKeysOut:
     """Which of these counter writes (idempotency keys) this server has (rejoin: what only
     the old primary holds)."""
-    if not body.keys:
-        return KnownKeysOut(known=[])
-    rows = ctx.db.scalars(select(IdempotencyRecord.key)
-                          .where(IdempotencyRecord.key.in_(body.keys))).all()
-    return KnownKeysOut(known=list(rows))
-
-
-def this_server_facts(ctx: Ctx) -> ServerFacts:
-    state = ctx.state
-    cfg = state.config
-    facts = monitor.facts_of(state.shared)
-    c = state.shared.cluster()
-    last = None
-    if cfg.managed:
-        try:
-            got = dbops.last_sale(pairing.admin_instance(cfg), cfg.database.name)
-            last = SaleRef(number=got[0], at=got[1]) if got else None
-        except Exception:  # the database is down: the rest still helps
-            last = None
-    newest = state.services.backups.newest_verified()
-    changes = [SemiSyncChange(at=e.at, state="on" if e.kind == monitor.CAME_BACK
-                              else "fallen_back")
-               for e in state.shared.events((monitor.FELL_BACK, monitor.CAME_BACK), limit=10)]
-    return ServerFacts(
-        address=cfg.fresh_replication().advertise or None, reachable=True, role=c.role.value,
-        epoch=c.epoch, replication=replication_health(facts), io_thread=facts.get("io_thread"),
-        sql_thread=facts.get("sql_thread"), last_error=facts.get("last_error"), last_sale=last,
-        disk_free_bytes=shutil.disk_usage(cfg.data_dir).free,
-        newest_verified_backup_at=newest.started_at if newest else None,
-        semi_sync_fallbacks=changes)
+    return KnownKeysOut(known=idempotency.known(ctx.db, body.keys))
 
 
 @bp.endpoint("GET", "/replication/status", roles=MANAGERS, response=ReplicationStatusOut,
              any_role=True)
 def status(ctx: Ctx) -> ReplicationStatusOut:
     """The owner's dashboard: this server and the other one (its public health)."""
-    this = this_server_facts(ctx)
-    facts = monitor.facts_of(ctx.state.shared)
-    other = None
-    address = ctx.state.config.fresh_replication().peer
-    if address:
-        h = peer.health(address, timeout=1.5)
-        other = ServerFacts(address=address, reachable=h.reachable, role=h.role,
-                            epoch=h.epoch, error=h.error)
-        if h.payload and h.payload.get("replication"):
-            other.replication = ReplicationHealth.model_validate(h.payload["replication"])
-    return ReplicationStatusOut(this=this, peer=other,
-                                warnings=replication_warnings(facts, ctx.state.shared
-                                                              .cluster().role, ctx.lang))
+    state = ctx.state
+    address = state.config.fresh_replication().peer
+    return ReplicationStatusOut(
+        this=status_facts.this_server(state.config, state.shared,
+                                      state.services.backups.newest_verified()),
+        peer=status_facts.other_server(address) if address else None,
+        warnings=status_facts.replication_warnings(monitor.facts_of(state.shared),
+                                                   state.shared.cluster().role, ctx.lang))
 
 
 @bp.endpoint("POST", "/replication/promote/check", roles=OWNER, body=PromoteCheckIn,
@@ -208,45 +137,25 @@ def promote_check(ctx: Ctx, body: PromoteCheckIn) -> PromoteCheckOut:
                            counter_last_sale=body.counter_last_sale, summary=a.summary)
 
 
-def _owner_by_password(ctx: Ctx, username: str, password: str) -> Actor:
-    """The owner's password checked read-only (a standby cannot count failed attempts: its
-    database is a replica; argon2's cost is the brake)."""
-    staff = ctx.db.scalars(select(Staff).where(Staff.username == username)).one_or_none()
-    ok = ctx.state.passwords.verify(staff.password_hash if staff else None, password)
-    if staff is None or not ok:
-        raise ApiError("login_failed", status=401, left="?")
-    if not staff.active:
-        raise ApiError("account_disabled", status=403)
-    if staff.role != Role.OWNER.value:
-        raise ApiError("forbidden", status=403)
-    return Actor(staff_id=staff.id, username=staff.username, role=Role.OWNER, counter="",
-                 ip=ctx.ip)
-
-
-def _audit_after(ctx: Ctx, actor: Actor):
-    def write(action: str, detail: dict[str, Any]) -> None:
-        with ctx.state.session_factory() as s:
-            audit.write(s, actor, action, "server", str(detail.get("epoch")), after=detail,
-                        reason="override: primary still answered"
-                        if detail.get("override_primary_reachable") else None)
-            s.commit()
-    return write
-
-
 @bp.endpoint("POST", "/replication/promote", roles=PUBLIC, body=PromoteIn, response=PromoteOut,
              idempotent=False, any_role=True)
 def promote(ctx: Ctx, body: PromoteIn) -> dict[str, Any]:
     """Promote this standby to primary (the owner's password, not a token: the counter may
     have no login that works here). Refused with ``409 promote_refused`` and the checks."""
-    actor = _owner_by_password(ctx, body.username, body.password)
+    state = ctx.state
+    staff = auth_domain.check_read_only(ctx.db, state.passwords, state.auth_policy,
+                                        body.username, body.password)
+    if staff.role != Role.OWNER.value:
+        raise ApiError("forbidden", status=403)
     ctx.db.rollback()  # nothing of this session is written; the audit has its own
     return failover.promote(
-        ctx.state.config, ctx.state.shared, shop_clock(ctx.state.config), ctx.lang,
-        by=actor.username, confirm_primary_off=body.confirm_primary_off,
+        state.config, state.shared, shop_clock(state.config), ctx.lang,
+        actor=Actor(staff_id=staff.id, username=staff.username, role=Role.OWNER, counter="",
+                    ip=ctx.ip),
+        session_factory=state.session_factory, confirm_primary_off=body.confirm_primary_off,
         override_primary_reachable=body.override_primary_reachable,
         counter_last_sale=body.counter_last_sale,
-        primary_reachable_from_counter=body.primary_reachable_from_counter,
-        audit=_audit_after(ctx, actor))
+        primary_reachable_from_counter=body.primary_reachable_from_counter)
 
 
 # -- switchover: the primary role moves with no loss (maintenance of the primary machine) -------
@@ -255,39 +164,16 @@ def promote(ctx: Ctx, body: PromoteIn) -> dict[str, Any]:
 def switchover_prepare(ctx: Ctx) -> SwitchoverPrepareOut:
     """On the primary: stop taking writes (maintenance, read-only) and give the final GTID
     position the standby must reach."""
-    state = ctx.state
-    if state.shared.cluster().role != ServerRole.PRIMARY:
-        raise ApiError("promote_refused", status=409, reason="not the primary")
-    if not state.config.fresh_replication().peer:
-        raise ApiError("promote_refused", status=409, reason="no standby is paired")
-    audit.write(ctx.db, ctx.me, "standby.switchover", "server", None,
-                after={"to": state.config.replication.peer})
-    ctx.db.commit()  # before the database turns read-only
-    state.shared.begin_maintenance(HANDOVER, ctx.me.username)
-    try:
-        mdb = pairing.admin_instance(state.config)
-        # new writes are refused from now on (503 maintenance, the counters retry); let the
-        # ones in flight finish before read_only's global lock waits on them
-        dbops.wait_quiet(mdb, state.config.database.app_user)
-        mdb.set_read_only(True)  # the replication monitor keeps it so (roles.HANDOVER)
-        g = dbops.gtids(mdb)
-    except BaseException:
-        state.shared.end_maintenance()
-        raise
-    return SwitchoverPrepareOut(gtid=g["gtid_binlog_pos"], epoch=state.shared.cluster().epoch)
+    gtid, epoch = failover.prepare_switchover(ctx.state.config, ctx.state.shared, ctx.me,
+                                              ctx.state.session_factory)
+    return SwitchoverPrepareOut(gtid=gtid, epoch=epoch)
 
 
 @bp.endpoint("POST", "/replication/switchover/abort", roles=OWNER, idempotent=False,
              any_role=True)
 def switchover_abort(ctx: Ctx) -> dict[str, Any]:
     """On the primary, when the standby could not take over: take writes again."""
-    m = ctx.state.shared.maintenance()
-    if m is None or m.reason != HANDOVER:
-        return {"aborted": False}
-    ctx.state.shared.end_maintenance()
-    if ctx.state.shared.cluster().role == ServerRole.PRIMARY:
-        pairing.admin_instance(ctx.state.config).set_read_only(False)
-    return {"aborted": True}
+    return {"aborted": failover.abort_switchover(ctx.state.config, ctx.state.shared)}
 
 
 @bp.endpoint("POST", "/replication/switchover/promote", roles=OWNER, body=SwitchoverPrepareOut,
@@ -296,27 +182,14 @@ def switchover_promote(ctx: Ctx, body: SwitchoverPrepareOut) -> dict[str, Any]:
     """On the standby: once it has applied the old primary's final position, promote it."""
     return failover.promote(
         ctx.state.config, ctx.state.shared, shop_clock(ctx.state.config), ctx.lang,
-        by=ctx.me.username, confirm_primary_off=True, switchover_gtid=body.gtid,
-        audit=_audit_after(ctx, ctx.me))
+        actor=ctx.me, session_factory=ctx.state.session_factory, confirm_primary_off=True,
+        switchover_gtid=body.gtid)
 
 
 @bp.endpoint("POST", "/replication/switchover/finish", roles=OWNER, body=SwitchoverFinishIn,
              idempotent=False, any_role=True)
 def switchover_finish(ctx: Ctx, body: SwitchoverFinishIn) -> dict[str, Any]:
-    """On the old primary: replicate from the new one from its own final position (the
-    histories are equal), become its standby, end the maintenance."""
-    state = ctx.state
-    cfg = state.config
-    new = peer.health(body.new_primary, timeout=3)
-    if not new.reachable or new.role != ServerRole.PRIMARY.value:
-        raise ApiError("promote_refused", status=409, reason=f"{body.new_primary} is not primary")
-    token = request.headers.get("Authorization", "")[7:]
-    state.shared.set_role(ServerRole.STANDBY, by=f"switchover ({ctx.me.username})")
-    state.shared.learn_epoch(int(new.epoch or 0), by=f"primary {body.new_primary}")
-    try:
-        res = seed.attach_running(cfg, body.new_primary, token, body.advertise)
-    except seed.SeedError as e:
-        raise ApiError("pairing_failed", status=502, reason=str(e)) from e
-    finally:
-        state.shared.end_maintenance()
-    return res
+    """On the old primary: become the new primary's standby (the histories are equal)."""
+    return failover.finish_switchover(ctx.state.config, ctx.state.shared,
+                                      new_primary=body.new_primary, token=bearer_token() or "",
+                                      advertise=body.advertise, by=ctx.me.username)

@@ -440,9 +440,8 @@ class BackupService:
         if actor is None:
             return
         try:
-            with self.runtime.session_factory() as session:
-                audit_log.write(session, actor, action, "backup", entity_id, after=after)
-                session.commit()
+            audit_log.write_apart(self.runtime.session_factory, actor, action, "backup",
+                                  entity_id, after=after)
         except Exception as e:
             log.warning("could not write the audit entry %s: %s", action, e)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -36,6 +37,17 @@ def write(
     )
     session.add(row)
     return row
+
+
+def write_apart(session_factory: Callable[[], Session], actor: Actor, action: str,
+                entity: str, entity_id: Any = None, *, after: Any = None,
+                reason: str | None = None) -> None:
+    """An entry in a session of its own, committed at once: for work that is not one
+    request's transaction (a promotion, whose database only now takes writes; a restore,
+    after which the request's session belongs to a database that no longer exists)."""
+    with session_factory() as session:
+        write(session, actor, action, entity, entity_id, after=after, reason=reason)
+        session.commit()
 
 
 def drawer_opened(session: Session, actor: Actor, reason: str | None = None) -> AuditLog:

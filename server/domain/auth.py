@@ -112,14 +112,10 @@ def login(session: Session, passwords: Passwords, policy: AuthPolicy, username: 
 LocalTokens = Callable[[str], dict[str, Any] | None]
 
 
-def login_read_only(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
-                    password: str, counter: str, ip: str | None,
-                    keep: Callable[[str, int, str, dt.datetime, str | None], None]
-                    ) -> LoginResult:
-    """A login on a standby (its database is a replica): the password is checked without a
-    write — failed attempts cannot be counted there, argon2's cost is the brake — and the token
-    is kept by ``keep(digest, staff_id, counter, expires_at, ip)``. The token row returned is
-    not in the session."""
+def check_read_only(session: Session, passwords: Passwords, policy: AuthPolicy,
+                    username: str, password: str) -> Staff:
+    """``login_check`` without a write (a standby's database is a replica): failed attempts
+    cannot be counted there — argon2's cost is the brake; a lock set on the primary holds."""
     staff = session.scalars(select(Staff).where(Staff.username == username)).one_or_none()
     ok = passwords.verify(staff.password_hash if staff else None, password)
     now = utcnow()
@@ -130,6 +126,19 @@ def login_read_only(session: Session, passwords: Passwords, policy: AuthPolicy, 
         raise ApiError("account_locked", status=403, minutes=minutes)
     if not staff.active:
         raise ApiError("account_disabled", status=403)
+    return staff
+
+
+def login_read_only(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
+                    password: str, counter: str, ip: str | None,
+                    keep: Callable[[str, int, str, dt.datetime, str | None], None]
+                    ) -> LoginResult:
+    """A login on a standby (its database is a replica): the password is checked without a
+    write — failed attempts cannot be counted there, argon2's cost is the brake — and the token
+    is kept by ``keep(digest, staff_id, counter, expires_at, ip)``. The token row returned is
+    not in the session."""
+    staff = check_read_only(session, passwords, policy, username, password)
+    now = utcnow()
     token = secrets.token_urlsafe(32)
     row = AuthToken(token_hash=token_digest(token), staff_id=staff.id, counter=counter or "",
                     expires_at=now + dt.timedelta(hours=policy.token_ttl_hours), ip=ip)

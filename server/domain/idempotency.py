@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.errors import ApiError
@@ -71,6 +72,15 @@ def claim(session: Session, key: str, staff_id: int | None, endpoint: str,
     session.add(rec)
     session.flush()
     return rec
+
+
+def known(session: Session, keys: list[str]) -> list[str]:
+    """Which of these keys this database has (a rejoining old primary asks: the writes only
+    it holds are those whose keys the new primary lacks)."""
+    if not keys:
+        return []
+    return list(session.scalars(select(IdempotencyRecord.key)
+                                .where(IdempotencyRecord.key.in_(keys))))
 
 
 def complete(session: Session, rec: IdempotencyRecord, status_code: int, body: str) -> None:

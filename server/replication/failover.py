@@ -12,19 +12,25 @@ it if it comes back.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from common.errors import ApiError
 from common.schemas.replication import FailoverCheck, SaleRef
+from server.backup.jobs import actor_record
 from server.clock import ShopClock
 from server.config import Config
-from server.replication import dbops, gtid, peer
+from server.domain import audit
+from server.domain.actor import Actor
+from server.replication import dbops, gtid, peer, physical, seed
 from server.replication.pairing import admin_instance
+from server.roles import HANDOVER
 from server.state import ServerRole, SharedState
 
 log = logging.getLogger(__name__)
@@ -72,11 +78,6 @@ def _check(code: str, ok: bool, lang: str, overridable: bool = False,
 
 def _size(n: int) -> str:
     return f"{n / 1_073_741_824:.1f} GB" if n >= 1_073_741_824 else f"{n // 1_048_576} MB"
-
-
-def _db_bytes(cfg: Config) -> int:
-    d = cfg.mariadb_dir / "data" / cfg.database.name
-    return sum(p.stat().st_size for p in d.glob("*") if p.is_file()) if d.is_dir() else 0
 
 
 @dataclass
@@ -135,7 +136,7 @@ def assess(cfg: Config, shared: SharedState, clock: ShopClock, lang: str, *,
     checks.append(_check("no_errant_gtids", not errant, lang,
                          gtids=", ".join(map(str, errant))))
     free = shutil.disk_usage(cfg.data_dir).free
-    need = max(MIN_FREE_BYTES, 2 * _db_bytes(cfg))
+    need = max(MIN_FREE_BYTES, 2 * physical.database_bytes(cfg))
     checks.append(_check("disk_space", free >= need, lang, free=_size(free), need=_size(need)))
     last = dbops.last_sale(mdb, cfg.database.name)
     sale = SaleRef(number=last[0], at=last[1]) if last else None
@@ -154,15 +155,17 @@ def sale_summary(sale: SaleRef | None, counter_last: str | None, clock: ShopCloc
     return mine + (f"；本收银台最后一笔是 {counter_last}" if counter_last else "")
 
 
-def promote(cfg: Config, shared: SharedState, clock: ShopClock, lang: str, *, by: str,
-            confirm_primary_off: bool, override_primary_reachable: bool = False,
-            counter_last_sale: str | None = None,
+def promote(cfg: Config, shared: SharedState, clock: ShopClock, lang: str, *, actor: Actor,
+            session_factory: Callable[[], Session], confirm_primary_off: bool,
+            override_primary_reachable: bool = False, counter_last_sale: str | None = None,
             primary_reachable_from_counter: bool | None = None,
-            switchover_gtid: str | None = None, audit: Any = None,
-            queue_backup: bool = True) -> dict[str, Any]:
+            switchover_gtid: str | None = None, queue_backup: bool = True) -> dict[str, Any]:
     """Promote this standby. Raises ``409 promote_refused`` (with the checks) when a check
-    fails. ``audit(action, after)`` writes the audit entry once the database is writable."""
+    fails. The audit entry is written (``session_factory``) once the database is writable;
+    ``queue_backup``: the safety backup is a job for the running server's job runner (the
+    CLI on a stopped server takes it itself)."""
     t0 = time.monotonic()
+    by = actor.username
     if not confirm_primary_off and switchover_gtid is None:
         raise ApiError("promote_refused", status=409,
                        reason="请先确认旧服务器已关机或已拔掉网线" if lang != "en"
@@ -191,14 +194,12 @@ def promote(cfg: Config, shared: SharedState, clock: ShopClock, lang: str, *, by
                   "switchover": switchover_gtid is not None,
                   "checks": [c.model_dump() for c in a.checks],
                   "last_sale": a.last_sale.number if a.last_sale else None}
-        shared.put_value("replication.promoted", {**detail, "at": dt.datetime.now(dt.UTC)
-                                                  .isoformat()})
         shared.record_event("promoted", detail)
-        if audit is not None:
-            audit("standby.promote", detail)
+        audit.write_apart(session_factory, actor, "standby.promote", "server", cluster.epoch,
+                          after=detail, reason="override: primary still answered"
+                          if detail["override_primary_reachable"] else None)
         job = shared.submit_job("backup", {"reason": "after-promotion"},
-                                actor={"username": by, "role": "owner", "counter": "",
-                                       "staff_id": None, "ip": None}) if queue_backup else None
+                                actor=actor_record(actor)) if queue_backup else None
         log.warning("promoted to primary of epoch %s by %s (%s)", cluster.epoch, by,
                     "override: primary still answered" if detail["override_primary_reachable"]
                     else "all checks passed")
@@ -233,3 +234,56 @@ def boot_fencing(cfg: Config) -> str:
         return "ok"
     finally:
         shared.close()
+
+
+# -- switchover: the primary role moves with no loss (maintenance of the primary machine) -------
+def prepare_switchover(cfg: Config, shared: SharedState, actor: Actor,
+                       session_factory: Callable[[], Session]) -> tuple[str, int]:
+    """On the primary: stop taking writes (maintenance, then read-only) and return the final
+    GTID position the standby must reach, and the epoch."""
+    if shared.cluster().role != ServerRole.PRIMARY:
+        raise ApiError("promote_refused", status=409, reason="not the primary")
+    to = cfg.fresh_replication().peer
+    if not to:
+        raise ApiError("promote_refused", status=409, reason="no standby is paired")
+    audit.write_apart(session_factory, actor, "standby.switchover", "server", None,
+                      after={"to": to})  # before the database turns read-only
+    shared.begin_maintenance(HANDOVER, actor.username)
+    try:
+        mdb = admin_instance(cfg)
+        # new writes are refused from now on (503 maintenance, the counters retry); let the
+        # ones in flight finish before read_only's global lock waits on them
+        dbops.wait_quiet(mdb, cfg.database.app_user)
+        mdb.set_read_only(True)  # the replication monitor keeps it so (roles.HANDOVER)
+        return dbops.gtids(mdb)["gtid_binlog_pos"], shared.cluster().epoch
+    except BaseException:
+        shared.end_maintenance()
+        raise
+
+
+def abort_switchover(cfg: Config, shared: SharedState) -> bool:
+    """On the primary, when the standby could not take over: take writes again."""
+    m = shared.maintenance()
+    if m is None or m.reason != HANDOVER:
+        return False
+    shared.end_maintenance()
+    if shared.cluster().role == ServerRole.PRIMARY:
+        admin_instance(cfg).set_read_only(False)
+    return True
+
+
+def finish_switchover(cfg: Config, shared: SharedState, *, new_primary: str, token: str,
+                      advertise: str | None, by: str) -> dict[str, Any]:
+    """On the old primary: become the new primary's standby, replicating from its own final
+    position (the histories are equal), and end the maintenance."""
+    new = peer.health(new_primary, timeout=3)
+    if not new.reachable or new.role != ServerRole.PRIMARY.value:
+        raise ApiError("promote_refused", status=409, reason=f"{new_primary} is not primary")
+    shared.set_role(ServerRole.STANDBY, by=f"switchover ({by})")
+    shared.learn_epoch(int(new.epoch or 0), by=f"primary {new_primary}")
+    try:
+        return seed.attach_running(cfg, new_primary, token, advertise)
+    except seed.SeedError as e:
+        raise ApiError("pairing_failed", status=502, reason=str(e)) from e
+    finally:
+        shared.end_maintenance()
