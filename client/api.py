@@ -40,7 +40,7 @@ Rules
   servers of the remembered cluster: a server of another cluster (an address typed by
   mistake) is never taken over one of ours; when only servers of one other cluster answer, it
   is a new installation and is adopted (its newest epoch with it). The app calls it every few
-  seconds from a ``QTimer`` through ``client.tasks`` (``client.ui.server_watch``), so a counter
+  seconds from a ``QTimer`` through ``client.tasks`` (``client.shell.server_watch``), so a counter
   moves to a promoted standby within seconds, without a restart and without losing its cart.
 * ``server=`` (``health``, ``replication_status``, ``promote_check``, ``promote``) sends a call
   to that one server, without failover, and does not change the active server.
@@ -835,7 +835,7 @@ class ApiClient:
         return out
 
     # --- back office (products, stock, members, membership, shop settings) -------------------
-    # Typed one-liners for client/ui/bo_*.py. Bodies are the ``common.schemas`` In/Patch
+    # Typed one-liners for client/backoffice/. Bodies are the ``common.schemas`` In/Patch
     # models or plain dicts of the same shape; ``key`` reuses an Idempotency-Key on a retry.
 
     def list_categories(self) -> list[sc.CategoryOut]:
@@ -1029,7 +1029,7 @@ class ApiClient:
     # --- end of back office ------------------------------------------------------------------
 
     # --- checkout (counter: sales, refunds, approvals, held orders, shifts, cards) ----------
-    # Typed one-liners for client/ui/counter*.py, payment.py, refund.py, shift.py … A sale's
+    # Typed one-liners for client/counter/ (controller, payment, refund, shift …). A sale's
     # own UUID is its Idempotency-Key (``key=str(sale_id)``), so a retry never makes a second
     # sale. Member reads/creates, recharge rules, coupons and shop settings are shared with
     # the back-office section above.

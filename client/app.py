@@ -1,7 +1,7 @@
 """The counter application: settings → (first-run setup) → login → main window.
 
 ``run(args)`` is the ``lanpos-client`` entry point. :class:`AppController` owns the windows
-and the session; tests build it with their own :class:`~client.ui.context.Services` (a real
+and the session; tests build it with their own :class:`~client.widgets.context.Services` (a real
 ``ApiClient`` against a live test server, a recording dialogs stub) and a temp settings file.
 """
 
@@ -20,12 +20,12 @@ from .api import ApiClient
 from .i18n import tr
 from .qt import QtCore, QtGui, QtWidgets, Signal
 from .settings import ClientSettings, SettingsStore, apply_args
+from .shell.login import LoginWindow
+from .shell.main_window import MainWindow
+from .shell.setup_dialog import SetupDialog
 from .tasks import TaskRunner
-from .ui.context import Services, SessionInfo
-from .ui.dialogs import Dialogs
-from .ui.login import LoginWindow
-from .ui.main_window import MainWindow
-from .ui.setup_dialog import SetupDialog
+from .widgets.context import Services, SessionInfo
+from .widgets.dialogs import Dialogs
 
 log = logging.getLogger(__name__)
 

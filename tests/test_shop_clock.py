@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from client.receipts import local_time
+from client.counter.receipts import local_time
 from common import timezones
 from server import clock as clock_module
 from server.clock import ShopClock, shop_clock

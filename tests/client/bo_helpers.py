@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from client.ui.bo_common import FileDialogs
-from client.ui.context import SessionInfo
-from client.ui.main_window import MainWindow
+from client.backoffice.common import FileDialogs
+from client.shell.main_window import MainWindow
+from client.widgets.context import SessionInfo
 from tests.conftest import TEST_PASSWORD
 
 PAGE = 10

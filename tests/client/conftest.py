@@ -19,8 +19,8 @@ from client.app import choose_font
 from client.qt import QtCore, QtWidgets
 from client.settings import ClientSettings
 from client.tasks import TaskRunner
-from client.ui.context import Services
-from client.ui.dialogs import Dialogs, error_text
+from client.widgets.context import Services
+from client.widgets.dialogs import Dialogs, error_text
 from server.app import create_app
 from tests.conftest import LiveServer
 

@@ -6,7 +6,7 @@ import json
 
 from client.main import build_parser
 from client.qt import QtCore, QtWidgets
-from client.ui.login import LoginWindow
+from client.shell.login import LoginWindow
 
 
 def test_run_with_arguments_shows_the_login_and_remembers_the_server(

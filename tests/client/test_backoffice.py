@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from client.qt import Qt
-from client.ui.context import SessionInfo
-from client.ui.main_window import MainWindow
+from client.shell.main_window import MainWindow
+from client.widgets.context import SessionInfo
 from common.schemas.base import Role
 from server.db.models import Staff
 from tests.conftest import TEST_PASSWORD
@@ -33,7 +33,7 @@ def office(qtbot, services, owner):
 def open_staff(qtbot, win):
     screen = win.backoffice.staff
     with qtbot.wait_signal(screen.model.page_loaded, timeout=10_000):
-        win.show_staff()
+        win.show_backoffice_screen("staff")
     return screen
 
 
@@ -160,7 +160,7 @@ def test_audit_viewer_pages_and_filters(qtbot, office, make_staff, screenshots) 
     api.update_staff(s.id, {"display_name": "改过的名字"})
     audit = office.backoffice.audit
     with qtbot.wait_signal(audit.model.page_loaded, timeout=10_000):
-        office.show_audit()
+        office.show_backoffice_screen("audit")
     assert audit.model.rowCount() == PAGE and audit.model.has_more
     assert audit.model.item(0).action == "staff.update"  # newest first
     audit.list.table.selectRow(0)

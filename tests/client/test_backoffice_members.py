@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from client.qt import Qt, QtWidgets
-from client.ui.context import Services
+from client.widgets.context import Services
 from server.db.members import Member, PointsLedger, StoredValueLedger
 from server.db.models import AuditLog
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from client.backoffice.common import parse_zhe, zhe
 from client.qt import Qt
-from client.ui.bo_common import parse_zhe, zhe
-from client.ui.context import SessionInfo
-from client.ui.main_window import MainWindow
+from client.shell.main_window import MainWindow
+from client.widgets.context import SessionInfo
 from server.db.members import (
     CountCardTemplate,
     Coupon,

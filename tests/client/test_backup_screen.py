@@ -7,8 +7,8 @@ import dataclasses
 
 import pytest
 
+from client.backoffice.backups import BackupScreen
 from client.qt import Qt
-from client.ui.backups import BackupScreen
 from server.config import BackupSection, Config
 from server.runtime import Runtime
 from tests.conftest import TEST_PASSWORD, attach_backups
@@ -106,8 +106,8 @@ def test_destinations_are_saved_and_a_missing_one_is_shown(qtbot, screen, tmp_pa
 
 def test_only_the_owner_gets_the_backup_screen(qtbot, services, owner, make_staff,
                                                backup_service):
-    from client.ui.context import SessionInfo
-    from client.ui.main_window import MainWindow
+    from client.shell.main_window import MainWindow
+    from client.widgets.context import SessionInfo
     from common.schemas.base import Role
 
     res = services.api.login("boss", TEST_PASSWORD)

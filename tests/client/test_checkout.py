@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from client.counter.checkout import LATER_FEATURES, BarcodeEntry, CheckoutScreen
 from client.qt import Qt, QtCore, Signal
-from client.ui.checkout import LATER_FEATURES, BarcodeEntry, CheckoutScreen
-from client.ui.context import SessionInfo
-from client.ui.main_window import MainWindow
+from client.shell.main_window import MainWindow
+from client.widgets.context import SessionInfo
 from tests.conftest import TEST_PASSWORD
 
 from .conftest import save_shot

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from client.counter_devices import DeviceService, DeviceSettings
+from client.devices.facade import DeviceService, DeviceSettings
 from client.devices.wedge import WedgeScanFilter
 from client.qt import Qt, QtWidgets
-from client.ui.context import SessionInfo
-from client.ui.main_window import MainWindow
+from client.shell.main_window import MainWindow
+from client.widgets.context import SessionInfo
 from server.db.catalog import Product
 from server.db.members import Member, PointsLedger, StoredValueLedger
 from server.db.models import AuditLog
@@ -180,7 +180,7 @@ def receipt_file(output_dir: Path, name: str, text: str) -> None:
 def test_member_sale_split_stored_value_and_cash(qtbot, open_counter, shop, printer, app,
                                                  dialogs, screenshots, output_dir,
                                                  assert_invariants) -> None:
-    from client.ui.payment import PaymentDialog
+    from client.counter.payment import PaymentDialog
 
     win = open_counter()
     screen = win.checkout
@@ -299,7 +299,7 @@ def test_serial_scanner_and_pole_display(qtbot, open_counter, shop, ptys) -> Non
 
 
 def test_hold_and_resume(qtbot, open_counter, shop, app) -> None:
-    from client.ui.held import HeldOrdersDialog
+    from client.counter.held import HeldOrdersDialog
 
     win = open_counter()
     screen = win.checkout
@@ -328,8 +328,8 @@ def test_hold_and_resume(qtbot, open_counter, shop, app) -> None:
 
 def test_refund_a_line_with_manager_approval(qtbot, open_counter, shop, client, cashier,
                                             manager, app, screenshots, dialogs) -> None:
-    from client.ui.approval import ApprovalDialog
-    from client.ui.refund import RefundDialog
+    from client.counter.refund import RefundDialog
+    from client.widgets.approval import ApprovalDialog
 
     sid = str(uuid.uuid4())
     r = client.post("/api/v1/sales", headers=cashier.write_headers(sid), json={
@@ -379,7 +379,7 @@ def test_refund_a_line_with_manager_approval(qtbot, open_counter, shop, client, 
 
 def test_server_error_shows_its_message(qtbot, open_counter, shop, client, manager, app,
                                         dialogs) -> None:
-    from client.ui.payment import PaymentDialog
+    from client.counter.payment import PaymentDialog
 
     win = open_counter()
     wedge_scan(qtbot, win.checkout, SHAMPOO)
@@ -402,8 +402,8 @@ def test_server_error_shows_its_message(qtbot, open_counter, shop, client, manag
 
 def test_failed_print_is_kept_and_retried(qtbot, open_counter, shop, printer,
                                           screenshots) -> None:
-    from client.ui.device_settings import PrintJobsDialog
-    from client.ui.payment import PaymentDialog
+    from client.counter.device_settings import PrintJobsDialog
+    from client.counter.payment import PaymentDialog
 
     win = open_counter()
     printer.stop()  # the printer is switched off
@@ -436,7 +436,7 @@ def test_failed_print_is_kept_and_retried(qtbot, open_counter, shop, printer,
 def test_shift_open_and_close_prints_the_report(qtbot, open_counter, shop, client, cashier,
                                                 app, printer, screenshots,
                                                 output_dir) -> None:
-    from client.ui.shift import ShiftCloseDialog, ShiftOpenDialog
+    from client.counter.shift import ShiftCloseDialog, ShiftOpenDialog
 
     win = open_counter()
     opener = dialog_of(qtbot, win, win.counter.acts["shift_open"].trigger, ShiftOpenDialog)
@@ -491,7 +491,7 @@ def test_drawer_button_is_for_managers_and_audited(qtbot, open_counter, shop, ma
 
 
 def test_device_settings_test_page_and_save(qtbot, open_counter, shop, printer) -> None:
-    from client.ui.device_settings import DeviceSettingsDialog
+    from client.counter.device_settings import DeviceSettingsDialog
 
     win = open_counter()
     saved: list = []
@@ -522,7 +522,7 @@ def test_english_and_full_hd(qtbot, open_counter, shop, screenshots) -> None:
 
 
 def test_count_card_and_coupon_at_payment(qtbot, open_counter, shop, app) -> None:
-    from client.ui.payment import PaymentDialog
+    from client.counter.payment import PaymentDialog
     from server.db.members import Coupon, MemberCountCard
 
     win = open_counter()
@@ -558,9 +558,9 @@ def test_count_card_and_coupon_at_payment(qtbot, open_counter, shop, app) -> Non
 
 def test_discount_above_limit_needs_manager_approval(qtbot, open_counter, shop, manager,
                                                      app) -> None:
-    from client.ui.approval import ApprovalDialog
-    from client.ui.counter import DiscountDialog
-    from client.ui.payment import PaymentDialog
+    from client.counter.controller import DiscountDialog
+    from client.counter.payment import PaymentDialog
+    from client.widgets.approval import ApprovalDialog
 
     win = open_counter()
     screen = win.checkout
@@ -589,7 +589,7 @@ def test_discount_above_limit_needs_manager_approval(qtbot, open_counter, shop, 
 
 
 def test_stored_value_pin(qtbot, open_counter, shop, client, cashier, app) -> None:
-    from client.ui.payment import PaymentDialog
+    from client.counter.payment import PaymentDialog
 
     r = client.put(f"/api/v1/members/{shop['member']['id']}/pin", json={"pin": "2468"},
                    headers=cashier.write_headers())

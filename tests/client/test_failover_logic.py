@@ -1,16 +1,16 @@
 """The pure parts of the standby pair on the counter: which server to write to, what the
 dashboard shows, when the failover may go on (client/failover.py, client/api.pick_writer,
-client/ui/server_watch helpers, the epoch in the settings). No server needed."""
+client/shell/server_watch helpers, the epoch in the settings). No server needed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 
-from client import failover
+from client.backoffice import failover
 from client.api import ApiClient, ServerView, normalize_server, pick_writer
 from client.settings import ClientSettings, SettingsStore
-from client.ui.server_watch import role_in_use, server_status
+from client.shell.server_watch import role_in_use, server_status
 from common.errors import ApiError
 from common.schemas.replication import (
     FailoverCheck,
@@ -291,7 +291,7 @@ def test_fallen_back_since_from_the_history_when_no_time_is_given() -> None:
 
 
 def test_every_standby_string_has_both_languages() -> None:
-    from client.i18n_standby import STANDBY_STRINGS
+    from client.strings.standby import STANDBY_STRINGS
 
     for key, (zh, en) in STANDBY_STRINGS.items():
         assert zh and en, key

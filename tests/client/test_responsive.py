@@ -7,8 +7,8 @@ import time
 
 from client.qt import Qt, QtCore
 from client.settings import ClientSettings
-from client.ui.context import Services
-from client.ui.login import LoginWindow
+from client.shell.login import LoginWindow
+from client.widgets.context import Services
 from tests.conftest import TEST_PASSWORD
 
 from .conftest import FaultProxy, save_shot

@@ -7,7 +7,7 @@ import json
 from client import i18n
 from client.qt import Qt
 from client.settings import ClientSettings, SettingsStore, apply_args
-from client.ui.setup_dialog import SetupDialog
+from client.shell.setup_dialog import SetupDialog
 
 
 def test_settings_round_trip_in_a_temp_file(tmp_path) -> None:

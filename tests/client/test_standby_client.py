@@ -20,13 +20,13 @@ from sqlalchemy import func, select
 
 from client.api import ApiClient
 from client.app import AppController
-from client.counter_devices import DeviceService, DeviceSettings
+from client.backoffice.standby import FailoverDialog, StandbyScreen
+from client.counter.payment import PaymentDialog
+from client.devices.facade import DeviceService, DeviceSettings
 from client.qt import Qt, QtCore, QtGui
 from client.settings import ClientSettings, SettingsStore
-from client.ui.bo_standby import FailoverDialog, StandbyScreen
-from client.ui.context import Services, SessionInfo
-from client.ui.main_window import MainWindow
-from client.ui.payment import PaymentDialog
+from client.shell.main_window import MainWindow
+from client.widgets.context import Services, SessionInfo
 from common.errors import ApiError
 from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
 from server.db.sales import Sale

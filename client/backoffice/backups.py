@@ -1,0 +1,335 @@
+"""Back office (owner): backups — list, back up now with a progress bar, verify, restore with a
+typed confirmation, extra destinations.
+
+Long work runs on the server as a job; this screen polls ``GET /backups/jobs/<id>`` (readable
+without login, so a restore can be followed while the API is in maintenance and the login
+tokens are being replaced).
+"""
+
+from __future__ import annotations
+
+from common.errors import ApiError
+from common.schemas.backups import BackupJobOut, BackupListOut, BackupOut, BackupSettingsOut
+
+from ..i18n import tr
+from ..qt import Qt, QtCore, QtWidgets, Signal
+from ..widgets.context import Services
+from .staff import local_time
+
+COLUMNS = ("backup.col.time", "backup.col.id", "backup.col.size", "backup.col.rows",
+           "backup.col.verified", "backup.col.reason")
+
+
+def size_text(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f} MB"
+    return f"{max(n, 0) / 1024:.0f} KB"
+
+
+def reason_text(reason: str | None) -> str:
+    """'manual-before-inventory' → '手动 before-inventory'; unknown reasons as they are."""
+    if not reason:
+        return ""
+    for key in ("scheduled-daily", "scheduled-interval", "pre-restore", "pre-migration",
+                "manual"):
+        if reason == key or reason.startswith(key + "-"):
+            rest = reason[len(key) + 1:]
+            return tr(f"backup.reason.{key}") + (f" {rest}" if rest else "")
+    return reason
+
+
+def verified_text(b: BackupOut) -> str:
+    return tr({True: "backup.verified.yes", False: "backup.verified.no",
+               None: "backup.verified.none"}[b.verified])
+
+
+class RestoreDialog(QtWidgets.QDialog):
+    """Typed confirmation: the restore button is enabled only when the id is typed exactly."""
+
+    def __init__(self, backup: BackupOut, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("restoreDialog")
+        self.backup = backup
+        self.setWindowTitle(tr("backup.restore.title"))
+        text = QtWidgets.QLabel(tr("backup.restore.warning", id=backup.id,
+                                   time=local_time(backup.started_at)))
+        text.setWordWrap(True)
+        self.confirm_edit = QtWidgets.QLineEdit()
+        self.confirm_edit.setObjectName("confirmId")
+        self.confirm_edit.setPlaceholderText(backup.id)
+        self.force = QtWidgets.QCheckBox(tr("backup.restore.force"))
+        self.force.setObjectName("force")
+        self.force.setVisible(backup.verified is not True)
+        buttons = QtWidgets.QDialogButtonBox()
+        self.ok_button = buttons.addButton(tr("backup.restore.ok"),
+                                           QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
+        assert self.ok_button is not None
+        self.ok_button.setObjectName("restoreOk")
+        cancel = buttons.addButton(tr("common.cancel"),
+                                   QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
+        assert cancel is not None
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        for w in (text, self.confirm_edit, self.force, buttons):
+            layout.addWidget(w)
+        self.confirm_edit.textChanged.connect(self._update)
+        self.force.toggled.connect(self._update)
+        self._update()
+
+    def _update(self, *_: object) -> None:
+        typed = self.confirm_edit.text().strip() == self.backup.id
+        self.ok_button.setEnabled(typed and (self.backup.verified is True
+                                             or self.force.isChecked()))
+
+
+class BackupScreen(QtWidgets.QWidget):
+    """Signals:
+        list_loaded(object): the BackupListOut shown.
+        job_finished(object): a job this screen started ended (BackupJobOut).
+        settings_saved(object): BackupSettingsOut after saving the destinations.
+    """
+
+    list_loaded = Signal(object)
+    job_finished = Signal(object)
+    settings_saved = Signal(object)
+
+    POLL_MS = 400
+
+    def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("backupScreen")
+        self.services = services
+        self.backups: list[BackupOut] = []
+        self.job: BackupJobOut | None = None
+        self._loaded = False
+
+        self.now_button = QtWidgets.QPushButton(tr("backup.now"))
+        self.now_button.setObjectName("backupNow")
+        self.verify_button = QtWidgets.QPushButton(tr("backup.verify"))
+        self.verify_button.setObjectName("verifyBackup")
+        self.restore_button = QtWidgets.QPushButton(tr("backup.restore"))
+        self.restore_button.setObjectName("restoreBackup")
+        self.refresh_button = QtWidgets.QPushButton(tr("common.refresh"))
+        self.refresh_button.setObjectName("refreshBackups")
+        self.now_button.clicked.connect(self.backup_now)
+        self.verify_button.clicked.connect(self.verify_selected)
+        self.restore_button.clicked.connect(self.restore_selected)
+        self.refresh_button.clicked.connect(lambda: self.start(reload=True))
+        tools = QtWidgets.QHBoxLayout()
+        for b in (self.now_button, self.verify_button, self.restore_button):
+            tools.addWidget(b)
+        tools.addStretch(1)
+        tools.addWidget(self.refresh_button)
+
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setObjectName("backupProgress")
+        self.progress.setRange(0, 100)
+        self.progress.setVisible(False)
+        self.job_label = QtWidgets.QLabel()
+        self.job_label.setObjectName("jobLabel")
+
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("backupTable")
+        self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        assert header is not None
+        header.setStretchLastSection(True)
+        vheader = self.table.verticalHeader()
+        assert vheader is not None
+        vheader.setVisible(False)
+
+        self.summary = QtWidgets.QLabel()
+        self.summary.setObjectName("backupSummary")
+        self.summary.setWordWrap(True)
+        self.warnings = QtWidgets.QLabel()
+        self.warnings.setObjectName("backupWarnings")
+        self.warnings.setStyleSheet("color: #b00020;")
+        self.warnings.setWordWrap(True)
+
+        self.destinations = QtWidgets.QLineEdit()
+        self.destinations.setObjectName("destinations")
+        self.destinations.setPlaceholderText("/media/usb/lanpos; /mnt/nas/lanpos")
+        self.save_destinations = QtWidgets.QPushButton(tr("backup.destinations.save"))
+        self.save_destinations.setObjectName("saveDestinations")
+        self.save_destinations.clicked.connect(self.save_destination_settings)
+        self.dest_status = QtWidgets.QLabel()
+        self.dest_status.setObjectName("destinationStatus")
+        self.dest_status.setWordWrap(True)
+        dest_row = QtWidgets.QHBoxLayout()
+        dest_row.addWidget(self.destinations, 1)
+        dest_row.addWidget(self.save_destinations)
+        dest_box = QtWidgets.QGroupBox(tr("backup.destinations"))
+        dest_layout = QtWidgets.QVBoxLayout(dest_box)
+        dest_layout.addLayout(dest_row)
+        dest_layout.addWidget(self.dest_status)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(tools)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.job_label)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.warnings)
+        layout.addWidget(dest_box)
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(self.POLL_MS)
+        self.timer.timeout.connect(self._poll)
+        self._polling = False
+
+    # -- loading ---------------------------------------------------------------------------
+    def start(self, reload: bool = False) -> None:
+        if reload or not self._loaded:
+            self._loaded = True
+            api = self.services.api
+            self.services.runner.op(api.list_backups, on_success=self._show_list, owner=self)
+            self.services.runner.op(api.backup_settings, on_success=self._show_settings,
+                                    owner=self)
+
+    def _show_list(self, data: BackupListOut) -> None:
+        self.backups = list(data.items)
+        self.table.setRowCount(len(self.backups))
+        for row, b in enumerate(self.backups):
+            values = (local_time(b.started_at), b.id, size_text(b.size), str(b.total_rows),
+                      verified_text(b), reason_text(b.reason))
+            for col, value in enumerate(values):
+                item = QtWidgets.QTableWidgetItem(value)
+                if col in (2, 3):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        newest = tr("backup.summary.none")
+        if data.newest_verified:
+            newest = data.newest_verified
+            if data.newest_verified_age_seconds is not None:
+                hours = data.newest_verified_age_seconds // 3600
+                newest += "（" + tr("backup.age", hours=hours) + "）"
+        self.summary.setText(tr("backup.summary", folder=data.folder, newest=newest))
+        self.warnings.setText("\n".join(data.warnings))
+        lines = []
+        for d in data.destinations:
+            key = ("backup.dest.none" if d.ok is None else
+                   "backup.dest.ok" if d.ok else "backup.dest.failed")
+            lines.append(tr(key, path=d.path, error=d.error or ""))
+        self.dest_status.setText("\n".join(lines))
+        self.list_loaded.emit(data)
+
+    def _show_settings(self, s: BackupSettingsOut) -> None:
+        self.destinations.setText("; ".join(s.destinations))
+
+    def selected(self) -> BackupOut | None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if len(rows) != 1:
+            return None
+        row = rows.pop()
+        return self.backups[row] if 0 <= row < len(self.backups) else None
+
+    # -- actions ---------------------------------------------------------------------------
+    def backup_now(self) -> None:
+        api = self.services.api
+        self._set_busy(True)
+        self.services.runner.op(api.start_backup, on_success=self._follow,
+                                on_error=self._start_failed, owner=self)
+
+    def verify_selected(self) -> None:
+        b = self.selected()
+        if b is None:
+            self.services.dialogs.info(self, tr("backup.select_first"))
+            return
+        api = self.services.api
+        self._set_busy(True)
+        self.services.runner.op(lambda: api.verify_backup(b.id), on_success=self._follow,
+                                on_error=self._start_failed, owner=self)
+
+    def restore_selected(self) -> RestoreDialog | None:
+        """Open the typed-confirmation dialog (returned; tests drive it)."""
+        b = self.selected()
+        if b is None:
+            self.services.dialogs.info(self, tr("backup.select_first"))
+            return None
+        dlg = RestoreDialog(b, self)
+        dlg.accepted.connect(lambda: self._restore(dlg))
+        dlg.setModal(True)
+        dlg.show()
+        return dlg
+
+    def _restore(self, dlg: RestoreDialog) -> None:
+        api = self.services.api
+        bid, typed, force = dlg.backup.id, dlg.confirm_edit.text().strip(), dlg.force.isChecked()
+        self._set_busy(True)
+        self.services.runner.op(lambda: api.restore_backup(bid, typed, force),
+                                on_success=self._follow, on_error=self._start_failed,
+                                owner=self)
+
+    def save_destination_settings(self) -> None:
+        raw = self.destinations.text().replace("；", ";")
+        paths = [p.strip() for p in raw.split(";") if p.strip()]
+        api = self.services.api
+        self.services.runner.op(
+            lambda: api.update_backup_settings({"destinations": paths}),
+            on_success=self._settings_saved, owner=self)
+
+    def _settings_saved(self, s: BackupSettingsOut) -> None:
+        self._show_settings(s)
+        self.settings_saved.emit(s)
+        self.start(reload=True)
+
+    # -- following a job -------------------------------------------------------------------
+    def _set_busy(self, busy: bool) -> None:
+        for b in (self.now_button, self.verify_button, self.restore_button):
+            b.setEnabled(not busy)
+
+    def _start_failed(self, err: ApiError) -> None:
+        self._set_busy(False)
+        self.services.dialogs.error(self, err)
+
+    def _follow(self, job: BackupJobOut) -> None:
+        self.job = job
+        self.progress.setVisible(True)
+        self._show_job(job)
+        self.timer.start()
+
+    def _poll(self) -> None:
+        if self.job is None or self._polling:
+            return
+        self._polling = True
+        job_id = self.job.id
+        api = self.services.api
+        self.services.runner.op(lambda: api.backup_job(job_id), on_success=self._job_update,
+                                on_error=self._poll_failed, owner=self)
+
+    def _poll_failed(self, _err: ApiError) -> None:
+        self._polling = False  # the server may be busy restoring: keep polling
+
+    def _job_update(self, job: BackupJobOut) -> None:
+        self._polling = False
+        self.job = job
+        self._show_job(job)
+        if job.state not in ("done", "failed"):
+            return
+        self.timer.stop()
+        self._set_busy(False)
+        if job.state == "failed":
+            self.services.dialogs.error(self, ApiError(job.error_code or "backup_failed",
+                                                       status=409, message=job.error))
+        elif job.kind in ("restore", "restore_to"):
+            safety = (job.result or {}).get("safety_backup") or "—"
+            self.services.dialogs.info(self, tr("backup.restore.done", safety=safety))
+        elif job.kind == "verify" and job.result is not None:
+            key = "backup.verify.done.ok" if job.result.get("ok") else "backup.verify.done.bad"
+            self.services.dialogs.info(self, tr(key, id=job.backup_id or "",
+                                                problems="\n".join(job.result.get("problems",
+                                                                                  [])[:10])))
+        self.job_finished.emit(job)
+        self.start(reload=True)
+
+    def _show_job(self, job: BackupJobOut) -> None:
+        self.progress.setValue(round(job.progress * 100))
+        state = {"done": tr("backup.job.done"), "failed": tr("backup.job.failed")}.get(
+            job.state, job.message)
+        self.job_label.setText(f"{tr('backup.job.' + job.kind)}：{state}")

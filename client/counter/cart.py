@@ -1,0 +1,160 @@
+"""The counter's cart: plain Python (no Qt), priced by the shared engine ``common.pricing``.
+
+The Qt table model in ``client.counter.checkout`` is a thin view over :class:`Cart`. The member
+(level discount), coupon, manual line discounts and count-card uses are inputs of
+``pricing.quote`` for the instant (and offline) preview; :meth:`Cart.to_cart_in` turns the
+cart into the server's ``CartIn`` (quote, sale, held order) — the server recomputes
+everything and its figures win.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from common import pricing
+from common.schemas.catalog import ProductOut
+from common.schemas.members import CouponOut, MemberOut
+
+
+class CartError(ValueError):
+    """A cart change that cannot be made; ``str()`` is readable for the cashier."""
+
+
+@dataclass(frozen=True)
+class CartLine:
+    line_id: str
+    product_id: int
+    name: str
+    unit: str
+    qty: int
+    list_price: int
+    kind: str = pricing.KIND_PRODUCT
+    member_price: int | None = None
+    category_id: int | None = None
+    discountable: bool = True
+    barcode: str = ""
+    manual_discount_bp: int = 0  # percent OFF (1000 = 10% off), a cashier's line discount
+    count_card_id: int | None = None  # paid by this member count card (次卡)
+    count_card_name: str = ""
+
+    @classmethod
+    def from_product(cls, product: ProductOut, barcode: str = "", qty: int = 1) -> CartLine:
+        if product.open_price:
+            raise CartError(f"“{product.name}”需要现场定价，此功能将在后续版本开放")
+        return cls(line_id=uuid.uuid4().hex, product_id=product.id, name=product.name,
+                   unit=product.unit, qty=qty, list_price=product.price,
+                   kind=pricing.KIND_SERVICE if product.kind == "service"
+                   else pricing.KIND_PRODUCT,
+                   member_price=product.member_price, category_id=product.category_id,
+                   discountable=product.discountable, barcode=barcode)
+
+    def price_line(self) -> pricing.PriceLine:
+        return pricing.PriceLine(line_id=self.line_id, product_id=self.product_id, qty=self.qty,
+                                 list_price=self.list_price, kind=self.kind,
+                                 category_id=self.category_id, member_price=self.member_price,
+                                 discountable=self.discountable,
+                                 manual_discount_bp=(0 if self.count_card_id is not None
+                                                     else self.manual_discount_bp),
+                                 count_card_id=self.count_card_id)
+
+    def line_in(self) -> dict[str, Any]:
+        """This line as a ``CartLineIn`` (the server looks the prices up itself)."""
+        out: dict[str, Any] = {"product_id": self.product_id, "qty": self.qty}
+        if self.count_card_id is not None:
+            out["count_card_id"] = self.count_card_id
+        elif self.manual_discount_bp:
+            out["manual_discount_bp"] = self.manual_discount_bp
+        return out
+
+
+def pricing_member(info: MemberOut) -> pricing.Member:
+    return pricing.Member(level_id=info.level_id, level_discount_bp=info.discount_bp or 10_000,
+                          member_id=info.id)
+
+
+def pricing_coupon(c: CouponOut) -> pricing.Coupon:
+    return pricing.Coupon(coupon_id=c.id, kind=c.kind, amount_fen=c.amount_fen,
+                          percent_bp=c.percent_bp, threshold_fen=c.threshold_fen,
+                          category_ids=tuple(c.category_ids))
+
+
+@dataclass
+class Cart:
+    lines: list[CartLine] = field(default_factory=list)
+    member: pricing.Member | None = None  # pricing view of ``member_info``
+    member_info: MemberOut | None = None  # the member attached by the member panel
+    coupon: CouponOut | None = None
+    approval_token: str | None = None  # a manager's approval for a discount above the limit
+
+    def add_product(self, product: ProductOut, barcode: str = "") -> int:
+        """Add one unit; the same product scanned again adds to its line. Returns the row."""
+        for i, line in enumerate(self.lines):
+            if line.product_id == product.id:
+                self.lines[i] = replace(line, qty=line.qty + 1)
+                return i
+        self.lines.append(CartLine.from_product(product, barcode))
+        return len(self.lines) - 1
+
+    def set_qty(self, row: int, qty: int) -> None:
+        if qty < 1 or qty > 99_999:
+            raise CartError("数量应在 1 到 99999 之间")
+        self.lines[row] = replace(self.lines[row], qty=qty)
+
+    def remove(self, row: int) -> None:
+        del self.lines[row]
+
+    def clear(self) -> None:
+        self.lines.clear()
+        self.set_member(None)
+
+    def set_member(self, info: MemberOut | None) -> None:
+        """Attach (or remove) the member; a coupon or count card of another member goes."""
+        if info is None or self.member_info is None or info.id != self.member_info.id:
+            self.coupon = None
+            self.lines = [replace(ln, count_card_id=None, count_card_name="")
+                          for ln in self.lines]
+        self.member_info = info
+        self.member = pricing_member(info) if info is not None else None
+
+    def set_coupon(self, coupon: CouponOut | None) -> None:
+        self.coupon = coupon
+
+    def set_line_discount(self, row: int, off_bp: int) -> None:
+        if not 0 <= off_bp <= 10_000:
+            raise CartError("折扣应在 0% 到 100% 之间")
+        self.lines[row] = replace(self.lines[row], manual_discount_bp=off_bp)
+        self.approval_token = None
+
+    def set_count_card(self, row: int, card_id: int | None, name: str = "") -> None:
+        if card_id is not None and self.member_info is None:
+            raise CartError("使用次卡需要先选择会员")
+        self.lines[row] = replace(self.lines[row], count_card_id=card_id,
+                                  count_card_name=name if card_id is not None else "")
+
+    @property
+    def has_manual_discount(self) -> bool:
+        return any(ln.manual_discount_bp for ln in self.lines)
+
+    def to_cart_in(self) -> dict[str, Any]:
+        """The ``CartIn`` body for ``/sales/quote``, ``/sales`` and ``/held-orders``."""
+        body: dict[str, Any] = {"lines": [ln.line_in() for ln in self.lines]}
+        if self.member_info is not None:
+            body["member_id"] = self.member_info.id
+        if self.coupon is not None:
+            body["coupon_id"] = self.coupon.id
+        if self.approval_token:
+            body["approval_token"] = self.approval_token
+        return body
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.qty for line in self.lines)
+
+    def quote(self) -> pricing.Quote:
+        """Live totals from the shared engine (the server recomputes at checkout). Level
+        prices are not known here: the server quote (see the checkout screen) has them."""
+        return pricing.quote([line.price_line() for line in self.lines], self.member,
+                             pricing_coupon(self.coupon) if self.coupon else None,
+                             approved=True)

@@ -1,0 +1,568 @@
+"""The counter's checkout flows wired onto the checkout screen (issue 5 §2, issue 6).
+
+:class:`CounterController` plugs into :class:`~client.counter.checkout.CheckoutScreen`:
+the member panel (F2), line discount (F3), hold / resume (F4 / F5), refund (F6), reprint (F7),
+recharge (F8), payment (F9); a "收银操作" menu with shift open/close, the cash drawer
+(manager, audited), print jobs and the device settings; and the devices: the receipt after a
+sale (off the GUI thread, through the persisted print queue), the drawer kick for cash, the
+serial scanner and the pole display.
+
+Every network and device call goes through the task runner; widgets never touch them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from common.errors import ApiError
+from common.money import format_fen
+from common.schemas.catalog import ProductOut
+from common.schemas.members import MemberOut, MembershipSettings, StoredValueResultOut
+from common.schemas.sales import HeldOrderOut, RefundOut, SaleOut, ShiftReportOut
+from common.schemas.shop import ShopSettingsOut
+
+from .. import i18n
+from ..devices.facade import (
+    AfterSale,
+    DeviceService,
+    DeviceSettings,
+    device_settings,
+    with_device_settings,
+)
+from ..devices.print_queue import PrintJob
+from ..i18n import tr
+from ..qt import QtCore, QtGui, QtWidgets, Signal
+from ..widgets.context import Services, SessionInfo
+from .cart import Cart, CartError, CartLine, pricing_member
+from .checkout import LATER_FEATURES, CheckoutScreen
+from .device_settings import DeviceSettingsDialog, PrintJobsDialog
+from .held import HeldOrdersDialog
+from .member_panel import MemberPanel
+from .payment import PaymentDialog
+from .receipts import recharge_document, sale_document, shift_document
+from .recharge import CardOpsDialog, RechargeDialog
+from .refund import RefundDialog, ReprintDialog
+from .shift import ShiftCloseDialog, ShiftOpenDialog
+
+
+class ScanBridge(QtCore.QObject):
+    """Carries a serial scanner's codes (reader thread) to the GUI thread.
+
+    Signals:
+        scanned(str): a code; emitted from any thread, delivered queued on the GUI thread.
+        failed(str): the scanner's port failed.
+    """
+
+    scanned = Signal(str)
+    failed = Signal(str)
+
+
+class DiscountDialog(QtWidgets.QDialog):
+    """F3: percent OFF for the selected line (above the cashier's limit the server asks for
+    a manager's approval at payment)."""
+
+    def __init__(self, line: CartLine, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("discountDialog")
+        self.setWindowTitle(tr("discount.title"))
+        self.setModal(True)
+        form = QtWidgets.QFormLayout(self)
+        form.addRow(tr("discount.line"), QtWidgets.QLabel(line.name))
+        self.percent = QtWidgets.QSpinBox()
+        self.percent.setObjectName("discountPercent")
+        self.percent.setRange(0, 100)
+        self.percent.setSuffix(" %")
+        self.percent.setValue(line.manual_discount_bp // 100)
+        form.addRow(tr("discount.percent_off"), self.percent)
+        hint = QtWidgets.QLabel(tr("discount.hint"))
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #666;")
+        form.addRow(hint)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class CounterController(QtCore.QObject):
+    """See module doc. Lives as long as its main window.
+
+    Signals:
+        sale_completed(object): a :class:`SaleOut` (the cart is cleared).
+        devices_done(object): :class:`AfterSale` — what the printer/drawer did after a sale.
+        refund_completed(object): a :class:`RefundOut`.
+        held(object), resumed(object): a :class:`HeldOrderOut` parked / taken back.
+        printed(object): a :class:`PrintJob` (printed or failed) of any document.
+        settings_changed(object): new :class:`ClientSettings` (device settings) to save.
+        dialog_opened(object): a dialog was opened (tests, screenshots).
+    """
+
+    sale_completed = Signal(object)
+    devices_done = Signal(object)
+    refund_completed = Signal(object)
+    held = Signal(object)
+    resumed = Signal(object)
+    printed = Signal(object)
+    settings_changed = Signal(object)
+    dialog_opened = Signal(object)
+
+    def __init__(self, window: QtWidgets.QMainWindow, checkout: CheckoutScreen,
+                 services: Services, session: SessionInfo) -> None:
+        super().__init__(window)
+        self.window = window
+        self.checkout = checkout
+        self.services = services
+        self.session = session
+        self.own_devices = services.devices is None
+        self.devices: DeviceService = services.devices or DeviceService(
+            device_settings(services.settings))
+        services.devices = self.devices
+        self.msettings = MembershipSettings()
+        self.shop = ShopSettingsOut()
+        self.shift: ShiftReportOut | None = None
+        self.pending_sale_id: str | None = None
+        self.last_sale: SaleOut | None = None
+        self.dialog: QtWidgets.QDialog | None = None
+        self.failed_jobs = 0
+
+        # member panel
+        self.member_panel = MemberPanel(services)
+        checkout.set_member_widget(self.member_panel)
+        self.member_panel.member_changed.connect(self._member_changed)
+        self.member_panel.recharge_requested.connect(self.recharge)
+        self.member_panel.cards_requested.connect(self.card_ops)
+
+        # function keys
+        model = checkout.cart_model
+        checkout.member_requested.connect(self.member_panel.focus_search)
+        checkout.discount_requested.connect(self.discount)
+        checkout.hold_requested.connect(self.hold)
+        checkout.resume_requested.connect(self.resume)
+        checkout.refund_requested.connect(self.refund)
+        checkout.reprint_requested.connect(self.reprint)
+        checkout.recharge_requested.connect(self.recharge)
+        checkout.pay_requested.connect(self.pay)
+        for name in LATER_FEATURES:
+            checkout.set_feature_available(name, True)
+        model.rowsInserted.connect(lambda *_a: self._show_item())
+        model.cart_changed.connect(self._cart_changed)
+
+        # serial scanner → the same scanned(code) path as the wedge scanner
+        self.scan_bridge = ScanBridge(self)
+        checkout.add_scan_source(self.scan_bridge)
+        self.scan_bridge.failed.connect(lambda msg: checkout.say(msg, error=True))
+
+        self._build_menu()
+        self._build_status()
+        self.start_devices()
+        self.load_context()
+
+    # --- set-up ---------------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        bar = self.window.menuBar()
+        assert bar is not None
+        menu = bar.addMenu(tr("ops.menu"))
+        assert menu is not None
+        self.menu = menu
+        self.acts: dict[str, QtGui.QAction] = {}
+
+        def act(name: str, slot: Any, enabled: bool = True) -> None:
+            a = QtGui.QAction(tr(f"ops.{name}"), self.window)
+            a.setObjectName(f"ops_{name}")
+            a.triggered.connect(slot)
+            a.setEnabled(enabled)
+            if not enabled:
+                a.setToolTip(tr("ops.manager_only"))
+            menu.addAction(a)
+            self.acts[name] = a
+
+        act("shift_open", self.shift_open)
+        act("shift_close", self.shift_close)
+        menu.addSeparator()
+        act("refund", self.refund)
+        act("reprint", self.reprint)
+        act("recharge", self.recharge)
+        act("cards", self.card_ops)
+        menu.addSeparator()
+        act("drawer", self.open_drawer, enabled=self.session.is_manager)
+        act("print_jobs", self.print_jobs)
+        act("devices", self.device_settings)
+        menu.setToolTipsVisible(True)
+
+    def _build_status(self) -> None:
+        status = self.window.statusBar()
+        assert status is not None
+        self.shift_label = QtWidgets.QLabel()
+        self.shift_label.setObjectName("shiftStatus")
+        self.jobs_button = QtWidgets.QPushButton(tr("jobs.button", n=0))
+        self.jobs_button.setObjectName("printJobsButton")
+        self.jobs_button.setFlat(True)
+        self.jobs_button.clicked.connect(self.print_jobs)
+        status.addWidget(self.shift_label)
+        status.addWidget(self.jobs_button)
+
+    def start_devices(self) -> None:
+        bridge = self.scan_bridge
+
+        def start() -> bool:
+            return self.devices.start_scanner(bridge.scanned.emit, bridge.failed.emit)
+
+        self.services.runner.op(start, None, lambda e: self.checkout.say(
+            e.message(i18n.language()), error=True), owner=self)
+        self.services.runner.op(lambda: self.devices.display("welcome"), owner=self)
+        self.refresh_jobs()
+
+    def load_context(self) -> None:
+        """Membership settings (PIN threshold, points rate), shop settings, the shift."""
+        api = self.services.api
+
+        def fetch() -> tuple[MembershipSettings, ShopSettingsOut]:
+            return api.membership_settings(), api.shop_settings()
+
+        self.services.runner.op(fetch, self._context, lambda e: self.checkout.say(
+            e.message(i18n.language()), error=True), owner=self)
+        self.load_shift()
+
+    def _context(self, res: tuple[MembershipSettings, ShopSettingsOut]) -> None:
+        self.msettings, self.shop = res
+
+    def load_shift(self) -> None:
+        api = self.services.api
+        self.services.runner.op(api.current_shift, self._shift, self._no_shift, owner=self)
+
+    def _shift(self, rep: ShiftReportOut | None) -> None:
+        self.shift = rep
+        if rep is None:
+            self.shift_label.setText(tr("shift.none"))
+            self.shift_label.setStyleSheet("color: #b00020;")
+        else:
+            self.shift_label.setText(tr("shift.current", cashier=rep.cashier,
+                                        float=format_fen(rep.float_amount)))
+            self.shift_label.setStyleSheet("")
+
+    def _no_shift(self, err: ApiError) -> None:
+        self._shift(None)
+        if err.code != "no_open_shift":
+            self.shift_label.setText(err.message(i18n.language()))
+
+    def shutdown(self) -> None:
+        """The window closes: stop the serial scanner (and our own devices)."""
+        devices = self.devices
+        if self.own_devices:
+            devices.close()
+        else:
+            devices.stop_scanner()
+
+    def _open(self, dlg: QtWidgets.QDialog) -> QtWidgets.QDialog:
+        self.dialog = dlg
+        dlg.finished.connect(lambda _r: self.checkout.entry.setFocus())
+        dlg.open()
+        self.dialog_opened.emit(dlg)
+        return dlg
+
+    # --- cart and member ----------------------------------------------------------------
+    @property
+    def cart(self) -> Cart:
+        return self.checkout.cart_model.cart
+
+    def _member_changed(self, member: MemberOut | None) -> None:
+        self.cart.set_member(member)
+        self.checkout.cart_model.changed()
+        if member is not None:
+            self.checkout.entry.setFocus()
+
+    def _cart_changed(self) -> None:
+        self.pending_sale_id = None if not self.cart.lines else self.pending_sale_id
+
+    def _show_item(self) -> None:
+        lines = self.cart.lines
+        if lines:
+            ln = lines[-1]
+            self.services.runner.op(lambda: self.devices.display(
+                "item", ln.name, ln.list_price, ln.qty), owner=self)
+
+    def discount(self) -> None:
+        row = self.checkout._selected_row()
+        if row is None:
+            self.checkout.say(tr("counter.cart_empty"), error=True)
+            return
+        dlg = DiscountDialog(self.cart.lines[row], self.window)
+
+        def apply() -> None:
+            try:
+                self.cart.set_line_discount(row, dlg.percent.value() * 100)
+            except CartError as e:
+                self.checkout.say(str(e), error=True)
+                return
+            self.checkout.cart_model.changed()
+
+        dlg.accepted.connect(apply)
+        self._open(dlg)
+
+    # --- hold / resume --------------------------------------------------------------------
+    def hold(self) -> None:
+        if not self.cart.lines:
+            self.checkout.say(tr("counter.cart_empty"), error=True)
+            return
+        body = self.cart.to_cart_in()
+        body.pop("approval_token", None)
+        label = self.cart.member_info.name if self.cart.member_info else None
+        api = self.services.api
+        self.services.runner.op(lambda: api.hold_order(body, label), self._held,
+                                self._error, owner=self)
+
+    def _held(self, o: HeldOrderOut) -> None:
+        self.checkout.cart_model.clear()
+        self.member_panel.attach(None)
+        self.checkout.say(tr("counter.held", no=o.id, n=o.line_count))
+        self.held.emit(o)
+
+    def resume(self) -> None:
+        if self.cart.lines:
+            self.checkout.say(tr("counter.resume_cart_busy"), error=True)
+            return
+        dlg = HeldOrdersDialog(self.services, self.window)
+        dlg.resumed.connect(self._resumed)
+        self._open(dlg)
+
+    def _resumed(self, o: HeldOrderOut) -> None:
+        api = self.services.api
+
+        def rebuild() -> tuple[Cart, MemberOut | None]:
+            cart_in = o.cart
+            member = api.get_member(cart_in.member_id) if cart_in.member_id else None
+            products: dict[int, ProductOut] = {}
+            cart = Cart()
+            if member is not None:
+                cart.member_info, cart.member = member, pricing_member(member)
+            for ln in cart_in.lines:
+                if ln.product_id is None:
+                    continue  # a count-card sale line: not sold at the counter screen yet
+                if ln.product_id not in products:
+                    products[ln.product_id] = api.get_product(ln.product_id)
+                line = CartLine.from_product(products[ln.product_id], qty=ln.qty)
+                cart.lines.append(replace(line, manual_discount_bp=ln.manual_discount_bp,
+                                          count_card_id=ln.count_card_id))
+            if member is not None and cart_in.coupon_id:
+                coupons = api.list_coupons(member_id=member.id, status="issued").items
+                cart.coupon = next((c for c in coupons if c.id == cart_in.coupon_id), None)
+            return cart, member
+
+        def loaded(res: tuple[Cart, MemberOut | None]) -> None:
+            cart, member = res
+            self.checkout.cart_model.load(cart)
+            if member is not None:
+                self.member_panel.attach(member)
+            self.checkout.say(tr("counter.resumed", no=o.id))
+            self.resumed.emit(o)
+
+        self.services.runner.op(rebuild, loaded, self._error, owner=self)
+
+    # --- payment --------------------------------------------------------------------------
+    def pay(self) -> None:
+        if not self.cart.lines:
+            self.checkout.say(tr("counter.cart_empty"), error=True)
+            return
+        if self.pending_sale_id is None:
+            self.pending_sale_id = str(uuid.uuid4())  # kept until this sale completes
+        panel = self.member_panel
+        dlg = PaymentDialog(self.services, self.checkout.cart_model, self.pending_sale_id,
+                            settings=self.msettings, count_cards=panel.count_cards,
+                            coupons=panel.coupons, parent=self.window)
+        dlg.completed.connect(self.sale_done)
+        dlg.total_known.connect(lambda fen: self.services.runner.op(
+            lambda: self.devices.display("total", fen, self.cart.item_count), owner=self))
+        self._open(dlg)
+
+    def sale_done(self, sale: SaleOut) -> None:
+        self.pending_sale_id = None
+        self.last_sale = sale
+        self.checkout.cart_model.clear()
+        self.member_panel.attach(None)
+        self.checkout.totals.last_sale.setText(tr(
+            "counter.sale_done", number=sale.number, total=format_fen(sale.total),
+            change=format_fen(sale.change)))
+        self.checkout.say(tr("counter.sale_done_status", number=sale.number))
+        for w in sale.stock_warnings:
+            self.checkout.say(w, error=True)
+        cash = any(p.method == "cash" for p in sale.payments)
+        devices, shop = self.devices, self.shop
+        width = devices.settings.width
+        paid = sum(p.tendered if p.tendered is not None else p.amount for p in sale.payments)
+
+        def run() -> AfterSale:
+            doc = sale_document(sale, shop, width) if devices.has_printer else None
+            res = devices.after_sale(doc, tr("jobs.receipt", number=sale.number),
+                                     kick_drawer=cash)
+            devices.display("change", paid, sale.change)
+            return res
+
+        self.services.runner.op(run, self._after_sale, self._error, owner=self)
+        self.sale_completed.emit(sale)
+
+    def _after_sale(self, res: AfterSale) -> None:
+        if res.drawer_error:
+            self.checkout.say(tr("counter.drawer_failed", reason=res.drawer_error), error=True)
+        if res.job is not None:
+            self._job_done(res.job)
+        self.devices_done.emit(res)
+
+    # --- printing -------------------------------------------------------------------------
+    def print_doc(self, make_doc: Any, title: str, kick_drawer: bool = False) -> None:
+        """Build and print a document off the GUI thread (``make_doc(width)``)."""
+        devices = self.devices
+        if not devices.has_printer:
+            self.checkout.say(tr("counter.no_printer"), error=True)
+            return
+
+        def run() -> AfterSale:
+            return devices.after_sale(make_doc(devices.settings.width), title,
+                                      kick_drawer=kick_drawer)
+
+        self.services.runner.op(run, self._after_sale, self._error, owner=self)
+
+    def _job_done(self, job: PrintJob) -> None:
+        if job.state == "failed":
+            self.checkout.say(tr("counter.print_failed", title=job.title,
+                                 reason=job.last_error or ""), error=True)
+        self.printed.emit(job)
+        self.refresh_jobs()
+
+    def refresh_jobs(self) -> None:
+        self.services.runner.op(self.devices.failed_jobs, self._jobs_counted, owner=self)
+
+    def _jobs_counted(self, jobs: list[PrintJob]) -> None:
+        self.failed_jobs = len(jobs)
+        self.jobs_button.setText(tr("jobs.button", n=len(jobs)))
+        self.jobs_button.setStyleSheet("color: #b00020; font-weight: bold;" if jobs else "")
+
+    def print_jobs(self) -> None:
+        dlg = PrintJobsDialog(self.services, self.devices, self.window)
+        dlg.finished.connect(lambda _r: self.refresh_jobs())
+        self._open(dlg)
+
+    def reprint(self) -> None:
+        dlg = ReprintDialog(self.services, self.last_sale.number if self.last_sale else "",
+                            self.window)
+        shop = self.shop
+        dlg.chosen.connect(lambda sale: self.print_doc(
+            lambda w: sale_document(sale, shop, w, reprint=True),
+            tr("jobs.reprint", number=sale.number)))
+        self._open(dlg)
+
+    # --- refund ---------------------------------------------------------------------------
+    def refund(self) -> None:
+        dlg = RefundDialog(self.services, is_manager=self.session.is_manager,
+                           parent=self.window)
+        dlg.refunded.connect(self._refunded)
+        self._open(dlg)
+
+    def _refunded(self, res: RefundOut) -> None:
+        pays = "、".join(f"{p.label} {format_fen(p.amount)}" for p in res.payments)
+        self.checkout.say(tr("counter.refunded", number=res.number, total=format_fen(res.total),
+                             pays=pays))
+        if any(p.method == "cash" for p in res.payments) and self.devices.has_printer:
+            self.services.runner.op(self.devices.open_drawer_checked, None, lambda e:
+                                    self.checkout.say(e.message(i18n.language()), error=True),
+                                    owner=self)
+        self.refund_completed.emit(res)
+
+    # --- member operations ----------------------------------------------------------------
+    def _need_member(self) -> MemberOut | None:
+        m = self.member_panel.member
+        if m is None:
+            self.checkout.say(tr("counter.need_member"), error=True)
+            self.member_panel.focus_search()
+        return m
+
+    def recharge(self) -> None:
+        m = self._need_member()
+        if m is None:
+            return
+        dlg = RechargeDialog(self.services, m, self.window)
+        dlg.recharged.connect(lambda res: self._recharged(m, res, dlg.method))
+        self._open(dlg)
+
+    def _recharged(self, m: MemberOut, res: StoredValueResultOut, method: str) -> None:
+        self.checkout.say(tr("counter.recharged", name=m.name,
+                             amount=format_fen(res.entry.principal_change),
+                             bonus=format_fen(res.entry.bonus_change),
+                             balance=format_fen(res.stored_value)))
+        self.member_panel.refresh()
+        if self.devices.has_printer:
+            shop, counter = self.shop, self.session.counter
+            cashier = self.session.staff.display_name
+            self.print_doc(lambda w: recharge_document(m, res, shop, w, counter=counter,
+                                                       cashier=cashier),
+                           tr("jobs.recharge", name=m.name), kick_drawer=method == "cash")
+
+    def card_ops(self) -> None:
+        m = self._need_member()
+        if m is None:
+            return
+        dlg = CardOpsDialog(self.services, m, is_manager=self.session.is_manager,
+                            parent=self.window)
+        dlg.changed.connect(self.member_panel.refresh)
+        self._open(dlg)
+
+    # --- shift and drawer -----------------------------------------------------------------
+    def shift_open(self) -> None:
+        dlg = ShiftOpenDialog(self.services, self.window)
+        dlg.opened.connect(self._shift)
+        self._open(dlg)
+
+    def shift_close(self) -> None:
+        dlg = ShiftCloseDialog(self.services, self.window)
+        dlg.closed.connect(self._shift_closed)
+        self._open(dlg)
+
+    def _shift_closed(self, rep: ShiftReportOut) -> None:
+        self._shift(None)
+        diff = rep.difference or 0
+        self.checkout.say(tr("counter.shift_closed", counted=format_fen(rep.counted_cash or 0),
+                             expected=format_fen(rep.expected_cash),
+                             diff=("+" if diff > 0 else "") + format_fen(diff)))
+        if self.devices.has_printer:
+            shop = self.shop
+            self.print_doc(lambda w: shift_document(rep, shop, w), tr("jobs.shift"))
+
+    def open_drawer(self) -> None:
+        """Manager only; the server records it first (audit), then the drawer opens."""
+        if not self.session.is_manager:
+            self.checkout.say(tr("ops.manager_only"), error=True)
+            return
+        api, devices = self.services.api, self.devices
+
+        def run() -> None:
+            api.audit_drawer_open(tr("ops.drawer_reason"))
+            devices.open_drawer_checked()
+
+        self.services.runner.op(run, lambda _r: self.checkout.say(tr("counter.drawer_opened")),
+                                self._error, owner=self)
+
+    # --- device settings ------------------------------------------------------------------
+    def device_settings(self) -> None:
+        dlg = DeviceSettingsDialog(self.services, self.devices.settings, self.window)
+        dlg.saved.connect(self.apply_device_settings)
+        self._open(dlg)
+
+    def apply_device_settings(self, ds: DeviceSettings) -> None:
+        new = with_device_settings(self.services.settings, ds)
+        self.services.settings = new
+        devices = self.devices
+        devices.stop_scanner()
+        self.services.runner.op(lambda: devices.configure(ds), lambda _r: self.start_devices(),
+                                self._error, owner=self)
+        self.settings_changed.emit(new)
+
+    # --- errors ---------------------------------------------------------------------------
+    def _error(self, err: ApiError) -> None:
+        self.checkout.say(err.message(i18n.language()), error=True)
+        self.services.dialogs.error(self.window, err)
+
+
+__all__ = ["CounterController", "DiscountDialog", "ScanBridge"]

@@ -1,2 +1,0 @@
-"""Widgets, Qt models and dialogs of the counter client. No HTTP here: views call
-``client.api`` only inside ``client.tasks`` background ops."""
