@@ -111,6 +111,19 @@ def machine_info(rt: Runtime | None = None) -> dict[str, Any]:
     return info
 
 
+def open_shift(url: str, token: str, float_fen: int = 0) -> None:
+    """Open the shift of the token's counter: a sale, recharge or count-card sale needs one
+    (409 ``shift_not_open``). A shift open already is fine (a re-login, a promoted standby
+    that replicated it)."""
+    r = requests.post(url + "/shifts", json={"float_amount": float_fen}, timeout=15,
+                      headers={"Authorization": f"Bearer {token}",
+                               "Idempotency-Key": os.urandom(16).hex()})
+    if r.status_code == 409 and r.json()["error"]["code"] == "shift_already_open":
+        return
+    if r.status_code != 201:
+        raise RuntimeError(f"open shift: {r.status_code} {r.text}")
+
+
 class ServerProcess:
     """``lanpos-server run`` on a data dir, as a subprocess (the real waitress server)."""
 

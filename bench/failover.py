@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from .env import ServerProcess, machine_info
+from .env import ServerProcess, machine_info, open_shift
 from .load import percentile
 from .pair import OWNER_PW, Pair, cli, finish, init_primary, kill_hard, login, ring, sale_counts
 
@@ -59,6 +59,7 @@ def semi_sync_cost(root: Path, n: int) -> dict[str, Any]:
     init_primary(pair.p_dir)
     pair.primary = ServerProcess(pair.p_dir, threads=8, workers=2).start()
     pair.token = login(pair.primary.url)
+    open_shift(pair.primary.url, pair.token)
     try:
         product = pair.product()
         _sales_latency(pair.primary.url, pair.token, product, 30)  # warm up

@@ -78,6 +78,10 @@ def capture(app: Any, password: str, member: tuple[int, str], barcodes: list[str
     assert r.status_code == 200, r.get_json()
     token = r.get_json()["token"]
     hdr = {"Authorization": f"Bearer {token}"}
+    r = client.post("/api/v1/shifts", json={"float_amount": 0},  # sales need the shift
+                    headers={**hdr, "Idempotency-Key": str(uuid.uuid4())})
+    assert r.status_code == 201 or r.get_json()["error"]["code"] == "shift_already_open", \
+        r.get_json()
     txs: list[Tx] = []
     current: dict[str, Any] = {"tx": None, "req": ""}
 

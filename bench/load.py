@@ -103,6 +103,10 @@ class Counter:
         self.http = Http(spec.url)
         self.counter = f"{no:02d}"
         self.http.token = self.http.login(f"c{no:02d}", spec.password, self.counter)
+        st, res, _ms, _s = self.http.call("POST", "/shifts", {"float_amount": 0},
+                                          key=f"shift-{uuid.uuid4()}")  # sales need one
+        if st != 201 and (res or {}).get("error", {}).get("code") != "shift_already_open":
+            raise RuntimeError(f"open shift at counter {self.counter}: {st} {res}")
         self.manager_token = manager_token
 
     def _rec(self, op: str, status: int, ms: float, server_ms: float, ok: tuple[int, ...],

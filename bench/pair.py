@@ -20,7 +20,7 @@ from pathlib import Path
 import pymysql
 import requests
 
-from bench.env import ServerProcess
+from bench.env import ServerProcess, open_shift
 from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
 from server.config import Config
 from server.ops.mariadb import pick_free_port
@@ -140,6 +140,7 @@ class Pair:
 
     def _pair(self, workers: int, threads: int, pairing_code: bool, seed: str) -> Pair:
         self.token = login(self.primary.url)
+        open_shift(self.primary.url, self.token)  # counter 01 sells (ring, the tests)
         s_port = pick_free_port(self.primary.port + 1)
         if pairing_code:  # the back office's one-time code instead of the owner's login
             got = requests.post(self.primary.url + "/replication/pairing-code",

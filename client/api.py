@@ -103,7 +103,7 @@ from common.schemas.replication import (
     ReplicationStatusOut,
 )
 from common.schemas.shop import ShopSettingsOut
-from common.schemas.staff import StaffCreate, StaffOut, StaffUpdate
+from common.schemas.staff import ServingStaffOut, StaffCreate, StaffOut, StaffUpdate
 from common.schemas.system import AuditEntryOut, HealthOut
 
 from . import i18n
@@ -767,6 +767,15 @@ class ApiClient:
         return Page[ProductOut].model_validate(self._get("/products", {
             "page": page, "page_size": page_size, "q": q or None}))
 
+    def find_products(self, q: str, limit: int = 30) -> Page[ProductOut]:
+        """The counter's search: barcode, SKU, name part or pinyin initials (best first)."""
+        return self.list_products(page=1, page_size=limit, q=q)
+
+    def favourite_products(self) -> list[ProductOut]:
+        """The counter's touch grid (收银台常用), in grid order."""
+        return Page[ProductOut].model_validate(self._get("/products", {
+            "page": 1, "page_size": 200, "favourite": "true"})).items
+
 
     # --- backups (owner) ---------------------------------------------------------------------
 
@@ -1041,6 +1050,19 @@ class ApiClient:
     def create_sale(self, sale: Body, *, key: str) -> ss.SaleOut:
         return ss.SaleOut.model_validate(self._post("/sales", sale, key=key))
 
+    def list_sales(self, page: int = 1, page_size: int = 50, *, q: str | None = None,
+                   date_from: dt.date | None = None, date_to: dt.date | None = None,
+                   member_id: int | None = None, counter: str | None = None,
+                   total_min: int | None = None, total_max: int | None = None
+                   ) -> Page[ss.SaleSummaryOut]:
+        """Sales newest first (the refund list): by shop day, member, counter, total (fen)."""
+        return Page[ss.SaleSummaryOut].model_validate(self._get("/sales", {
+            "page": page, "page_size": page_size, "q": q or None,
+            "date_from": date_from.isoformat() if date_from else None,
+            "date_to": date_to.isoformat() if date_to else None,
+            "member_id": member_id, "counter": counter or None,
+            "total_min": total_min, "total_max": total_max}))
+
     def get_sale(self, ref: str) -> ss.SaleOut:
         """By UUID or by sale number (the receipt barcode)."""
         return ss.SaleOut.model_validate(self._get(f"/sales/{quote(ref.strip(), safe='')}"))
@@ -1089,10 +1111,24 @@ class ApiClient:
     def day_close(self, date: str | None = None) -> ss.DayCloseOut:
         return ss.DayCloseOut.model_validate(self._get("/shifts/day-close", {"date": date}))
 
+    def my_sales(self, date_from: dt.date, date_to: dt.date) -> ss.MySalesOut:
+        """我的业绩: the logged-in staff member's commission and served lines, business days
+        ``date_from``..``date_to`` (``GET /commissions/mine``)."""
+        return ss.MySalesOut.model_validate(self._get("/commissions/mine", {
+            "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}))
+
     def member_count_cards(self, member_id: int, usable_only: bool = True,
                            page_size: int = 100) -> Page[sm.CountCardOut]:
         return Page[sm.CountCardOut].model_validate(self._get("/count-cards", {
             "member_id": member_id, "usable_only": usable_only, "page_size": page_size}))
+
+    def serving_staff(self) -> list[ServingStaffOut]:
+        """Active staff to name as a line's serving staff (技师 / 导购); any role may ask."""
+        return [ServingStaffOut.model_validate(x) for x in self._get("/staff/serving")]
+
+    def sell_count_card(self, body: Body, *, key: str) -> sm.CountCardOut:
+        """``POST /count-cards`` (``CountCardSellIn``): a count card sold outside a sale."""
+        return sm.CountCardOut.model_validate(self._post("/count-cards", body, key=key))
 
     def recharge(self, member_id: int, amount: int, method: str,
                  reference: str | None = None, *, key: str | None = None

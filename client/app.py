@@ -15,11 +15,17 @@ from dataclasses import replace
 
 from common.schemas.auth import LoginResponse
 
-from . import i18n
+from . import bundle, i18n
 from .api import ApiClient
 from .i18n import tr
 from .qt import QtCore, QtGui, QtWidgets, Signal
-from .settings import ClientSettings, SettingsStore, apply_args
+from .settings import (
+    ClientSettings,
+    SettingsStore,
+    apply_args,
+    window_geometry,
+    with_window_geometry,
+)
 from .shell.login import LoginWindow
 from .shell.main_window import MainWindow
 from .shell.setup_dialog import SetupDialog
@@ -54,8 +60,13 @@ class ApiEvents(QtCore.QObject):
 
 
 def choose_font(app: QtWidgets.QApplication, point_size: int = 11) -> str | None:
-    """Use an installed Simplified-Chinese font explicitly (never boxes for 汉字)."""
+    """Use an installed Simplified-Chinese font explicitly (never boxes for 汉字); with none
+    installed, the one the counter bundle carries (``client.bundle``)."""
     families = set(QtGui.QFontDatabase.families())
+    if not families.intersection(CJK_FONTS):
+        for path in bundle.font_files():
+            families.update(QtGui.QFontDatabase.applicationFontFamilies(
+                QtGui.QFontDatabase.addApplicationFont(str(path))))
     for name in CJK_FONTS:
         if name in families:
             font = QtGui.QFont(name, point_size)
@@ -63,6 +74,32 @@ def choose_font(app: QtWidgets.QApplication, point_size: int = 11) -> str | None
             return name
     log.warning("no CJK font found (install fonts-noto-cjk); Chinese may not render")
     return None
+
+
+_qt_translator: QtCore.QTranslator | None = None
+
+
+def install_qt_translation(lang: str) -> bool:
+    """Qt's own strings (standard buttons 确定 / 取消 / 保存 / 关闭, 是 / 否, the line edits'
+    context menu) in the interface language: PyQt6 ships ``qtbase_zh_CN.qm``. English needs
+    none (Qt's own language). True when a translation is installed."""
+    global _qt_translator
+    app = QtCore.QCoreApplication.instance()
+    if app is None:
+        return False
+    if _qt_translator is not None:
+        app.removeTranslator(_qt_translator)
+        _qt_translator = None
+    if lang == i18n.EN:
+        return False
+    t = QtCore.QTranslator(app)
+    path = QtCore.QLibraryInfo.path(QtCore.QLibraryInfo.LibraryPath.TranslationsPath)
+    if not t.load("qtbase_zh_CN", path):
+        log.warning("Qt's Chinese translation (qtbase_zh_CN.qm) not found in %s", path)
+        return False
+    app.installTranslator(t)
+    _qt_translator = t
+    return True
 
 
 class AppController(QtCore.QObject):
@@ -92,6 +129,7 @@ class AppController(QtCore.QObject):
         self.scan_source = scan_source
         self.page_size = page_size
         i18n.set_language(settings.lang)
+        install_qt_translation(settings.lang)
         self.api_events = ApiEvents(self)
         self.api_events.epoch_seen.connect(self._epoch_seen)
         self.api_events.servers_learned.connect(self._servers_learned)
@@ -172,6 +210,7 @@ class AppController(QtCore.QObject):
             self.store.save(new)
         old = self.settings
         i18n.set_language(new.lang)
+        install_qt_translation(new.lang)
         if new.servers != old.servers or new.counter != old.counter or new.lang != old.lang:
             token = self.services.api.token
             self.services.api.close()
@@ -220,19 +259,31 @@ class AppController(QtCore.QObject):
         w.quit_requested.connect(self.quit)
         w.counter.settings_changed.connect(self._device_settings_saved)
         self.main_window = w
-        w.show()
+        w.show_restored(window_geometry(self.settings))  # maximised the first time
         self.main_window_shown.emit(w)
         return w
 
     def _rebuild_main(self) -> None:
+        """Windows in the new language; the cart (member, coupon, discounts, a pending sale's
+        key) goes over into the new checkout: a language switch never throws it away."""
         if self.main_window is not None:
-            session = self.main_window.session
+            old = self.main_window
+            session = old.session
+            cart = old.checkout.cart_model.cart
+            pending, last = old.counter.pending_sale_id, old.counter.last_sale
             self._close_main()
-            self._open_main(session)
+            w = self._open_main(session)
+            if cart.lines:
+                w.checkout.cart_model.load(cart)
+                if cart.member_info is not None:
+                    w.counter.member_panel.attach(cart.member_info)
+                w.counter.pending_sale_id = pending
+            w.counter.last_sale = last
 
     def _close_main(self) -> None:
         w, self.main_window = self.main_window, None
         if w is not None:
+            self._remember(with_window_geometry(self.settings, w.saved_geometry()))
             w.quit_requested.disconnect(self.quit)
             w.close()
             w.deleteLater()
@@ -305,4 +356,4 @@ def _wedge_filter(app: QtWidgets.QApplication) -> QtCore.QObject | None:
     return f
 
 
-__all__ = ["AppController", "choose_font", "run"]
+__all__ = ["AppController", "choose_font", "install_qt_translation", "run"]

@@ -14,11 +14,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="server address, e.g. http://192.168.1.10:8600 (repeat for the standby)")
     p.add_argument("--counter", default=None, help="counter name, e.g. 01")
     p.add_argument("--lang", choices=["zh", "en"], default=None, help="interface language")
+    p.add_argument("--check", action="store_true",
+                   help="check this installation: load Qt and every client module, show the "
+                        "first window, print a report and exit (0: ok); works offscreen "
+                        "(QT_QPA_PLATFORM=offscreen); reads no settings, calls no server")
+    p.add_argument("--screenshot", default=None, metavar="PNG",
+                   help="with --check: save the first window as a PNG")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.check:
+        from client.shell.selfcheck import run_check
+
+        return run_check(args)
     from client.app import run
 
     return run(args)

@@ -12,6 +12,7 @@ arguments override the file for one run (``apply_args``) without being saved.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -114,6 +115,24 @@ class SettingsStore:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         tmp.replace(self.path)
+
+
+def window_geometry(settings: ClientSettings) -> bytes | None:
+    """The main window's saved geometry (``QWidget.saveGeometry``), None when never saved."""
+    raw = settings.extra.get("window_geometry")
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        return base64.b64decode(raw, validate=True)
+    except ValueError:
+        log.warning("ignoring a bad saved window geometry")
+        return None
+
+
+def with_window_geometry(settings: ClientSettings, geometry: bytes) -> ClientSettings:
+    """Settings that remember the main window's geometry (kept across re-logins, restarts)."""
+    return replace(settings, extra={**settings.extra,
+                                    "window_geometry": base64.b64encode(geometry).decode()})
 
 
 def apply_args(settings: ClientSettings, servers: list[str] | None, counter: str | None,

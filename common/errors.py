@@ -162,6 +162,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "{points} points are worth {value}"),
     "payment_mismatch": ("付款合计 {paid} 与应付金额 {total} 不一致",
                          "Payments {paid} do not match the total {total}"),
+    "rounding_not_allowed": ("本店的抹零规则是“{unit_zh}”，不能这样抹零",
+                             "This shop's rounding rule is “{unit_en}”: not allowed"),
     "sale_exists": ("这笔交易已经提交过了", "This sale was already submitted"),
     "sale_not_found": ("找不到单号 {ref}", "No sale {ref}"),
     "refund_exists": ("这笔退款已经提交过了", "This refund was already submitted"),
@@ -187,6 +189,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "Counter {counter} already has an open shift"),
     "shift_closed": ("该班次已交班", "The shift is already closed"),
     "no_open_shift": ("本收银台没有进行中的班次", "No open shift at this counter"),
+    "shift_not_open": ("本收银台还没有开班，请先开班（收银操作 → 开班）",
+                       "This counter has no open shift: open one first (Operations → Open shift)"),
 }
 
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {

@@ -22,6 +22,7 @@ APT_PACKAGES=(
   xvfb                                     # a virtual display for screenshots
   libusb-1.0-0                             # USB receipt printers (pyusb)
   openssl                                  # the server's own CA and certificates (standby TLS)
+  binutils libpython3-dev                  # PyInstaller (the counter bundle): objdump, libpython3.X.so
 )
 
 SUDO=""

@@ -114,6 +114,19 @@ class StaffLogin:
         return {**self.headers, "Idempotency-Key": key or str(uuid.uuid4())}
 
 
+def open_shift(client, login: StaffLogin, float_fen: int = 0) -> dict:
+    """Open the shift of ``login``'s counter (the counter it logged in at) with a cash float
+    of ``float_fen``: a sale, recharge or count-card sale needs one (409 ``shift_not_open``).
+    A counter's shift that is open already is answered as it is. ``client``: the Flask test
+    client (``client`` fixture). Returns the shift report (JSON)."""
+    r = client.post("/api/v1/shifts", json={"float_amount": float_fen},
+                    headers=login.write_headers())
+    if r.status_code == 409 and r.get_json()["error"]["code"] == "shift_already_open":
+        r = client.get("/api/v1/shifts/current", headers=login.headers)
+    assert r.status_code in (200, 201), r.get_json()
+    return r.get_json()
+
+
 @pytest.fixture
 def make_staff(app) -> Callable[..., StaffLogin]:
     """Create a staff account directly and log it in through the API."""

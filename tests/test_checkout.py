@@ -18,6 +18,7 @@ from server.db.members import Member, MemberCountCard, PointsLedger, StoredValue
 from server.db.sales import CommissionLedger, Sale, SaleLine
 from server.domain import settings as settings_domain
 from server.domain.actor import Actor
+from tests.conftest import open_shift
 
 
 @dataclass
@@ -54,6 +55,7 @@ def shop(client, manager, cashier) -> Shop:
     member = _post(client, cashier, "/api/v1/members", {
         "name": "张三", "phone": "13800001234", "level_id": level["id"]})
     other = _post(client, cashier, "/api/v1/members", {"name": "李四", "phone": "13900005678"})
+    open_shift(client, cashier)  # counter 01 (every login of these tests) sells in a shift
     _post(client, cashier, f"/api/v1/members/{member['id']}/recharges",
           {"amount": 50000, "method": "cash"})
     _post(client, manager, f"/api/v1/members/{member['id']}/points",
@@ -309,6 +311,9 @@ def test_held_order_resumes_once_from_any_counter(client, cashier, make_staff, s
 
 
 def test_shift_open_sell_refund_close(client, cashier, manager, shop):
+    setup = client.get("/api/v1/shifts/current", headers=cashier.headers).get_json()
+    _post(client, cashier, f"/api/v1/shifts/{setup['id']}/close",
+          {"denominations": {10000: 5}}, status=200)  # the shop fixture's (its ¥500 recharge)
     shift = _post(client, cashier, "/api/v1/shifts", {"float_amount": 20000})
     r = client.post("/api/v1/shifts", json={"float_amount": 1}, headers=cashier.write_headers())
     assert r.status_code == 409
@@ -362,6 +367,8 @@ def test_twenty_counters_sell_the_last_ten_units(live_server, app, make_staff, s
         s.commit()
     cashiers = [make_staff(Role.CASHIER, f"c{i:02d}", counter_name=f"{i:02d}")
                 for i in range(20)]
+    for c in cashiers:
+        open_shift(live_server.flask_client, c)
 
     def sell(c):
         sid = str(uuid.uuid4())
@@ -409,6 +416,8 @@ def test_member_balance_changes_during_sales_no_lost_update(live_server, make_st
                                                             db_session, assert_invariants):
     m = shop.member["id"]
     counters = [make_staff(Role.CASHIER, f"k{i}", counter_name=f"1{i}") for i in range(8)]
+    for c in counters:
+        open_shift(live_server.flask_client, c)
 
     def work(i):
         c = counters[i % len(counters)]

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from server.db.members import Member, PointsLedger
 from server.scheduler import Scheduler, build_report_days, expire_points
+from tests.conftest import open_shift
 
 
 def test_daily_jobs_run_once_per_day_and_survive_a_failure():
@@ -60,6 +61,7 @@ def test_report_days_job_builds_every_closed_day_once(runtime, client, manager, 
     yesterday; a second run has nothing to do."""
     p = client.post("/api/v1/products", json={"name": "毛巾", "price": 1200},
                     headers=manager.write_headers()).get_json()
+    open_shift(client, cashier)
     sale_id = str(uuid.uuid4())
     r = client.post("/api/v1/sales", json={
         "id": sale_id, "lines": [{"product_id": p["id"], "qty": 1}],

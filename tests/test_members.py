@@ -9,7 +9,16 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from tests.conftest import open_shift
+
 API = "/api/v1"
+
+
+@pytest.fixture(autouse=True)
+def _counter_shift(client, cashier):
+    """Every login here is at counter 01: its shift is open (recharges, count-card sales and
+    sales need it; the refusal without one is in test_shift_rule.py)."""
+    open_shift(client, cashier)
 
 
 def post(client, who, path, body=None, key=None):

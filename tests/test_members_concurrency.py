@@ -9,7 +9,7 @@ import pytest
 import requests
 from waitress import wasyncore
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, open_shift
 
 API = "/api/v1"
 
@@ -35,6 +35,7 @@ def test_twenty_threads_paying_from_one_member(client, live_server, cashier, man
     r = client.post(f"{API}/members", json={"name": "并发", "phone": "13800138000"},
                     headers=cashier.write_headers())
     mid = r.get_json()["id"]
+    open_shift(client, cashier)
     r = client.post(f"{API}/members/{mid}/recharges", json={"amount": 5000, "method": "cash"},
                     headers=cashier.write_headers())
     assert r.status_code == 201
@@ -83,8 +84,10 @@ def test_same_key_replayed_concurrently_pays_once(client, live_server, cashier,
                                                   assert_invariants):
     mid = client.post(f"{API}/members", json={"name": "重放", "phone": "13800138001"},
                       headers=cashier.write_headers()).get_json()["id"]
-    client.post(f"{API}/members/{mid}/recharges", json={"amount": 10_000, "method": "cash"},
-                headers=cashier.write_headers())
+    open_shift(client, cashier)
+    r = client.post(f"{API}/members/{mid}/recharges", json={"amount": 10_000, "method": "cash"},
+                    headers=cashier.write_headers())
+    assert r.status_code == 201, r.get_json()
     headers = cashier.write_headers(str(uuid.uuid4()))
     barrier = threading.Barrier(8)
     codes: list[int] = []

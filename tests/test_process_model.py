@@ -19,7 +19,7 @@ import pymysql
 import pytest
 import requests
 
-from bench.env import ServerProcess
+from bench.env import ServerProcess, open_shift
 from server.config import Config
 from server.ops.mariadb import ManagedMariaDB, pick_free_port
 from server.state import ServerRole, SharedState
@@ -89,7 +89,9 @@ def shop(tmp_path, request) -> Iterator[Shop]:
     _init(data, backups=opts.get("backups", False))
     srv = ServerProcess(data, threads=8, workers=opts.get("workers", 3)).start()
     try:
-        yield Shop(srv, SharedState.for_data_dir(data), _login(srv.url))
+        token = _login(srv.url)
+        open_shift(srv.url, token)  # counter 01 sells
+        yield Shop(srv, SharedState.for_data_dir(data), token)
     finally:
         srv.stop()
 

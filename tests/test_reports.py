@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from common.schemas.base import Role
+from tests.conftest import open_shift
 
 GROUPS = ("day", "month", "payment", "category", "product", "staff")
 
@@ -61,6 +62,7 @@ def day_of_sales(client, manager, cashier):
         "name": "金卡", "rank": 1, "discount_bp": 9000, "points_per_yuan": 1})
     member = _post(client, cashier, "/api/v1/members", {
         "name": "王芳", "phone": "13912345678", "level_id": level["id"]})
+    open_shift(client, cashier)
     _post(client, cashier, f"/api/v1/members/{member['id']}/recharges",
           {"amount": 10000, "method": "cash"})
     s1 = _sale(client, cashier, [{"product_id": tea["id"], "qty": 2}],

@@ -20,6 +20,7 @@ from server.config import Config
 from server.db.models import Setting
 from server.domain import shop
 from server.domain.actor import Actor
+from tests.conftest import open_shift
 
 SH = "Asia/Shanghai"
 SALE_MOMENT = dt.datetime(2026, 11, 30, 17, 30, tzinfo=dt.UTC)  # 01:30 on 12-01 in Shanghai
@@ -151,6 +152,7 @@ def test_a_sale_after_midnight_shop_time_counts_on_the_shops_new_day(
     r = client.post("/api/v1/products", json={"name": "绿茶", "price": 500},
                     headers=manager.write_headers())
     assert r.status_code == 201, r.get_json()
+    shift = open_shift(client, cashier)
     sale = _sale(client, cashier, r.get_json()["id"])
     assert sale["number"].startswith("20261201-"), sale["number"]
 
@@ -167,6 +169,7 @@ def test_a_sale_after_midnight_shop_time_counts_on_the_shops_new_day(
     # the day close is of the shop's day too
     r = client.get("/api/v1/shifts/day-close", headers=manager.headers)
     assert r.status_code == 200 and r.get_json()["business_date"] == "2026-12-01", r.get_json()
+    assert [(s["id"], s["sales_count"]) for s in r.get_json()["shifts"]] == [(shift["id"], 1)]
     # counters print shop time: the server publishes the zone with the shop settings
     r = client.get("/api/v1/settings/shop", headers=cashier.headers)
     assert r.status_code == 200 and r.get_json()["timezone"] == SH

@@ -7,7 +7,8 @@ from typing import Any
 
 from common.schemas.system import AuditEntryOut
 
-from ..i18n import tr
+from .. import labels
+from ..i18n import STRINGS, tr
 from ..qt import Qt, QtWidgets
 from ..widgets.context import Services
 from ..widgets.listview import PagedListView
@@ -18,12 +19,28 @@ AUDIT_COLUMNS = (
     Column("at", "audit.col.at", lambda e: local_time(e.at)),
     Column("staff", "audit.col.staff", lambda e: e.username or ""),
     Column("counter", "audit.col.counter", lambda e: e.counter or ""),
-    Column("action", "audit.action", lambda e: e.action),
-    Column("entity", "audit.entity", lambda e: e.entity),
+    Column("action", "audit.action", lambda e: labels.audit_action(e.action)),
+    Column("entity", "audit.entity", lambda e: labels.audit_entity(e.entity)),
     Column("entity_id", "audit.entity_id", lambda e: e.entity_id or ""),
     Column("reason", "audit.col.reason", lambda e: e.reason or ""),
     Column("ip", "audit.col.ip", lambda e: e.ip or ""),
 )
+
+
+def _codes(prefix: str) -> list[str]:
+    """The codes that have a label (``label.audit.sale.create`` → ``sale.create``)."""
+    return sorted(k[len(prefix) + 1:] for k in STRINGS if k.startswith(prefix + "."))
+
+
+def _filter_box(name: str, everything: str, prefix: str, label: Any) -> QtWidgets.QComboBox:
+    """A filter by label; the item's data is the code the server filters on."""
+    box = QtWidgets.QComboBox()
+    box.setObjectName(name)
+    box.addItem(tr(everything), "")
+    for code, text in sorted(((c, label(c)) for c in _codes(prefix)), key=lambda p: p[1]):
+        box.addItem(text, code)
+        box.setItemData(box.count() - 1, code, Qt.ItemDataRole.ToolTipRole)
+    return box
 
 
 def _pretty(value: Any) -> str:
@@ -46,21 +63,21 @@ class AuditScreen(QtWidgets.QWidget):
             lambda page, size, f: api.list_audit(page, size, **f),
             AUDIT_COLUMNS, page_size=page_size)
         self.list = PagedListView(services, self.model)
-        self.action = QtWidgets.QLineEdit()
-        self.action.setObjectName("filterAction")
-        self.action.setPlaceholderText(tr("audit.action") + "（staff.create）")
-        self.entity = QtWidgets.QLineEdit()
-        self.entity.setObjectName("filterEntity")
-        self.entity.setPlaceholderText(tr("audit.entity") + "（staff）")
+        self.action = _filter_box("filterAction", "audit.all_actions", "label.audit",
+                                  labels.audit_action)
+        self.entity = _filter_box("filterEntity", "audit.all_entities", "label.entity",
+                                  labels.audit_entity)
+        for box in (self.action, self.entity):
+            box.activated.connect(lambda _i: self.apply_filters())
         self.entity_id = QtWidgets.QLineEdit()
         self.entity_id.setObjectName("filterEntityId")
         self.entity_id.setPlaceholderText(tr("audit.entity_id"))
         apply = QtWidgets.QPushButton(tr("audit.filter"))
         apply.setObjectName("applyFilter")
         apply.clicked.connect(self.apply_filters)
+        self.entity_id.returnPressed.connect(self.apply_filters)
+        self.entity_id.setMaxLength(64)
         for w in (self.action, self.entity, self.entity_id):
-            w.returnPressed.connect(self.apply_filters)
-            w.setMaxLength(64)
             self.list.tools.addWidget(w)
         self.list.tools.addWidget(apply)
         self.list.tools.addStretch(1)
@@ -86,8 +103,8 @@ class AuditScreen(QtWidgets.QWidget):
 
     def apply_filters(self) -> None:
         self.details.clear()
-        self.model.set_filters(action=self.action.text().strip(),
-                               entity=self.entity.text().strip(),
+        self.model.set_filters(action=self.action.currentData() or "",
+                               entity=self.entity.currentData() or "",
                                entity_id=self.entity_id.text().strip())
 
     def _show_details(self, *_: object) -> None:
@@ -96,6 +113,7 @@ class AuditScreen(QtWidgets.QWidget):
             self.details.clear()
             return
         self.details.setPlainText(
-            f"{local_time(e.at)}  {e.username or ''}  {e.action}  {e.entity} {e.entity_id or ''}"
+            f"{local_time(e.at)}  {e.username or ''}  {labels.audit_action(e.action)}"
+            f"（{e.action}）  {labels.audit_entity(e.entity)} {e.entity_id or ''}"
             f"\n\n{tr('audit.before')}:\n{_pretty(e.before)}\n\n{tr('audit.after')}:\n"
             f"{_pretty(e.after)}")

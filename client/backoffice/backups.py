@@ -11,6 +11,7 @@ from __future__ import annotations
 from common.errors import ApiError
 from common.schemas.backups import BackupJobOut, BackupListOut, BackupOut, BackupSettingsOut
 
+from .. import labels
 from ..i18n import tr
 from ..qt import Qt, QtCore, QtWidgets, Signal
 from ..widgets.context import Services
@@ -210,7 +211,7 @@ class BackupScreen(QtWidgets.QWidget):
                 hours = data.newest_verified_age_seconds // 3600
                 newest += "（" + tr("backup.age", hours=hours) + "）"
         self.summary.setText(tr("backup.summary", folder=data.folder, newest=newest))
-        self.warnings.setText("\n".join(data.warnings))
+        self.warnings.setText("\n".join(labels.bilingual(w) for w in data.warnings))
         lines = []
         for d in data.destinations:
             key = ("backup.dest.none" if d.ok is None else
@@ -331,5 +332,5 @@ class BackupScreen(QtWidgets.QWidget):
     def _show_job(self, job: BackupJobOut) -> None:
         self.progress.setValue(round(job.progress * 100))
         state = {"done": tr("backup.job.done"), "failed": tr("backup.job.failed")}.get(
-            job.state, job.message)
+            job.state, labels.job_step(job.message))
         self.job_label.setText(f"{tr('backup.job.' + job.kind)}：{state}")

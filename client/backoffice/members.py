@@ -10,7 +10,7 @@ from typing import Any
 from common.money import format_fen
 from common.schemas.members import LedgerEntryOut, LevelOut, MemberOut
 
-from .. import i18n
+from .. import labels
 from ..i18n import tr
 from ..qt import Qt, QtWidgets, Signal
 from ..widgets.context import Services
@@ -34,27 +34,7 @@ from .common import (
 )
 from .staff import local_time
 
-LEDGER_KINDS: dict[str, tuple[str, str]] = {
-    "opening": ("期初", "opening"), "recharge": ("充值", "recharge"),
-    "payment": ("消费", "payment"), "payment_refund": ("退款退回", "refund back"),
-    "cash_refund": ("退储值", "cash refund"), "adjust": ("手工调整", "adjustment"),
-    "earn": ("消费积分", "earned"), "redeem": ("积分抵现", "redeemed"),
-    "gift": ("兑换礼品", "gift"), "expire": ("过期", "expired"), "reverse": ("冲正", "reversal"),
-    "purchase": ("购卡", "purchase"), "use": ("核销", "use"), "sale": ("消费", "sale"),
-}
-METHODS = {"cash": ("现金", "cash"), "card": ("银行卡", "card"), "wechat": ("微信", "WeChat"),
-           "alipay": ("支付宝", "Alipay"), "stored_value": ("储值", "stored value")}
-
-
-def _pair(table: dict[str, tuple[str, str]], key: str | None) -> str:
-    if not key:
-        return ""
-    p = table.get(key)
-    return (p[1] if i18n.language() == i18n.EN else p[0]) if p else key
-
-
-def ledger_kind(kind: str) -> str:
-    return _pair(LEDGER_KINDS, kind)
+ledger_kind = labels.ledger_kind  # the one code → label module (client/labels.py)
 
 
 def signed_fen(v: int | None) -> str:
@@ -64,9 +44,21 @@ def signed_fen(v: int | None) -> str:
 
 
 def _note(e: LedgerEntryOut) -> str:
+    """The note, else what the entry refers to in words (销售单 …); a UUID (a sale's
+    identity) is no word for people and is left out."""
     if e.note:
         return e.note
-    return f"{e.ref_type} {e.ref_id or ''}".strip() if e.ref_type else ""
+    if not e.ref_type:
+        return ""
+    ref = e.ref_id or ""
+    if len(ref) == 36 and ref.count("-") == 4:
+        ref = ""
+    return f"{labels.ref_type(e.ref_type)} {ref}".strip()
+
+
+def _ref(e: LedgerEntryOut) -> str:
+    """单号: the sale's number (as on the receipt), the refund's, the recharge slip's."""
+    return e.ref_no or ""
 
 
 LEDGER_COLUMNS: dict[str, list[Column]] = {
@@ -77,7 +69,8 @@ LEDGER_COLUMNS: dict[str, list[Column]] = {
                True),
         Column("bonus", "mem.led.bonus", lambda e: signed_fen(e.bonus_change), True),
         Column("balance", "mem.led.balance", lambda e: format_fen(e.balance_after), True),
-        Column("method", "mem.led.method", lambda e: _pair(METHODS, e.method)),
+        Column("method", "mem.led.method", lambda e: labels.payment_method(e.method)),
+        Column("ref", "mem.led.ref", _ref),
         Column("note", "mem.led.note", _note),
     ],
     "points": [
@@ -85,6 +78,7 @@ LEDGER_COLUMNS: dict[str, list[Column]] = {
         Column("kind", "mem.led.kind", lambda e: ledger_kind(e.kind)),
         Column("change", "mem.led.change", lambda e: f"{e.change:+d}", True),
         Column("balance", "mem.led.balance", lambda e: str(e.balance_after), True),
+        Column("ref", "mem.led.ref", _ref),
         Column("note", "mem.led.note", _note),
     ],
     "count_cards": [
@@ -93,6 +87,7 @@ LEDGER_COLUMNS: dict[str, list[Column]] = {
         Column("card", "mem.led.card", lambda e: f"#{e.card_id}" if e.card_id else ""),
         Column("change", "mem.led.change", lambda e: f"{e.change:+d}", True),
         Column("balance", "mem.led.balance", lambda e: str(e.balance_after), True),
+        Column("ref", "mem.led.ref", _ref),
         Column("note", "mem.led.note", _note),
     ],
 }

@@ -11,7 +11,7 @@ from typing import Any
 from common.money import MoneyError, format_fen, format_plain, parse_yuan
 from common.schemas.catalog import CategoryOut, ProductOut, StockCountOut
 
-from .. import i18n
+from .. import labels
 from ..i18n import tr
 from ..qt import Qt, QtWidgets, Signal
 from ..widgets.context import Services
@@ -35,14 +35,7 @@ from .common import (
 )
 from .staff import local_time
 
-STOCK_KINDS = {"opening": ("期初", "opening"), "sale": ("销售", "sale"),
-               "refund": ("退货", "refund"), "adjust": ("调整", "adjustment"),
-               "purchase": ("进货", "purchase"), "count": ("盘点", "count")}
-
-
-def stock_kind(kind: str) -> str:
-    pair = STOCK_KINDS.get(kind)
-    return (pair[1] if i18n.language() == i18n.EN else pair[0]) if pair else kind
+stock_kind = labels.stock_kind  # the one code → label module (client/labels.py)
 
 
 def stock_text(p: ProductOut) -> str:
@@ -121,6 +114,16 @@ class ProductDialog(FormDialog):
         self.active = QtWidgets.QCheckBox(tr("bo.active"))
         self.active.setChecked(p.active if p else True)
         self.active.setVisible(p is not None)
+        # 收银台常用: a button on the counter's favourites grid, in this order
+        self.favourite = QtWidgets.QCheckBox(tr("prod.f.favourite"))
+        self.favourite.setObjectName("favourite")
+        self.favourite.setChecked(bool(p and p.favourite))
+        self.favourite.setToolTip(tr("prod.f.favourite_hint"))
+        self.favourite_order = QtWidgets.QSpinBox()
+        self.favourite_order.setObjectName("favourite_order")
+        self.favourite_order.setRange(0, 100_000)
+        self.favourite_order.setValue(p.favourite_order if p else 0)
+        self.favourite_order.setToolTip(tr("prod.f.favourite_hint"))
 
         self.add_field("kind", tr("prod.f.kind"), self.kind)
         self.add_field("name", tr("prod.f.name"), self.name)
@@ -146,6 +149,19 @@ class ProductDialog(FormDialog):
         oh = QtWidgets.QWidget()
         oh.setLayout(opts)
         self.add_field("options", tr("prod.f.options"), oh)
+        fav = QtWidgets.QHBoxLayout()
+        fav.setContentsMargins(0, 0, 0, 0)
+        fav.addWidget(self.favourite)
+        fav.addWidget(QtWidgets.QLabel(tr("prod.f.favourite_order")))
+        fav.addWidget(self.favourite_order)
+        fav.addStretch(1)
+        fh = QtWidgets.QWidget()
+        fh.setObjectName("favouriteRow")
+        fh.setLayout(fav)
+        self.add_field("favourite", tr("prod.f.favourite"), fh)
+        self.field_errors["favourite_order"] = self.field_errors["favourite"]
+        self.favourite.toggled.connect(self.favourite_order.setEnabled)
+        self.favourite_order.setEnabled(self.favourite.isChecked())
         stock_row = QtWidgets.QHBoxLayout()
         stock_row.setContentsMargins(0, 0, 0, 0)
         stock_row.addWidget(self.track_stock)
@@ -214,6 +230,8 @@ class ProductDialog(FormDialog):
             "commission_kind": kind,
             "commission_value": cvalue,
             "barcodes": split_codes(self.barcodes.text()),
+            "favourite": self.favourite.isChecked(),
+            "favourite_order": self.favourite_order.value(),
         }
         if self.product is None:
             body["kind"] = self.kind.currentData()

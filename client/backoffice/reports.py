@@ -1,6 +1,7 @@
 """Back office: 报表 — a period's sales from ``GET /reports/sales`` grouped by day, month,
-payment method, category, product (top N) or staff, with a totals row. All figures come from
-the server (integer fen, shown with ``format_fen``)."""
+payment method, category, product (top N), cashier or serving staff (技师 / 导购: what they
+served and their commission), with a totals row. All figures come from the server (integer
+fen, shown with ``format_fen``)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ from .common import button, money
 
 COLUMNS = ("label", "sales", "qty", "list_total", "discount", "total", "refunds", "net",
            "margin")
-MONEY = {"list_total", "discount", "total", "refunds", "net", "margin"}
+#: by serving staff: what they served (their share of the lines), refunds, net, commission
+SERVING_COLUMNS = ("label", "sales", "total", "refunds", "net", "commission")
+MONEY = {"list_total", "discount", "total", "refunds", "net", "margin", "commission"}
+
+
+def columns_of(group: str) -> tuple[str, ...]:
+    return SERVING_COLUMNS if group == "serving" else COLUMNS
 
 
 class ReportsScreen(QtWidgets.QWidget):
@@ -43,7 +50,7 @@ class ReportsScreen(QtWidgets.QWidget):
             w.setDisplayFormat("yyyy-MM-dd")
         self.group = QtWidgets.QComboBox()
         self.group.setObjectName("group")
-        for g in ("day", "month", "payment", "category", "product", "staff"):
+        for g in ("day", "month", "payment", "category", "product", "staff", "serving"):
             self.group.addItem(tr(f"rep.group.{g}"), g)
         self.run_button = button(tr("rep.run"), "runReport", self.run)
         tools = QtWidgets.QHBoxLayout()
@@ -114,10 +121,16 @@ class ReportsScreen(QtWidgets.QWidget):
         self.run_button.setEnabled(True)
         self.report = report
         rows = [*report.rows, report.totals]
+        columns = columns_of(report.group)
+        self.table.setColumnCount(len(columns))
+        serving = report.group == "serving"  # its total is what they served, not takings
+        self.table.setHorizontalHeaderLabels([
+            tr("rep.col.served") if serving and c == "total" else tr(f"rep.col.{c}")
+            for c in columns])
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             last = r == len(rows) - 1
-            for c, key in enumerate(COLUMNS):
+            for c, key in enumerate(columns):
                 value = getattr(row, key)
                 if key == "label":
                     text = tr("rep.totals") if last else str(value)
@@ -130,9 +143,15 @@ class ReportsScreen(QtWidgets.QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
         t = report.totals
-        text = tr("rep.summary", start=report.date_from.isoformat(),
-                  end=report.date_to.isoformat(), total=money(t.total),
-                  refunds=money(t.refunds), net=money(t.net), margin=money(t.margin))
+        if report.group == "serving":
+            text = tr("rep.serving_summary", start=report.date_from.isoformat(),
+                      end=report.date_to.isoformat(), total=money(t.total),
+                      refunds=money(t.refunds), net=money(t.net),
+                      commission=money(t.commission))
+        else:
+            text = tr("rep.summary", start=report.date_from.isoformat(),
+                      end=report.date_to.isoformat(), total=money(t.total),
+                      refunds=money(t.refunds), net=money(t.net), margin=money(t.margin))
         if report.truncated:
             text += "　" + tr("rep.truncated", n=len(report.rows))
         self.summary.setText(text)

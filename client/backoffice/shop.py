@@ -1,7 +1,7 @@
-"""Back office: 门店设置 — the shop's name, address, phone and receipt header/footer lines
-(owner only: the server answers a manager with 403 and its message is shown), and the
-membership settings (manager/owner): PIN threshold and lockout, points redemption rate,
-points expiry."""
+"""Back office: 门店设置 — the shop's name, address, phone, receipt header/footer lines and
+the 抹零 a cashier may apply (owner only: the server answers a manager with 403 and its
+message is shown), and the membership settings (manager/owner): PIN threshold and lockout,
+points redemption rate, points expiry."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from common.errors import ApiError
+from common.pricing import ROUNDING_UNITS
 from common.schemas.members import MembershipSettings
 from common.schemas.shop import ShopSettings
 
@@ -134,11 +135,16 @@ class ShopPanel(SettingsPanel):
         self.footer = QtWidgets.QPlainTextEdit()
         for w in (self.header, self.footer):
             w.setFixedHeight(64)
+        self.max_rounding = QtWidgets.QComboBox()
+        for mode in ROUNDING_UNITS:  # the 抹零 a cashier may apply
+            self.max_rounding.addItem(tr(f"payment.shop.rounding.{mode}"), mode)
         for key, label, w in (("name", "shop.name", self.name),
                               ("address", "shop.address", self.address),
                               ("phone", "shop.phone", self.phone),
                               ("receipt_header", "shop.header", self.header),
-                              ("receipt_footer", "shop.footer", self.footer)):
+                              ("receipt_footer", "shop.footer", self.footer),
+                              ("max_rounding", "payment.shop.max_rounding",
+                               self.max_rounding)):
             self.add_field(key, tr(label), w)
 
     def show_values(self, values: ShopSettings) -> None:
@@ -147,13 +153,16 @@ class ShopPanel(SettingsPanel):
         self.phone.setText(values.phone)
         self.header.setPlainText("\n".join(values.receipt_header))
         self.footer.setPlainText("\n".join(values.receipt_footer))
+        self.max_rounding.setCurrentIndex(max(0, self.max_rounding.findData(
+            values.max_rounding)))
         super().show_values(values)
 
     def values(self) -> dict[str, Any]:
         return {"name": self.name.text().strip(), "address": self.address.text().strip(),
                 "phone": self.phone.text().strip(),
                 "receipt_header": _lines(self.header, "receipt_header"),
-                "receipt_footer": _lines(self.footer, "receipt_footer")}
+                "receipt_footer": _lines(self.footer, "receipt_footer"),
+                "max_rounding": self.max_rounding.currentData()}
 
 
 class MembershipPanel(SettingsPanel):

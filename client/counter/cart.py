@@ -16,10 +16,30 @@ from typing import Any
 from common import pricing
 from common.schemas.catalog import ProductOut
 from common.schemas.members import CouponOut, MemberOut
+from common.serving import percent_text, shares_complete
 
 
 class CartError(ValueError):
     """A cart change that cannot be made; ``str()`` is readable for the cashier."""
+
+
+MAX_QTY = 9999  # the server's CartLineIn.qty limit
+
+
+@dataclass(frozen=True)
+class ServingShare:
+    """A serving staff member (技师 / 导购) of a line and their share (basis points)."""
+
+    staff_id: int
+    name: str
+    share_bp: int = 10_000
+
+
+def serving_text(staff: tuple[ServingShare, ...] | list[ServingShare]) -> str:
+    """``阿美`` alone, ``阿美 60%、小波 40%`` for several."""
+    if len(staff) == 1:
+        return staff[0].name
+    return "、".join(f"{s.name} {percent_text(s.share_bp)}" for s in staff)
 
 
 @dataclass(frozen=True)
@@ -38,17 +58,28 @@ class CartLine:
     manual_discount_bp: int = 0  # percent OFF (1000 = 10% off), a cashier's line discount
     count_card_id: int | None = None  # paid by this member count card (次卡)
     count_card_name: str = ""
+    open_price_allowed: bool = False  # an open-price item (the cashier enters its price)
+    open_price: int | None = None  # the price the cashier entered (fen per unit)
+    staff: tuple[ServingShare, ...] = ()  # who served the line (commission shares)
 
     @classmethod
-    def from_product(cls, product: ProductOut, barcode: str = "", qty: int = 1) -> CartLine:
-        if product.open_price:
-            raise CartError(f"“{product.name}”需要现场定价，此功能将在后续版本开放")
+    def from_product(cls, product: ProductOut, barcode: str = "", qty: int = 1,
+                     open_price: int | None = None) -> CartLine:
+        if open_price is not None and not product.open_price:
+            raise CartError(f"“{product.name}”不能改价")
         return cls(line_id=uuid.uuid4().hex, product_id=product.id, name=product.name,
                    unit=product.unit, qty=qty, list_price=product.price,
                    kind=pricing.KIND_SERVICE if product.kind == "service"
                    else pricing.KIND_PRODUCT,
                    member_price=product.member_price, category_id=product.category_id,
-                   discountable=product.discountable, barcode=barcode)
+                   discountable=product.discountable, barcode=barcode,
+                   open_price_allowed=product.open_price, open_price=open_price)
+
+    @property
+    def unit_price(self) -> int:
+        """The price shown on the line: the entered one of an open-price item, else the list
+        price."""
+        return self.open_price if self.open_price is not None else self.list_price
 
     def price_line(self) -> pricing.PriceLine:
         return pricing.PriceLine(line_id=self.line_id, product_id=self.product_id, qty=self.qty,
@@ -57,16 +88,28 @@ class CartLine:
                                  discountable=self.discountable,
                                  manual_discount_bp=(0 if self.count_card_id is not None
                                                      else self.manual_discount_bp),
-                                 count_card_id=self.count_card_id)
+                                 count_card_id=self.count_card_id,
+                                 open_price=self.open_price,
+                                 open_price_allowed=self.open_price_allowed)
 
     def line_in(self) -> dict[str, Any]:
         """This line as a ``CartLineIn`` (the server looks the prices up itself)."""
         out: dict[str, Any] = {"product_id": self.product_id, "qty": self.qty}
+        if self.open_price is not None:
+            out["open_price"] = self.open_price
         if self.count_card_id is not None:
             out["count_card_id"] = self.count_card_id
         elif self.manual_discount_bp:
             out["manual_discount_bp"] = self.manual_discount_bp
+        if self.staff:
+            out["staff"] = [{"staff_id": st.staff_id, "share_bp": st.share_bp}
+                            for st in self.staff]
         return out
+
+
+def check_qty(qty: int) -> None:
+    if qty < 1 or qty > MAX_QTY:
+        raise CartError(f"数量应在 1 到 {MAX_QTY} 之间")
 
 
 def pricing_member(info: MemberOut) -> pricing.Member:
@@ -87,27 +130,53 @@ class Cart:
     member_info: MemberOut | None = None  # the member attached by the member panel
     coupon: CouponOut | None = None
     approval_token: str | None = None  # a manager's approval for a discount above the limit
+    order_discount_bp: int = 0  # whole-order percent OFF (9.5折 = 500), set at payment
+    rounding: str = "none"  # 抹零 at payment: none / jiao / yuan (up to the shop's rule)
 
-    def add_product(self, product: ProductOut, barcode: str = "") -> int:
-        """Add one unit; the same product scanned again adds to its line. Returns the row."""
-        for i, line in enumerate(self.lines):
-            if line.product_id == product.id:
-                self.lines[i] = replace(line, qty=line.qty + 1)
-                return i
-        self.lines.append(CartLine.from_product(product, barcode))
+    def merge_row(self, product: ProductOut) -> int | None:
+        """The line a new unit of ``product`` adds to (None: it gets a line of its own; an
+        open-price item always does, each with its own price)."""
+        if product.open_price:
+            return None
+        return next((i for i, line in enumerate(self.lines)
+                     if line.product_id == product.id and line.open_price is None), None)
+
+    def add_product(self, product: ProductOut, barcode: str = "", qty: int = 1,
+                    open_price: int | None = None) -> int:
+        """Add ``qty`` units; the same product scanned again adds to its line. Returns the
+        row."""
+        check_qty(qty)
+        i = self.merge_row(product)
+        if i is not None:
+            line = self.lines[i]
+            check_qty(line.qty + qty)
+            self.lines[i] = replace(line, qty=line.qty + qty)
+            return i
+        self.lines.append(CartLine.from_product(product, barcode, qty, open_price))
         return len(self.lines) - 1
 
     def set_qty(self, row: int, qty: int) -> None:
-        if qty < 1 or qty > 99_999:
-            raise CartError("数量应在 1 到 99999 之间")
+        check_qty(qty)
         self.lines[row] = replace(self.lines[row], qty=qty)
 
-    def remove(self, row: int) -> None:
-        del self.lines[row]
+    def remove(self, row: int) -> CartLine:
+        """Remove the line at ``row`` and return it (to put it back: :meth:`insert`)."""
+        return self.lines.pop(row)
+
+    def insert(self, row: int, line: CartLine) -> int:
+        """Put a removed line back at ``row`` (or at the end); a count card of a member who
+        is no longer attached is dropped. Returns the row."""
+        if line.count_card_id is not None and self.member_info is None:
+            line = replace(line, count_card_id=None, count_card_name="")
+        row = max(0, min(row, len(self.lines)))
+        self.lines.insert(row, line)
+        return row
 
     def clear(self) -> None:
         self.lines.clear()
         self.set_member(None)
+        self.order_discount_bp = 0
+        self.rounding = "none"
 
     def set_member(self, info: MemberOut | None) -> None:
         """Attach (or remove) the member; a coupon or count card of another member goes."""
@@ -127,11 +196,30 @@ class Cart:
         self.lines[row] = replace(self.lines[row], manual_discount_bp=off_bp)
         self.approval_token = None
 
+    def set_order_discount(self, off_bp: int) -> None:
+        """The whole-order discount (percent OFF; ``common.payment.parse_zhe`` reads 折)."""
+        if not 0 <= off_bp < 10_000:
+            raise CartError("折扣应大于 0 折、不超过 10 折")
+        if off_bp != self.order_discount_bp:
+            self.order_discount_bp = off_bp
+            self.approval_token = None
+
+    def set_rounding(self, rounding: str) -> None:
+        if rounding not in pricing.ROUNDING_UNITS:
+            raise CartError("抹零方式无效")
+        self.rounding = rounding
+
     def set_count_card(self, row: int, card_id: int | None, name: str = "") -> None:
         if card_id is not None and self.member_info is None:
             raise CartError("使用次卡需要先选择会员")
         self.lines[row] = replace(self.lines[row], count_card_id=card_id,
                                   count_card_name=name if card_id is not None else "")
+
+    def set_staff(self, row: int, staff: list[ServingShare] | tuple[ServingShare, ...]) -> None:
+        """Who served the line (empty: nobody); the shares must make 100 %."""
+        if staff and not shares_complete([st.share_bp for st in staff]):
+            raise CartError("服务人员分成合计必须为 100%")
+        self.lines[row] = replace(self.lines[row], staff=tuple(staff))
 
     @property
     def has_manual_discount(self) -> bool:
@@ -146,6 +234,10 @@ class Cart:
             body["coupon_id"] = self.coupon.id
         if self.approval_token:
             body["approval_token"] = self.approval_token
+        if self.order_discount_bp:
+            body["order_discount_bp"] = self.order_discount_bp
+        if self.rounding != "none":
+            body["rounding"] = self.rounding
         return body
 
     @property
@@ -157,4 +249,5 @@ class Cart:
         prices are not known here: the server quote (see the checkout screen) has them."""
         return pricing.quote([line.price_line() for line in self.lines], self.member,
                              pricing_coupon(self.coupon) if self.coupon else None,
+                             order_discount_bp=self.order_discount_bp, rounding=self.rounding,
                              approved=True)

@@ -14,6 +14,8 @@ Plug-in points for later issues (no rework needed):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from common.errors import ApiError
 from common.money import format_fen, format_plain
 from common.pricing import LineQuote, PricingError, Quote
@@ -24,11 +26,25 @@ from .. import i18n
 from ..i18n import tr
 from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from ..widgets.context import Services
-from .cart import Cart, CartError
+from ..widgets.numpad import Numpad
+from .cart import MAX_QTY, Cart, CartError, CartLine, check_qty, serving_text
+from .favourites import FavouritesPanel
+from .open_price import OpenPriceDialog
+from .product_search import (
+    EntryError,
+    Lookup,
+    ProductPicker,
+    lookup,
+    parse_entry,
+    pending_prefix,
+)
 
 LATER_FEATURES = ("member", "discount", "hold", "resume", "refund", "reprint", "recharge",
-                  "pay")
+                  "pay", "staff")
 QUOTE_DEBOUNCE_MS = 250
+STATUS_LINES = 3  # the message line's most lines (the whole text is in its tooltip)
+ERROR_BANNER = ("background: #b00020; color: white; font-size: 15pt; font-weight: bold; "
+                "border-radius: 4px; padding: 4px 10px;")
 
 
 class BarcodeEntry(QtWidgets.QLineEdit):
@@ -38,16 +54,19 @@ class BarcodeEntry(QtWidgets.QLineEdit):
         scanned(str): Enter was pressed on a non-empty code (the text is then cleared).
         adjust_qty(int): ``+`` / ``-`` pressed while empty (quantity of the selected line).
         remove_line(): ``Del`` pressed while empty.
+        undo_requested(): ``Ctrl+Z`` pressed while empty (put the removed line back).
     """
 
     scanned = Signal(str)
     adjust_qty = Signal(int)
     remove_line = Signal()
+    undo_requested = Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("barcodeEntry")
-        self.setPlaceholderText(tr("checkout.scan"))
+        self.setPlaceholderText(tr("find.placeholder"))
+        self.setToolTip(tr("find.placeholder"))
         self.setMaxLength(64)
         self.setMinimumHeight(44)
         f = self.font()
@@ -66,6 +85,9 @@ class BarcodeEntry(QtWidgets.QLineEdit):
                 return
             if key == Qt.Key.Key_Delete:
                 self.remove_line.emit()
+                return
+            if event.matches(QtGui.QKeySequence.StandardKey.Undo):
+                self.undo_requested.emit()
                 return
         super().keyPressEvent(event)
 
@@ -87,8 +109,9 @@ class CartModel(QtCore.QAbstractTableModel):
     totals_changed = Signal(object)
     pricing_failed = Signal(str)
     cart_changed = Signal()
+    edit_refused = Signal(str)  # a quantity typed into the cell was refused (the message)
 
-    COLUMNS = ("name", "qty", "price", "discount", "amount")
+    COLUMNS = ("name", "qty", "price", "discount", "amount", "staff")
 
     def __init__(self, cart: Cart | None = None, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -126,14 +149,43 @@ class CartModel(QtCore.QAbstractTableModel):
             if col == "qty":
                 return f"{line.qty} {line.unit}"
             if col == "price":
+                if line.open_price is not None:
+                    return f"{format_plain(line.open_price)} ({tr('open_price.tag')})"
                 return format_plain(line.list_price)
             if col == "discount":
                 return format_plain(lq.discount_total) if lq and lq.discount_total else ""
             if col == "amount":
                 return format_plain(lq.amount) if lq else ""
-        if role == Qt.ItemDataRole.TextAlignmentRole and col != "name":
+            if col == "staff":  # serving staff (技师 / 导购), F10
+                return serving_text(line.staff)
+        if role == Qt.ItemDataRole.EditRole and col == "qty":
+            return str(line.qty)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col not in ("name", "staff"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def flags(self, index: QtCore.QModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and self.COLUMNS[index.column()] == "qty":
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: QtCore.QModelIndex, value: object,
+                role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """The quantity cell: a whole number 1–9999, else refused (``edit_refused``)."""
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole \
+                or self.COLUMNS[index.column()] != "qty":
+            return False
+        text = str(value).strip()
+        if not text.isdigit():
+            self.edit_refused.emit(tr("find.bad_qty", max=MAX_QTY))
+            return False
+        try:
+            self.set_qty(index.row(), int(text))
+        except CartError:
+            self.edit_refused.emit(tr("find.bad_qty", max=MAX_QTY))
+            return False
+        return True
 
     def _reprice(self) -> None:
         self.version += 1
@@ -152,14 +204,17 @@ class CartModel(QtCore.QAbstractTableModel):
                                   self.index(self.rowCount() - 1, self.columnCount() - 1))
         self.totals_changed.emit(self.quote)
 
-    def add_product(self, product: ProductOut, barcode: str = "") -> int:
+    def add_product(self, product: ProductOut, barcode: str = "", qty: int = 1,
+                    open_price: int | None = None) -> int:
         before = len(self.cart.lines)
-        if any(line.product_id == product.id for line in self.cart.lines):
-            row = self.cart.add_product(product, barcode)
+        if self.cart.merge_row(product) is not None:
+            row = self.cart.add_product(product, barcode, qty, open_price)
         else:
+            check_qty(qty)  # refused before the row is announced
+            CartLine.from_product(product, barcode, qty, open_price)
             self.beginInsertRows(QtCore.QModelIndex(), before, before)
             try:
-                row = self.cart.add_product(product, barcode)
+                row = self.cart.add_product(product, barcode, qty, open_price)
             finally:
                 self.endInsertRows()
         self._reprice()
@@ -167,14 +222,29 @@ class CartModel(QtCore.QAbstractTableModel):
 
     def change_qty(self, row: int, delta: int) -> None:
         line = self.cart.lines[row]
-        self.cart.set_qty(row, line.qty + delta)
+        self.set_qty(row, line.qty + delta)
+
+    def set_qty(self, row: int, qty: int) -> None:
+        self.cart.set_qty(row, qty)
         self._reprice()
 
-    def remove(self, row: int) -> None:
+    def remove(self, row: int) -> CartLine:
+        """Remove the line; returns it (``insert_line`` puts it back: undo)."""
         self.beginRemoveRows(QtCore.QModelIndex(), row, row)
-        self.cart.remove(row)
+        line = self.cart.remove(row)
         self.endRemoveRows()
         self._reprice()
+        return line
+
+    def insert_line(self, row: int, line: CartLine) -> int:
+        row = max(0, min(row, len(self.cart.lines)))
+        self.beginInsertRows(QtCore.QModelIndex(), row, row)
+        try:
+            row = self.cart.insert(row, line)
+        finally:
+            self.endInsertRows()
+        self._reprice()
+        return row
 
     def clear(self) -> None:
         self.beginResetModel()
@@ -302,11 +372,14 @@ class CheckoutScreen(QtWidgets.QWidget):
     reprint_requested = Signal()
     recharge_requested = Signal()
     pay_requested = Signal()
+    staff_requested = Signal()  # F10: serving staff of the selected line
+    qty_requested = Signal()  # F11: edit the selected line's quantity in its cell
     back_requested = Signal()
+    dialog_opened = Signal(object)  # the product picker or the open-price dialog (tests)
 
     KEYS = (("member", "F2"), ("discount", "F3"), ("hold", "F4"), ("resume", "F5"),
             ("refund", "F6"), ("reprint", "F7"), ("recharge", "F8"), ("pay", "F9"),
-            ("back", "Esc"))
+            ("staff", "F10"), ("qty", "F11"), ("back", "Esc"))
 
     def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None,
                  scan_source: QtCore.QObject | None = None) -> None:
@@ -333,9 +406,45 @@ class CheckoutScreen(QtWidgets.QWidget):
         for c in range(1, CartModel.COLUMNS.__len__()):
             header.setSectionResizeMode(c, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
 
+        # the message line: wraps (never widens the window), at most STATUS_LINES lines
+        # (the whole text in its tooltip); an error is a large red banner until the next one
         self.status = QtWidgets.QLabel()
         self.status.setObjectName("scanStatus")
         self.status.setMinimumHeight(28)
+        banner_font = QtGui.QFont(self.font())
+        banner_font.setPointSize(15)
+        banner_font.setBold(True)
+        self.status.setMaximumHeight(  # three whole lines of the banner
+            QtGui.QFontMetrics(banner_font).lineSpacing() * STATUS_LINES + 10)
+        self.status.setWordWrap(True)
+        self.status.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                                  QtWidgets.QSizePolicy.Policy.Preferred)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # Delete with undo: the removed line, its row and the member it was removed under
+        self.undo_button = QtWidgets.QPushButton(tr("cart.undo"))
+        self.undo_button.setObjectName("undoButton")
+        self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.undo_button.setMinimumSize(72, 48)
+        self.undo_button.clicked.connect(self.undo_remove)
+        self.undo_button.hide()
+        self.removed: tuple[int, CartLine, int | None] | None = None
+        self.pending_qty: int | None = None  # "3*": the quantity of the next item added
+        self.picker: ProductPicker | None = None
+        self.price_dialog: OpenPriceDialog | None = None
+        # the favourites grid (收银台常用), size-limited and collapsible, under the cart
+        self.favourites = FavouritesPanel(services)
+        self.favourites.chosen.connect(self.add_favourite)
+        self._favourites_loaded = False
+        # the on-screen numpad (touch): quantities and codes into the entry; 键盘 shows it
+        self.numpad = Numpad()
+        self.numpad.attach(self.entry)
+        self.numpad.hide()
+        self.numpad_button = QtWidgets.QPushButton(tr("numpad.toggle"))
+        self.numpad_button.setObjectName("numpadToggle")
+        self.numpad_button.setCheckable(True)
+        self.numpad_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.numpad_button.setMinimumSize(72, 48)
+        self.numpad_button.toggled.connect(self.show_numpad)
 
         self.member_panel = QtWidgets.QGroupBox(tr("checkout.member"))
         self.member_panel.setObjectName("memberPanel")
@@ -361,6 +470,7 @@ class CheckoutScreen(QtWidgets.QWidget):
                    "hold": self.hold_requested, "resume": self.resume_requested,
                    "refund": self.refund_requested, "reprint": self.reprint_requested,
                    "recharge": self.recharge_requested, "pay": self.pay_requested,
+                   "staff": self.staff_requested, "qty": self.qty_requested,
                    "back": self.back_requested}
         legend = QtWidgets.QHBoxLayout()
         legend.setSpacing(4)
@@ -383,18 +493,40 @@ class CheckoutScreen(QtWidgets.QWidget):
         for name in LATER_FEATURES:
             self.set_feature_available(name, False)
         self.back_requested.connect(self._back)
+        self.qty_requested.connect(self.edit_qty)
+        undo = QtGui.QAction(tr("cart.undo"), self)
+        undo.setObjectName("action_undo")
+        undo.setShortcut(QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Undo))
+        undo.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        undo.triggered.connect(self.undo_remove)
+        self.addAction(undo)
 
         # row editing from the entry: + / - / Del while it is empty
         self.entry.adjust_qty.connect(self._qty)
         self.entry.remove_line.connect(self._remove)
+        self.entry.undo_requested.connect(self.undo_remove)
+        # the quantity cell: double-click, F11 or the edit key on it; bad input refused clearly
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QtWidgets.QAbstractItemView.EditTrigger.EditKeyPressed)
+        delegate = self.table.itemDelegate()
+        assert delegate is not None
+        delegate.closeEditor.connect(lambda *_a: self.entry.setFocus())
+        self.cart_model.edit_refused.connect(lambda msg: self._say(msg, error=True))
+        self.cart_model.modelReset.connect(self._forget_removed)
 
         left = QtWidgets.QVBoxLayout()
         scan_row = QtWidgets.QHBoxLayout()
         scan_row.addWidget(QtWidgets.QLabel(tr("checkout.scan_label")))
         scan_row.addWidget(self.entry, 1)
+        scan_row.addWidget(self.numpad_button)
         left.addLayout(scan_row)
         left.addWidget(self.table, 1)
-        left.addWidget(self.status)
+        left.addWidget(self.favourites)
+        bottom = QtWidgets.QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.undo_button)
+        bottom.addWidget(self.numpad)
+        left.addLayout(bottom)
 
         right = QtWidgets.QVBoxLayout()
         right.addWidget(self.member_panel)
@@ -437,6 +569,9 @@ class CheckoutScreen(QtWidgets.QWidget):
     def showEvent(self, event: QtGui.QShowEvent | None) -> None:
         super().showEvent(event)
         self.entry.setFocus()
+        if not self._favourites_loaded:
+            self._favourites_loaded = True
+            self.favourites.load()
 
     def _wedge_scanned(self, code: str) -> None:
         if not self.isVisible():
@@ -453,24 +588,116 @@ class CheckoutScreen(QtWidgets.QWidget):
         self.scanned.emit(code)
 
     def handle_scan(self, code: str) -> None:
-        """Look the code up on the server and add the product to the cart."""
-        self._say(tr("checkout.looking_up", code=code))
-        api = self.services.api
-        self.services.runner.op(lambda: api.product_by_barcode(code),
-                                lambda p: self._add(p, code), self._scan_failed, owner=self)
-
-    def _add(self, product: ProductOut, code: str) -> None:
+        """A code, a search or a quantity from the entry or a scanner (see
+        :mod:`client.counter.product_search`): an exact barcode is added at once; a search
+        with one match is added, with several opens the picker, with none says so."""
         try:
-            row = self.cart_model.add_product(product, code)
+            pending = pending_prefix(self.entry.text())  # "3*" left before a wedge scan
+            cmd = parse_entry(code)
+        except EntryError as e:
+            self.entry.clear()
+            self._say(str(e), error=True)
+            return
+        if pending is not None:
+            self.entry.clear()
+            self.pending_qty = pending
+        if cmd.set_qty:
+            assert cmd.qty is not None
+            self.set_line_qty(cmd.qty)
+            return
+        if not cmd.code:
+            self.pending_qty = cmd.qty
+            self._say(tr("find.pending_qty", n=cmd.qty))
+            return
+        qty = cmd.qty or self.pending_qty or 1
+        self.pending_qty = None
+        text = cmd.code
+        self._say(tr("find.searching", q=text))
+        api = self.services.api
+        self.services.runner.op(lambda: lookup(api, text), lambda res: self._found(res, qty),
+                                self._scan_failed, owner=self)
+
+    def _found(self, res: Lookup, qty: int) -> None:
+        if not res.products:
+            QtWidgets.QApplication.beep()
+            self._say(tr("find.not_found", q=res.query), error=True)
+            return
+        if len(res.products) == 1:
+            self.add_chosen(res.products[0], res.query if res.exact else "", qty)
+            return
+        self._say(tr("find.picker_title", q=res.query))
+        picker = ProductPicker(res, self)
+        self.picker = picker
+        picker.chosen.connect(lambda p: self.add_chosen(p, "", qty))
+        picker.scanned.connect(self.handle_scan)
+        picker.finished.connect(lambda _r: self.focus_entry())
+        picker.open()
+        picker.list.setFocus()
+        self.dialog_opened.emit(picker)
+
+    def focus_entry(self) -> None:
+        """The keyboard back at the entry (after a picker or dialog closed)."""
+        self.window().activateWindow()
+        self.entry.setFocus()
+
+    def add_favourite(self, product: ProductOut) -> None:
+        """A tap on the favourites grid (a pending ``3*`` quantity applies)."""
+        qty = self.pending_qty or 1
+        self.pending_qty = None
+        self.add_chosen(product, "", qty)
+        self.entry.setFocus()
+
+    def add_chosen(self, product: ProductOut, barcode: str = "", qty: int = 1) -> None:
+        """Add a found product; an open-price item asks its price first."""
+        if not product.open_price:
+            self._add(product, barcode, qty)
+            return
+        dlg = OpenPriceDialog(product, qty, self)
+        self.price_dialog = dlg
+        dlg.priced.connect(lambda fen: self._add(product, barcode, qty, fen))
+        dlg.finished.connect(lambda _r: self.focus_entry())
+        dlg.open()
+        dlg.price.setFocus()
+        self.dialog_opened.emit(dlg)
+
+    def _add(self, product: ProductOut, code: str, qty: int = 1,
+             open_price: int | None = None) -> None:
+        try:
+            row = self.cart_model.add_product(product, code, qty, open_price)
         except CartError as e:
             self._say(str(e), error=True)
             return
         self.table.selectRow(row)
-        self._say(tr("checkout.added", name=product.name))
+        self._say(tr("checkout.added", name=product.name) if qty == 1
+                  else tr("find.added_qty", name=product.name, n=qty))
 
     def _scan_failed(self, err: ApiError) -> None:
         QtWidgets.QApplication.beep()
         self._say(err.message(i18n.language()), error=True)
+
+    def set_line_qty(self, qty: int) -> None:
+        """``*3``: the selected (else the last) line's quantity."""
+        row = self._selected_row()
+        if row is None:
+            self._say(tr("find.no_line"), error=True)
+            return
+        try:
+            self.cart_model.set_qty(row, qty)
+        except CartError as e:
+            self._say(str(e), error=True)
+            return
+        self.table.selectRow(row)
+        self._say(tr("find.qty_set", name=self.cart_model.cart.lines[row].name, n=qty))
+
+    def edit_qty(self) -> None:
+        """F11: edit the selected (else the last) line's quantity in its cell."""
+        row = self._selected_row()
+        if row is None:
+            self._say(tr("find.no_line"), error=True)
+            return
+        index = self.cart_model.index(row, CartModel.COLUMNS.index("qty"))
+        self.table.setCurrentIndex(index)
+        self.table.edit(index)
 
     def _cart_changed(self) -> None:
         cart = self.cart_model.cart
@@ -503,8 +730,24 @@ class CheckoutScreen(QtWidgets.QWidget):
         self._say(text, error)
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.status.setStyleSheet("color: #b00020; font-weight: bold;" if error else "")
+        self.status.setStyleSheet(ERROR_BANNER if error else "")
+        self.status.setProperty("error", error)
         self.status.setText(text)
+        self.status.setToolTip(text)
+        self.status.ensurePolished()
+        long = self.status.heightForWidth(max(self.status.width(), 200)) > \
+            self.status.maximumHeight()
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | (
+            Qt.AlignmentFlag.AlignTop if long else Qt.AlignmentFlag.AlignVCenter))
+        if self.removed is not None and text != tr("cart.deleted", name=self.removed[1].name):
+            self._forget_removed()  # the undo offer goes with its message
+
+    def show_numpad(self, shown: bool) -> None:
+        """The on-screen numpad (the 键盘 toggle); the table gives it the room."""
+        self.numpad.setVisible(shown)
+        if self.numpad_button.isChecked() != shown:
+            self.numpad_button.setChecked(shown)
+        self.entry.setFocus()
 
     def _selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
@@ -523,11 +766,39 @@ class CheckoutScreen(QtWidgets.QWidget):
 
     def _remove(self) -> None:
         row = self._selected_row()
-        if row is not None:
-            self.cart_model.remove(row)
+        if row is None:
+            return
+        cart = self.cart_model.cart
+        member_id = cart.member_info.id if cart.member_info is not None else None
+        line = self.cart_model.remove(row)
+        self.removed = None
+        self._say(tr("cart.deleted", name=line.name))
+        self.removed = (row, line, member_id)
+        self.undo_button.show()
+
+    def undo_remove(self) -> None:
+        """Ctrl+Z / 撤销: the removed line back at its row, with its staff, discount, price
+        and quantity (a count card only while its member is still attached)."""
+        if self.removed is None:
+            return
+        row, line, member_id = self.removed
+        self._forget_removed()
+        cart = self.cart_model.cart
+        now = cart.member_info.id if cart.member_info is not None else None
+        if line.count_card_id is not None and now != member_id:
+            line = replace(line, count_card_id=None, count_card_name="")
+        row = self.cart_model.insert_line(row, line)
+        self.table.selectRow(row)
+        self._say(tr("cart.restored", name=line.name))
+
+    def _forget_removed(self) -> None:
+        self.removed = None
+        self.undo_button.hide()
 
     def _back(self) -> None:
         self.entry.clear()
+        self.pending_qty = None
         self.status.clear()
+
         self.table.clearSelection()
         self.entry.setFocus()

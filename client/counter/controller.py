@@ -19,7 +19,12 @@ from typing import Any
 from common.errors import ApiError
 from common.money import format_fen
 from common.schemas.catalog import ProductOut
-from common.schemas.members import MemberOut, MembershipSettings, StoredValueResultOut
+from common.schemas.members import (
+    CountCardOut,
+    MemberOut,
+    MembershipSettings,
+    StoredValueResultOut,
+)
 from common.schemas.sales import HeldOrderOut, RefundOut, SaleOut, ShiftReportOut
 from common.schemas.shop import ShopSettingsOut
 
@@ -35,15 +40,26 @@ from ..devices.print_queue import PrintJob
 from ..i18n import tr
 from ..qt import QtCore, QtGui, QtWidgets, Signal
 from ..widgets.context import Services, SessionInfo
-from .cart import Cart, CartError, CartLine, pricing_member
+from ..widgets.dialogs import name_buttons
+from .cart import Cart, CartError, CartLine, ServingShare, pricing_member, serving_text
 from .checkout import LATER_FEATURES, CheckoutScreen
+from .customer_display import CustomerDisplay, choose_screen
 from .device_settings import DeviceSettingsDialog, PrintJobsDialog
 from .held import HeldOrdersDialog
 from .member_panel import MemberPanel
+from .my_sales import MySalesDialog
 from .payment import PaymentDialog
-from .receipts import recharge_document, sale_document, shift_document
+from .receipts import (
+    count_card_document,
+    recharge_document,
+    refund_document,
+    sale_document,
+    shift_document,
+)
 from .recharge import CardOpsDialog, RechargeDialog
 from .refund import RefundDialog, ReprintDialog
+from .sell_card import SellCardDialog
+from .serving_staff import ServingStaffDialog
 from .shift import ShiftCloseDialog, ShiftOpenDialog
 
 
@@ -80,9 +96,9 @@ class DiscountDialog(QtWidgets.QDialog):
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #666;")
         form.addRow(hint)
-        buttons = QtWidgets.QDialogButtonBox(
+        buttons = name_buttons(QtWidgets.QDialogButtonBox(
             QtWidgets.QDialogButtonBox.StandardButton.Ok
-            | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -109,6 +125,7 @@ class CounterController(QtCore.QObject):
     printed = Signal(object)
     settings_changed = Signal(object)
     dialog_opened = Signal(object)
+    card_sold = Signal(object)
 
     def __init__(self, window: QtWidgets.QMainWindow, checkout: CheckoutScreen,
                  services: Services, session: SessionInfo) -> None:
@@ -135,6 +152,7 @@ class CounterController(QtCore.QObject):
         self.member_panel.member_changed.connect(self._member_changed)
         self.member_panel.recharge_requested.connect(self.recharge)
         self.member_panel.cards_requested.connect(self.card_ops)
+        self.member_panel.sell_card_requested.connect(self.sell_card)
 
         # function keys
         model = checkout.cart_model
@@ -146,6 +164,7 @@ class CounterController(QtCore.QObject):
         checkout.reprint_requested.connect(self.reprint)
         checkout.recharge_requested.connect(self.recharge)
         checkout.pay_requested.connect(self.pay)
+        checkout.staff_requested.connect(self.serving_staff)
         for name in LATER_FEATURES:
             checkout.set_feature_available(name, True)
         model.rowsInserted.connect(lambda *_a: self._show_item())
@@ -155,6 +174,10 @@ class CounterController(QtCore.QObject):
         self.scan_bridge = ScanBridge(self)
         checkout.add_scan_source(self.scan_bridge)
         self.scan_bridge.failed.connect(lambda msg: checkout.say(msg, error=True))
+
+        # the customer display window on the second screen (follows the cart)
+        self.customer_display: CustomerDisplay | None = None
+        model.totals_changed.connect(lambda _q: self._customer_cart())
 
         self._build_menu()
         self._build_status()
@@ -187,8 +210,10 @@ class CounterController(QtCore.QObject):
         act("reprint", self.reprint)
         act("recharge", self.recharge)
         act("cards", self.card_ops)
+        act("sell_card", self.sell_card)
         menu.addSeparator()
         act("drawer", self.open_drawer, enabled=self.session.is_manager)
+        act("my_sales", self.my_sales)
         act("print_jobs", self.print_jobs)
         act("devices", self.device_settings)
         menu.setToolTipsVisible(True)
@@ -214,7 +239,33 @@ class CounterController(QtCore.QObject):
         self.services.runner.op(start, None, lambda e: self.checkout.say(
             e.message(i18n.language()), error=True), owner=self)
         self.services.runner.op(lambda: self.devices.display("welcome"), owner=self)
+        self.place_customer_display()
         self.refresh_jobs()
+
+    def place_customer_display(self) -> CustomerDisplay | None:
+        """Show (or move, or close) the customer display window as the settings say."""
+        ds = self.devices.settings
+        screen = choose_screen(ds.customer_screen, QtGui.QGuiApplication.screens(),
+                               QtGui.QGuiApplication.primaryScreen())
+        d = self.customer_display
+        if screen is None:
+            if d is not None:
+                d.close()
+                d.deleteLater()
+            self.customer_display = None
+            return None
+        if d is None:
+            d = self.customer_display = CustomerDisplay(ds.customer_image, self.shop.name)
+        elif d.image_path != ds.customer_image:
+            d.set_image(ds.customer_image)
+        d.place(screen)
+        self._customer_cart()
+        return d
+
+    def _customer_cart(self) -> None:
+        if self.customer_display is not None:
+            model = self.checkout.cart_model
+            self.customer_display.show_cart(model.cart, model.quote)
 
     def load_context(self) -> None:
         """Membership settings (PIN threshold, points rate), shop settings, the shift."""
@@ -229,6 +280,8 @@ class CounterController(QtCore.QObject):
 
     def _context(self, res: tuple[MembershipSettings, ShopSettingsOut]) -> None:
         self.msettings, self.shop = res
+        if self.customer_display is not None:
+            self.customer_display.set_shop_name(self.shop.name)
 
     def load_shift(self) -> None:
         api = self.services.api
@@ -248,10 +301,33 @@ class CounterController(QtCore.QObject):
         self._shift(None)
         if err.code != "no_open_shift":
             self.shift_label.setText(err.message(i18n.language()))
+            return
+        # no shift at this counter yet: nothing can be sold before it opens, so a cashier is
+        # asked for the float now (a manager may have come for the back office: they are
+        # asked when they sell), unless already in another dialog
+        if self.session.is_manager:
+            return
+        if self.dialog is None or not self.dialog.isVisible():
+            self.shift_open()
+
+    def need_shift(self, over: QtWidgets.QDialog) -> None:
+        """The server refused a sale / recharge / card sale: ``shift_not_open``. The cashier
+        reads why and opens the shift on top of the dialog they were in (it stays, and so
+        does the cart); Enter there then retries."""
+        self._shift(None)
+        self.checkout.say(tr("shift.needed"), error=True)
+        dlg = ShiftOpenDialog(self.services, over)
+        dlg.opened.connect(self._shift)
+        dlg.open()
+        self.dialog_opened.emit(dlg)
 
     def shutdown(self) -> None:
         """The window closes: stop the serial scanner (and our own devices)."""
         devices = self.devices
+        if self.customer_display is not None:
+            self.customer_display.close()
+            self.customer_display.deleteLater()
+            self.customer_display = None
         if self.own_devices:
             devices.close()
         else:
@@ -273,6 +349,8 @@ class CounterController(QtCore.QObject):
         self.cart.set_member(member)
         self.checkout.cart_model.changed()
         if member is not None:
+            if self.checkout.status.text() == tr("counter.need_member"):
+                self.checkout.say("")  # the member is picked: "请先选择会员" is answered
             self.checkout.entry.setFocus()
 
     def _cart_changed(self) -> None:
@@ -336,6 +414,9 @@ class CounterController(QtCore.QObject):
             cart_in = o.cart
             member = api.get_member(cart_in.member_id) if cart_in.member_id else None
             products: dict[int, ProductOut] = {}
+            names: dict[int, str] = {}
+            if any(ln.staff for ln in cart_in.lines):  # who served: today's names
+                names = {s.id: s.display_name for s in api.serving_staff()}
             cart = Cart()
             if member is not None:
                 cart.member_info, cart.member = member, pricing_member(member)
@@ -344,9 +425,14 @@ class CounterController(QtCore.QObject):
                     continue  # a count-card sale line: not sold at the counter screen yet
                 if ln.product_id not in products:
                     products[ln.product_id] = api.get_product(ln.product_id)
-                line = CartLine.from_product(products[ln.product_id], qty=ln.qty)
+                product = products[ln.product_id]
+                line = CartLine.from_product(product, qty=ln.qty, open_price=(
+                    ln.open_price if product.open_price else None))
                 cart.lines.append(replace(line, manual_discount_bp=ln.manual_discount_bp,
-                                          count_card_id=ln.count_card_id))
+                                          count_card_id=ln.count_card_id, staff=tuple(
+                                              ServingShare(st.staff_id,
+                                                           names.get(st.staff_id, "?"),
+                                                           st.share_bp) for st in ln.staff)))
             if member is not None and cart_in.coupon_id:
                 coupons = api.list_coupons(member_id=member.id, status="issued").items
                 cart.coupon = next((c for c in coupons if c.id == cart_in.coupon_id), None)
@@ -371,9 +457,11 @@ class CounterController(QtCore.QObject):
             self.pending_sale_id = str(uuid.uuid4())  # kept until this sale completes
         panel = self.member_panel
         dlg = PaymentDialog(self.services, self.checkout.cart_model, self.pending_sale_id,
-                            settings=self.msettings, count_cards=panel.count_cards,
-                            coupons=panel.coupons, parent=self.window)
+                            settings=self.msettings, shop=self.shop,
+                            count_cards=panel.count_cards, coupons=panel.coupons,
+                            parent=self.window)
         dlg.completed.connect(self.sale_done)
+        dlg.shift_needed.connect(lambda: self.need_shift(dlg))
         dlg.total_known.connect(lambda fen: self.services.runner.op(
             lambda: self.devices.display("total", fen, self.cart.item_count), owner=self))
         self._open(dlg)
@@ -393,6 +481,8 @@ class CounterController(QtCore.QObject):
         devices, shop = self.devices, self.shop
         width = devices.settings.width
         paid = sum(p.tendered if p.tendered is not None else p.amount for p in sale.payments)
+        if self.customer_display is not None:
+            self.customer_display.show_payment(sale.total, paid, sale.change)
 
         def run() -> AfterSale:
             doc = sale_document(sale, shop, width) if devices.has_printer else None
@@ -442,6 +532,7 @@ class CounterController(QtCore.QObject):
 
     def print_jobs(self) -> None:
         dlg = PrintJobsDialog(self.services, self.devices, self.window)
+        dlg.changed.connect(self.refresh_jobs)  # 失败 n follows a retry at once
         dlg.finished.connect(lambda _r: self.refresh_jobs())
         self._open(dlg)
 
@@ -457,6 +548,7 @@ class CounterController(QtCore.QObject):
     # --- refund ---------------------------------------------------------------------------
     def refund(self) -> None:
         dlg = RefundDialog(self.services, is_manager=self.session.is_manager,
+                           counter=self.session.counter, zone=self.shop.timezone,
                            parent=self.window)
         dlg.refunded.connect(self._refunded)
         self._open(dlg)
@@ -465,10 +557,13 @@ class CounterController(QtCore.QObject):
         pays = "、".join(f"{p.label} {format_fen(p.amount)}" for p in res.payments)
         self.checkout.say(tr("counter.refunded", number=res.number, total=format_fen(res.total),
                              pays=pays))
-        if any(p.method == "cash" for p in res.payments) and self.devices.has_printer:
-            self.services.runner.op(self.devices.open_drawer_checked, None, lambda e:
-                                    self.checkout.say(e.message(i18n.language()), error=True),
-                                    owner=self)
+        if self.devices.has_printer:  # the refund slip; cash back: the drawer opens first
+            shop, counter = self.shop, self.session.counter
+            cashier = self.session.staff.display_name
+            self.print_doc(lambda w: refund_document(res, shop, w, counter=counter,
+                                                     cashier=cashier),
+                           tr("jobs.refund", number=res.number),
+                           kick_drawer=any(p.method == "cash" for p in res.payments))
         self.refund_completed.emit(res)
 
     # --- member operations ----------------------------------------------------------------
@@ -485,6 +580,7 @@ class CounterController(QtCore.QObject):
             return
         dlg = RechargeDialog(self.services, m, self.window)
         dlg.recharged.connect(lambda res: self._recharged(m, res, dlg.method))
+        dlg.shift_needed.connect(lambda: self.need_shift(dlg))
         self._open(dlg)
 
     def _recharged(self, m: MemberOut, res: StoredValueResultOut, method: str) -> None:
@@ -500,6 +596,57 @@ class CounterController(QtCore.QObject):
                                                        cashier=cashier),
                            tr("jobs.recharge", name=m.name), kick_drawer=method == "cash")
 
+    def serving_staff(self) -> None:
+        """F10: who served the selected line (技师 / 导购) and their shares."""
+        row = self.checkout._selected_row()
+        if row is None:
+            self.checkout.say(tr("counter.cart_empty"), error=True)
+            return
+        line = self.cart.lines[row]
+        dlg = ServingStaffDialog(self.services, line, self.window)
+
+        def chosen(staff: list[ServingShare]) -> None:
+            # the row may have moved while the dialog was open: find the line again
+            at = next((i for i, ln in enumerate(self.cart.lines)
+                       if ln.line_id == line.line_id), None)
+            if at is None:
+                return
+            try:
+                self.cart.set_staff(at, staff)
+            except CartError as e:
+                self.checkout.say(str(e), error=True)
+                return
+            self.checkout.cart_model.changed()
+            self.checkout.table.selectRow(at)
+            self.checkout.say(tr("serving.set", name=line.name,
+                                 staff=serving_text(staff) or tr("serving.nobody_picked")))
+
+        dlg.chosen.connect(chosen)
+        self._open(dlg)
+
+    def sell_card(self) -> None:
+        """售次卡: a count card for the attached member, paid on its own."""
+        m = self._need_member()
+        if m is None:
+            return
+        dlg = SellCardDialog(self.services, m, settings=self.msettings, parent=self.window)
+        dlg.sold.connect(lambda card: self._card_sold(m, card, dlg.method, dlg.tendered))
+        dlg.shift_needed.connect(lambda: self.need_shift(dlg))
+        self._open(dlg)
+
+    def _card_sold(self, m: MemberOut, card: CountCardOut, method: str,
+                   tendered: int | None) -> None:
+        self.checkout.say(tr("sellcard.done", name=m.name, card=card.name,
+                             price=format_fen(card.price), n=card.remaining_uses))
+        self.member_panel.refresh()
+        if self.devices.has_printer:
+            shop, counter = self.shop, self.session.counter
+            cashier = self.session.staff.display_name
+            self.print_doc(lambda w: count_card_document(m, card, shop, w, counter=counter,
+                                                         cashier=cashier, tendered=tendered),
+                           tr("jobs.count_card", name=m.name), kick_drawer=method == "cash")
+        self.card_sold.emit(card)
+
     def card_ops(self) -> None:
         m = self._need_member()
         if m is None:
@@ -514,6 +661,11 @@ class CounterController(QtCore.QObject):
         dlg = ShiftOpenDialog(self.services, self.window)
         dlg.opened.connect(self._shift)
         self._open(dlg)
+
+    def my_sales(self) -> None:
+        """我的业绩: the logged-in staff member's commission and sales, today / this month."""
+        self._open(MySalesDialog(self.services, self.session, self.window,
+                                 zone=self.shop.timezone))
 
     def shift_close(self) -> None:
         dlg = ShiftCloseDialog(self.services, self.window)

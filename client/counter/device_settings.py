@@ -12,9 +12,11 @@ from ..devices.facade import PROFILES, SUFFIXES, WIDTHS, DeviceService, DeviceSe
 from ..devices.print_queue import PrintJob
 from ..devices.printer import BACKENDS
 from ..i18n import tr
-from ..qt import QtWidgets, Signal
+from ..qt import QtGui, QtWidgets, Signal
 from ..widgets.approval import error_label
 from ..widgets.context import Services
+from ..widgets.dialogs import name_buttons
+from .customer_display import AUTO, OFF
 
 
 class DeviceSettingsDialog(QtWidgets.QDialog):
@@ -119,11 +121,40 @@ class DeviceSettingsDialog(QtWidgets.QDialog):
         sform.addRow(QtWidgets.QLabel(tr("dev.wedge_note")))
         lay.addWidget(sbox)
 
+        cbox = QtWidgets.QGroupBox(tr("dev.cdisplay"))
+        cform = QtWidgets.QFormLayout(cbox)
+        self.customer_screen = QtWidgets.QComboBox()
+        self.customer_screen.setObjectName("devCustomerScreen")
+        self.customer_screen.addItem(tr("dev.cdisplay_off"), OFF)
+        self.customer_screen.addItem(tr("dev.cdisplay_auto"), AUTO)
+        for n, scr in enumerate(QtGui.QGuiApplication.screens(), 1):
+            g = scr.geometry()
+            self.customer_screen.addItem(tr("dev.cdisplay_nth", n=n, w=g.width(), h=g.height()),
+                                         str(n))
+        if self.customer_screen.findData(current.customer_screen) < 0:  # a screen unplugged
+            self.customer_screen.addItem(tr("dev.cdisplay_nth", n=current.customer_screen,
+                                            w="?", h="?"), current.customer_screen)
+        self.customer_screen.setCurrentIndex(
+            max(0, self.customer_screen.findData(current.customer_screen)))
+        cform.addRow(tr("dev.cdisplay_screen"), self.customer_screen)
+        self.customer_image = QtWidgets.QLineEdit(current.customer_image)
+        self.customer_image.setObjectName("devCustomerImage")
+        self.customer_image.setPlaceholderText(tr("dev.cdisplay_image_hint"))
+        browse = QtWidgets.QPushButton(tr("dev.browse"))
+        browse.setObjectName("devCustomerImageBrowse")
+        browse.setAutoDefault(False)
+        browse.clicked.connect(self._browse_image)
+        irow = QtWidgets.QHBoxLayout()
+        irow.addWidget(self.customer_image, 1)
+        irow.addWidget(browse)
+        cform.addRow(tr("dev.cdisplay_image"), irow)
+        lay.addWidget(cbox)
+
         self.error = error_label()
         lay.addWidget(self.error)
-        buttons = QtWidgets.QDialogButtonBox(
+        buttons = name_buttons(QtWidgets.QDialogButtonBox(
             QtWidgets.QDialogButtonBox.StandardButton.Save
-            | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
@@ -143,7 +174,15 @@ class DeviceSettingsDialog(QtWidgets.QDialog):
             cut=self.cut.isChecked(), scanner_port=self.scanner_port.text().strip(),
             scanner_baud=self.scanner_baud.currentData(),
             scanner_suffix=self.scanner_suffix.currentData(),
-            display_port=self.display_port.text().strip())
+            display_port=self.display_port.text().strip(),
+            customer_screen=self.customer_screen.currentData(),
+            customer_image=self.customer_image.text().strip())
+
+    def _browse_image(self) -> None:
+        path, _f = QtWidgets.QFileDialog.getOpenFileName(
+            self, tr("dev.cdisplay_image"), self.customer_image.text(), tr("dev.image_filter"))
+        if path:
+            self.customer_image.setText(path)
 
     def _checked(self) -> DeviceSettings | None:
         try:
@@ -184,7 +223,14 @@ class DeviceSettingsDialog(QtWidgets.QDialog):
 
 
 class PrintJobsDialog(QtWidgets.QDialog):
-    """The print jobs kept on this counter (failed ones first): 重试 / 删除."""
+    """The print jobs kept on this counter (failed ones first): 重试 / 删除. Enter means 重试
+    (the default button), never 删除.
+
+    Signals:
+        changed(): a job was retried or discarded (the failed-jobs count may have changed).
+    """
+
+    changed = Signal()
 
     COLUMNS = ("jobs.col.time", "jobs.col.title", "jobs.col.state", "jobs.col.error")
 
@@ -214,11 +260,14 @@ class PrintJobsDialog(QtWidgets.QDialog):
         row = QtWidgets.QHBoxLayout()
         self.discard_button = QtWidgets.QPushButton(tr("jobs.discard"))
         self.discard_button.setObjectName("jobsDiscard")
+        self.discard_button.setAutoDefault(False)  # Enter must never delete a receipt
         self.discard_button.clicked.connect(self.discard)
         self.retry_button = QtWidgets.QPushButton(tr("jobs.retry"))
         self.retry_button.setObjectName("jobsRetry")
+        self.retry_button.setDefault(True)
         self.retry_button.clicked.connect(self.retry)
         close = QtWidgets.QPushButton(tr("common.close"))
+        close.setAutoDefault(False)
         close.clicked.connect(self.accept)
         row.addWidget(self.discard_button)
         row.addStretch(1)
@@ -241,7 +290,8 @@ class PrintJobsDialog(QtWidgets.QDialog):
         self.table.resizeRowsToContents()
         if jobs:
             self.table.selectRow(0)
-        self.error.setText("" if jobs else tr("jobs.none"))
+        else:  # (a failed retry's reason stays on show)
+            self.error.setText(tr("jobs.none"))
 
     def selected(self) -> PrintJob | None:
         rows = self.table.selectionModel().selectedRows()
@@ -252,6 +302,7 @@ class PrintJobsDialog(QtWidgets.QDialog):
         if job is None:
             return
         self.retry_button.setEnabled(False)
+        self.error.clear()
         devices = self.devices
         self.services.runner.op(lambda: devices.retry(job.id), self._retried, self._failed,
                                 owner=self)
@@ -261,6 +312,7 @@ class PrintJobsDialog(QtWidgets.QDialog):
         if job.state == "failed":
             self.error.setText(job.last_error or "")
         self.load()
+        self.changed.emit()
 
     def discard(self) -> None:
         job = self.selected()
@@ -268,8 +320,12 @@ class PrintJobsDialog(QtWidgets.QDialog):
                                                                      title=job.title)):
             return
         devices = self.devices
-        self.services.runner.op(lambda: devices.discard(job.id), lambda _r: self.load(),
+        self.services.runner.op(lambda: devices.discard(job.id), lambda _r: self._discarded(),
                                 self._failed, owner=self)
+
+    def _discarded(self) -> None:
+        self.load()
+        self.changed.emit()
 
     def _failed(self, err: ApiError) -> None:
         self.retry_button.setEnabled(True)

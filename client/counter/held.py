@@ -3,9 +3,8 @@ it. Held carts are versioned JSON on the server, so they survive an upgrade."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from common.errors import ApiError
+from common.money import format_fen
 from common.schemas.sales import HeldOrderOut
 
 from .. import i18n
@@ -23,7 +22,7 @@ class HeldOrdersDialog(QtWidgets.QDialog):
 
     resumed = Signal(object)
     COLUMNS = ("held.col.no", "held.col.time", "held.col.counter", "held.col.label",
-               "held.col.lines")
+               "held.col.items", "held.col.amount")
 
     def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,23 +59,39 @@ class HeldOrdersDialog(QtWidgets.QDialog):
         row.addWidget(close)
         row.addWidget(self.resume_button)
         lay.addLayout(row)
-        self.resize(640, 360)
+        self.resize(720, 360)
         self.load()
 
     def load(self) -> None:
+        """The held orders, each priced by the server as it would be sold now (what the
+        customer will pay); an order that cannot be priced any more shows —."""
         api = self.services.api
-        self.services.runner.op(lambda: api.list_held_orders(page_size=100), self._loaded,
-                                self._failed, owner=self)
 
-    def _loaded(self, page: Any) -> None:
-        self.orders = list(page.items)
+        def fetch() -> tuple[list[HeldOrderOut], list[int | None]]:
+            orders = list(api.list_held_orders(page_size=100).items)
+            totals: list[int | None] = []
+            for o in orders:
+                try:
+                    body = o.cart.model_dump(mode="json", exclude={"approval_token"})
+                    totals.append(api.quote_cart(body).total)
+                except ApiError:
+                    totals.append(None)  # a product gone, a coupon used: still resumable
+            return orders, totals
+
+        self.services.runner.op(fetch, lambda res: self._loaded(*res), self._failed,
+                                owner=self)
+
+    def _loaded(self, orders: list[HeldOrderOut], totals: list[int | None]) -> None:
+        self.orders = orders
         self.table.setRowCount(len(self.orders))
-        for r, o in enumerate(self.orders):
+        for r, (o, total) in enumerate(zip(self.orders, totals, strict=True)):
+            items = sum(ln.qty for ln in o.cart.lines)
+            amount = format_fen(total) if total is not None else tr("held.amount_unknown")
             cells = (str(o.id), local_time(o.created_at).strftime("%m-%d %H:%M"), o.counter,
-                     o.label or "", str(o.line_count))
+                     o.label or "", str(items), amount)
             for c, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
-                if c in (0, 4):
+                if c in (0, 4, 5):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)

@@ -14,9 +14,10 @@ from common.text import mask_phone
 
 from .. import i18n
 from ..i18n import tr
-from ..qt import Qt, QtWidgets, Signal
+from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from ..widgets.approval import error_label
 from ..widgets.context import Services
+from ..widgets.dialogs import name_buttons
 from .receipts import local_time
 
 
@@ -46,19 +47,54 @@ def count_card_text(c: CountCardOut) -> str:
         f" {until}" if until else "")
 
 
+class PickerList(QtWidgets.QListWidget):
+    """The list of members an ambiguous search found: a bounded height (it scrolls, it never
+    grows the window), Enter picks, Esc closes it (before the checkout's Esc = 返回).
+
+    Signals:
+        closed(): Esc was pressed.
+    """
+
+    closed = Signal()
+    MAX_HEIGHT = 150
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMaximumHeight(self.MAX_HEIGHT)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                           QtWidgets.QSizePolicy.Policy.Maximum)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+    def event(self, e: QtCore.QEvent | None) -> bool:
+        if (e is not None and e.type() == QtCore.QEvent.Type.ShortcutOverride
+                and isinstance(e, QtGui.QKeyEvent) and e.key() == Qt.Key.Key_Escape):
+            e.accept()  # Esc is ours while the picker has the focus
+            return True
+        return super().event(e)
+
+    def keyPressEvent(self, e: QtGui.QKeyEvent | None) -> None:
+        if e is not None and e.key() == Qt.Key.Key_Escape:
+            self.closed.emit()
+            return
+        super().keyPressEvent(e)
+
+
 class MemberPanel(QtWidgets.QWidget):
     """See module doc.
 
     Signals:
         member_changed(object): the attached :class:`MemberOut`, or None when removed.
         extras_loaded(): count cards and coupons of the attached member arrived.
-        recharge_requested(), cards_requested(): the buttons 充值 / 卡操作.
+        recharge_requested(), cards_requested(), sell_card_requested(): the buttons 充值 /
+            卡操作 / 售次卡.
     """
 
     member_changed = Signal(object)
     extras_loaded = Signal()
     recharge_requested = Signal()
     cards_requested = Signal()
+    sell_card_requested = Signal()  # 售次卡
 
     def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,9 +119,9 @@ class MemberPanel(QtWidgets.QWidget):
         row.addWidget(self.new_button)
         lay.addLayout(row)
 
-        self.results = QtWidgets.QListWidget()
+        self.results = PickerList()
         self.results.setObjectName("memberResults")
-        self.results.setMaximumHeight(150)
+        self.results.closed.connect(self.close_picker)
         self.results.itemActivated.connect(self._picked)
         self.results.itemClicked.connect(self._picked)
         self.results.hide()
@@ -139,10 +175,14 @@ class MemberPanel(QtWidgets.QWidget):
         self.cards_button = QtWidgets.QPushButton(tr("member.cards"))
         self.cards_button.setObjectName("memberCards")
         self.cards_button.clicked.connect(self.cards_requested)
+        self.sell_card_button = QtWidgets.QPushButton(tr("member.sell_card"))
+        self.sell_card_button.setObjectName("memberSellCard")
+        self.sell_card_button.clicked.connect(self.sell_card_requested)
         self.clear_button = QtWidgets.QPushButton(tr("member.clear"))
         self.clear_button.setObjectName("memberClear")
         self.clear_button.clicked.connect(lambda: self.attach(None))
-        for b in (self.recharge_button, self.cards_button, self.clear_button):
+        for b in (self.recharge_button, self.cards_button, self.sell_card_button,
+                  self.clear_button):
             buttons.addWidget(b)
         grid.addLayout(buttons, 6, 0, 1, 2)
         lay.addWidget(self.details)
@@ -185,10 +225,22 @@ class MemberPanel(QtWidgets.QWidget):
                 f"{tr('member.stored_value')} {format_fen(m.stored_value)}")
             it.setData(Qt.ItemDataRole.UserRole, m)
             self.results.addItem(it)
+        self.details.hide()  # the picker takes the details' place: the panel keeps its height
         self.results.show()
         self.results.setCurrentRow(0)
         self.results.setFocus()
         self.message.setText(tr("member.pick", n=len(items)))
+
+    def close_picker(self) -> None:
+        """Esc in the picker: nobody picked; the search box gets the focus back."""
+        self.results.hide()
+        self.results.clear()
+        if self.member is None:
+            self.message.setText(tr("checkout.no_member"))
+        else:
+            self.message.hide()
+            self.details.show()
+        self.focus_search()
 
     def _picked(self, item: QtWidgets.QListWidgetItem) -> None:
         m = item.data(Qt.ItemDataRole.UserRole)
@@ -310,9 +362,9 @@ class NewMemberDialog(QtWidgets.QDialog):
         form.addRow(tr("member.card_no"), self.card_no)
         self.error = error_label()
         form.addRow(self.error)
-        buttons = QtWidgets.QDialogButtonBox(
+        buttons = name_buttons(QtWidgets.QDialogButtonBox(
             QtWidgets.QDialogButtonBox.StandardButton.Save
-            | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel))
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 from common import timezones
-from common.schemas.members import MemberOut, StoredValueResultOut
-from common.schemas.sales import PAYMENT_LABELS_ZH, SaleOut, ShiftReportOut
+from common.money import format_fen
+from common.payment import cash_change
+from common.schemas.members import CountCardOut, MemberOut, StoredValueResultOut, recharge_number
+from common.schemas.sales import PAYMENT_LABELS_ZH, RefundOut, SaleOut, ShiftReportOut
 from common.schemas.shop import ShopSettingsOut
+from common.text import mask_phone
 
-from ..devices.document import Document
+from ..devices.document import Cut, Document, Feed, Separator, display_width, left_right, wrap
 from ..devices.receipt import (
     CountCardLeft,
     MethodTotal,
@@ -21,9 +24,12 @@ from ..devices.receipt import (
     ReceiptMember,
     ReceiptSale,
     RechargeSlip,
+    RefundSlip,
+    RefundSlipLine,
     SaleLine,
     ShiftReport,
     layout_recharge,
+    layout_refund,
     layout_sale,
     layout_shift_report,
 )
@@ -44,7 +50,8 @@ def local_time(t: dt.datetime, zone: str = "") -> dt.datetime:
 
 def receipt_sale(sale: SaleOut, shop: ShopSettingsOut, *, reprint: bool = False) -> ReceiptSale:
     # list unit price, then every discount (member, manual, coupon, count card …) under it
-    lines = [SaleLine(name=ln.name + ("（次卡）" if ln.count_card_id else ""),
+    lines = [SaleLine(name=ln.name + ("（次卡）" if ln.count_card_id else "")
+                      + (f"（服务：{'、'.join(st.name for st in ln.staff)}）" if ln.staff else ""),
                       qty=ln.qty, unit_price_fen=ln.list_amount // ln.qty if ln.qty else 0,
                       amount_fen=ln.amount, discount_fen=ln.list_amount - ln.amount)
              for ln in sale.lines]
@@ -74,17 +81,24 @@ def sale_document(sale: SaleOut, shop: ShopSettingsOut, width: int, *,
     return layout_sale(receipt_sale(sale, shop, reprint=reprint), width)
 
 
+def _method_totals(by_method: dict[str, int]) -> list[MethodTotal]:
+    return [MethodTotal(PAYMENT_LABELS_ZH.get(k, k), None, v) for k, v in by_method.items() if v]
+
+
 def shift_document(rep: ShiftReportOut, shop: ShopSettingsOut, width: int) -> Document:
-    by_method = [MethodTotal(PAYMENT_LABELS_ZH.get(k, k), None, v)
-                 for k, v in rep.by_method.items() if v]
+    """The shift report: sales by payment method, then recharges (充值) and count cards sold
+    outside a sale (次卡) each under their own heading — all paid at this drawer."""
     report = ShiftReport(
         shop_name=shop.name, counter=rep.counter, cashier=rep.cashier,
         opened_at=local_time(rep.opened_at, shop.timezone),
         closed_at=local_time(rep.closed_at, shop.timezone) if rep.closed_at else None,
         float_fen=rep.float_amount, sale_count=rep.sales_count,
-        sales_total_fen=rep.sales_total, sales_by_method=by_method,
+        sales_total_fen=rep.sales_total, sales_by_method=_method_totals(rep.by_method),
         refund_count=rep.refunds_count, refunds_fen=rep.refunds_total,
         recharge_count=rep.recharges_count, recharges_fen=rep.recharges_total,
+        recharges_by_method=_method_totals(rep.recharges_by_method),
+        count_card_count=rep.count_cards_count, count_cards_fen=rep.count_cards_total,
+        count_cards_by_method=_method_totals(rep.count_cards_by_method),
         expected_cash_fen=rep.expected_cash, counted_cash_fen=rep.counted_cash,
         printed_at=local_time(dt.datetime.now(dt.UTC), shop.timezone).replace(microsecond=0))
     return layout_shift_report(report, width)
@@ -94,10 +108,69 @@ def recharge_document(member: MemberOut, res: StoredValueResultOut, shop: ShopSe
                       width: int, *, counter: str, cashier: str) -> Document:
     e = res.entry
     slip = RechargeSlip(
-        shop_name=shop.name, slip_no=f"SV{e.id:08d}", time=local_time(e.at, shop.timezone),
+        shop_name=shop.name, slip_no=recharge_number(e.id), time=local_time(e.at, shop.timezone),
         counter=counter, cashier=cashier, member_name=member.name, member_phone=member.phone or "",
         amount_fen=e.principal_change, bonus_fen=e.bonus_change,
         balance_after_fen=res.stored_value,
         payment_method=PAYMENT_LABELS_ZH.get(e.method or "", e.method or ""),
         footer_lines=list(shop.receipt_footer))
     return layout_recharge(slip, width)
+
+
+def refund_document(res: RefundOut, shop: ShopSettingsOut, width: int, *, counter: str,
+                    cashier: str) -> Document:
+    """The refund slip (退款单) of what the SERVER recorded: lines, amounts by method."""
+    m = res.member
+    slip = RefundSlip(
+        shop_name=shop.name, refund_no=res.number, sale_no=res.sale_number,
+        time=local_time(res.created_at, shop.timezone), counter=counter, cashier=cashier,
+        lines=[RefundSlipLine(str(ln.get("name", "")), int(ln.get("qty", 0)),
+                              int(ln.get("amount", 0))) for ln in res.lines],
+        total_fen=res.total,
+        payments=[MethodTotal(p.label or PAYMENT_LABELS_ZH.get(p.method, p.method), None,
+                              p.amount) for p in res.payments],
+        reason=res.reason, approved_by=res.approved_by or "",
+        member_name=m.name if m else "", member_phone=(m.phone or "") if m else "",
+        balance_after_fen=m.stored_value if m and any(
+            p.method == "stored_value" for p in res.payments) else None)
+    return layout_refund(slip, width)
+
+
+def count_card_document(member: MemberOut, card: CountCardOut, shop: ShopSettingsOut,
+                        width: int, *, counter: str, cashier: str,
+                        tendered: int | None = None) -> Document:
+    """The slip of a count card sold at the counter (次卡购买凭证), from the server's card."""
+    doc = Document(width)
+    if display_width(shop.name) <= width // 2:
+        doc.text(shop.name, "center", bold=True, double_height=True, double_width=True)
+    else:
+        doc.lines(wrap(shop.name, width), "center", bold=True, double_height=True)
+    doc.text("次卡购买凭证", "center", bold=True)
+    doc.add(Separator("="))
+    doc.text(f"单号：CC{card.id:08d}")
+    doc.text(f"时间：{local_time(card.purchased_at, shop.timezone):%Y-%m-%d %H:%M:%S}")
+    doc.lines(left_right(f"收银台：{counter}", f"收银员：{cashier}", width))
+    doc.add(Separator())
+    who = member.name + (f" {mask_phone(member.phone)}" if member.phone else "")
+    doc.lines(wrap(f"会员：{who}", width))
+    doc.lines(wrap(f"次卡：{card.name}", width), bold=True)
+    if card.service_name and card.service_name != card.name:
+        doc.lines(wrap(f"服务项目：{card.service_name}", width))
+    doc.lines(left_right("次数", f"{card.total_uses} 次", width), bold=True)
+    until = (local_time(card.expires_at, shop.timezone).date().isoformat()
+             if card.expires_at else "长期有效")
+    doc.lines(left_right("有效期至", until, width))
+    doc.lines(left_right("金额", format_fen(card.price), width), bold=True,
+              double_height=True)
+    method = PAYMENT_LABELS_ZH.get(card.method or "", card.method or "")
+    doc.lines(left_right("支付方式", method, width))
+    if card.method == "cash" and tendered is not None:
+        doc.lines(left_right("实收现金", format_fen(tendered), width))
+        doc.lines(left_right("找零", format_fen(cash_change(card.price, tendered)), width))
+    doc.add(Separator())
+    for line in shop.receipt_footer:
+        doc.lines(wrap(line, width), "center")
+    doc.add(Feed())
+    doc.text("会员签名：" + "_" * (width // 2))
+    doc.add(Feed(2), Cut())
+    return doc

@@ -58,6 +58,10 @@ class DeviceSettings:
     scanner_suffix: str = "CR"
     display_port: str = ""  # serial pole display; empty = none
     display_baud: int = 9600
+    # the customer display window (client/counter/customer_display.py): "off", "auto" (the
+    # second screen when there is one) or "1", "2", … (that screen); its idle picture
+    customer_screen: str = "auto"
+    customer_image: str = ""  # a shop picture or payment QR image (file path); "" = none
 
     @classmethod
     def from_dict(cls, data: Any) -> DeviceSettings:

@@ -21,6 +21,7 @@ import qrcode
 from barcode.writer import ImageWriter
 from PIL import Image, ImageDraw, ImageFont
 
+from .. import bundle
 from .document import (
     Align,
     Barcode,
@@ -65,7 +66,9 @@ class FontNotFoundError(RuntimeError):
 def find_cjk_font() -> Path:
     """Path of a CJK font file, or :class:`FontNotFoundError`."""
     override = os.environ.get("LANPOS_CJK_FONT")
-    candidates = (override,) if override else FONT_CANDIDATES
+    # the counter bundle's own font (client.bundle) after the system's
+    candidates = (override,) if override else (
+        *FONT_CANDIDATES, *(str(p) for p in bundle.font_files()))
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)

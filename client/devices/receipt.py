@@ -149,6 +149,9 @@ class ShiftReport:
     expected_cash_fen: int
     counted_cash_fen: int | None = None
     recharges_by_method: Sequence[MethodTotal] = ()
+    count_card_count: int = 0
+    count_cards_fen: int = 0
+    count_cards_by_method: Sequence[MethodTotal] = ()
     day_close: bool = False
     printed_at: datetime | None = None
 
@@ -235,7 +238,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "count": "Items",
         "subtotal": "Subtotal",
         "total": "TOTAL",
-        "paid": "Paid",
+        "paid": "Cash given",
         "change": "Change",
         "member": "Member",
         "balance": "Balance",
@@ -403,16 +406,18 @@ def layout_sale(
         _pair(doc, discount.kind, format_fen(-discount.amount_fen))
     _pair(doc, lb["total"], format_fen(sale.total_fen), bold=True, double_height=True)
 
+    # each tender, then (cash only) 实收 = the cash handed over and 找零 = the change: the
+    # words of the payment dialog
     for payment in sale.payments:
         _pair(doc, _method(payment.method, lang), format_fen(payment.amount_fen))
-    if sale.payments:
+    cash = [p for p in sale.payments if p.tendered_fen is not None or p.change_fen]
+    if cash:
         received = sum(
-            p.amount_fen if p.tendered_fen is None else p.tendered_fen for p in sale.payments
+            p.amount_fen if p.tendered_fen is None else p.tendered_fen for p in cash
         )
-        change = sum(p.change_fen or 0 for p in sale.payments)
+        change = sum(p.change_fen or 0 for p in cash)
         _pair(doc, lb["paid"], format_fen(received))
-        if change or any(p.tendered_fen is not None for p in sale.payments):
-            _pair(doc, lb["change"], format_fen(change), bold=True)
+        _pair(doc, lb["change"], format_fen(change), bold=True)
 
     if sale.member is not None:
         doc.add(Separator())
@@ -518,7 +523,14 @@ def layout_shift_report(
         doc, f"{lb['recharges']} {times(report.recharge_count)}", format_fen(report.recharges_fen)
     )
     for m in report.recharges_by_method:
-        _pair(doc, f"  {_method(m.method, lang)} {times(m.count)}", format_fen(m.amount_fen))
+        _pair(doc, f"  {_method(m.method, lang)} {times(m.count)}".rstrip(),
+              format_fen(m.amount_fen))
+    if report.count_card_count or report.count_cards_by_method:
+        _pair(doc, f"{lb['count_cards']} {times(report.count_card_count)}",
+              format_fen(report.count_cards_fen))
+        for m in report.count_cards_by_method:
+            _pair(doc, f"  {_method(m.method, lang)} {times(m.count)}".rstrip(),
+                  format_fen(m.amount_fen))
     doc.add(Separator())
 
     _pair(doc, lb["float"], format_fen(report.float_fen))
@@ -579,5 +591,91 @@ def layout_recharge(
     if slip.reprint:
         doc.add(Feed())
         _reprint_mark(doc, lb)
+    _end(doc, cut)
+    return doc
+
+
+# --------------------------------------------------------------------------- refund slip
+
+
+@dataclass(frozen=True)
+class RefundSlipLine:
+    name: str
+    qty: int
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class RefundSlip:
+    """A refund (退款单): what went back, by which method, against which sale."""
+
+    shop_name: str
+    refund_no: str
+    sale_no: str
+    time: datetime
+    counter: str
+    cashier: str
+    lines: Sequence[RefundSlipLine]
+    total_fen: int
+    payments: Sequence[MethodTotal]  # method label, amount (``count`` unused)
+    reason: str = ""
+    approved_by: str = ""
+    member_name: str = ""
+    member_phone: str = ""
+    balance_after_fen: int | None = None
+
+
+_REFUND_LABELS: dict[str, dict[str, str]] = {
+    "zh": {"refund_title": "退款单", "refund_no": "退款单号", "original_sale": "原单号",
+           "refund_total": "退款合计", "refund_by": "退回方式", "reason": "原因",
+           "approved_by": "授权", "customer_signature": "顾客签字"},
+    "en": {"refund_title": "REFUND", "refund_no": "Refund", "original_sale": "Sale",
+           "refund_total": "REFUNDED", "refund_by": "Refunded to", "reason": "Reason",
+           "approved_by": "Approved by", "customer_signature": "Customer signature"},
+}
+
+
+def layout_refund(slip: RefundSlip, width: int = 32, *, lang: Lang = "zh",
+                  cut: bool = True) -> Document:
+    """The refund slip: shop, 退款单, refund and original sale number, the lines refunded,
+    the amount by method, cashier and time, and a line for the customer's signature."""
+    _check_width(width)
+    lb = {**_labels(lang), **_REFUND_LABELS[lang]}
+    doc = Document(width)
+    _title(doc, slip.shop_name)
+    doc.text(lb["refund_title"], "center", bold=True, double_height=True)
+    doc.add(Separator("="))
+    doc.text(_field(lb, "refund_no", slip.refund_no))
+    doc.text(_field(lb, "original_sale", slip.sale_no))
+    doc.text(_field(lb, "time", _time(slip.time)))
+    _pair(doc, _field(lb, "counter", slip.counter), _field(lb, "cashier", slip.cashier))
+    doc.add(Separator())
+    qty_w, _price_w, amount_w = _item_columns(width)
+    name_w = width - qty_w - amount_w
+    doc.text(pad(lb["item"], name_w) + _rjust(lb["qty"], qty_w) + _rjust(lb["amount"], amount_w))
+    for ln in slip.lines:
+        numbers = _rjust(str(ln.qty), qty_w) + _rjust(format_plain(-ln.amount_fen), amount_w)
+        if display_width(ln.name) <= name_w:
+            doc.text(pad(ln.name, name_w) + numbers)
+        else:
+            doc.lines(wrap(ln.name, width))
+            doc.text(" " * name_w + numbers)
+    doc.add(Separator())
+    _pair(doc, lb["refund_total"], format_fen(-slip.total_fen), bold=True, double_height=True)
+    for p in slip.payments:
+        _pair(doc, f"{lb['refund_by']} {_method(p.method, lang)}", format_fen(p.amount_fen))
+    if slip.member_name:
+        doc.add(Separator())
+        who = slip.member_name + (f" {mask_phone(slip.member_phone)}"
+                                  if slip.member_phone else "")
+        doc.lines(wrap(_field(lb, "member", who), width))
+        if slip.balance_after_fen is not None:
+            _pair(doc, lb["balance"], format_fen(slip.balance_after_fen))
+    if slip.reason:
+        doc.lines(wrap(_field(lb, "reason", slip.reason), width))
+    if slip.approved_by:
+        doc.text(_field(lb, "approved_by", slip.approved_by))
+    doc.add(Feed())
+    doc.text(_field(lb, "customer_signature", "_" * (width // 2)))
     _end(doc, cut)
     return doc

@@ -93,7 +93,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.server_watch = ServerWatch(services, self)
         self.server_watch.updated.connect(self._followed)
         self.server_watch.start()
-        self.resize(1024, 768)
+        self.setMinimumSize(640, 480)  # explicit: the content never grows the window
+        self.resize(1024, 768)  # the size when not maximised (show_restored maximises)
+
+    def show_restored(self, geometry: bytes | None = None) -> None:
+        """Show with the geometry saved last time (size, place, maximised), else maximised."""
+        if geometry and self.restoreGeometry(QtCore.QByteArray(geometry)):
+            self.show()
+        else:
+            self.showMaximized()
+
+    def saved_geometry(self) -> bytes:
+        """What :meth:`show_restored` takes next time (kept in the client settings)."""
+        return bytes(self.saveGeometry().data())
 
     def _act(self, menu: QtWidgets.QMenu, name: str, text: str, slot: object,
              shortcut: str | None = None) -> QtGui.QAction:

@@ -418,7 +418,7 @@ BACKOFFICE_STRINGS: dict[str, tuple[str, str]] = {
     "rep.group.payment": ("支付方式", "payment method"),
     "rep.group.category": ("分类", "category"),
     "rep.group.product": ("商品（前 50）", "product (top 50)"),
-    "rep.group.staff": ("员工", "staff"),
+    "rep.group.staff": ("收银员", "cashier"),
     "rep.col.label": ("项目", "Group"),
     "rep.col.sales": ("单数", "Sales"),
     "rep.col.qty": ("数量", "Qty"),

@@ -197,12 +197,8 @@ COUNTER_STRINGS: dict[str, tuple[str, str]] = {
     "shift.yuan": ("{n}元", "¥{n}"),
     "shift.jiao": ("{n}角", "{n} jiao"),
     "shift.fen": ("{n}分", "{n} fen"),
-    "shift.summary": ("收银员 {cashier}，收银台 {counter}，{opened} 开班\n备用金 {float}\n"
-                      "销售 {sales} 笔，{sales_total}\n退款 {refunds}，充值 {recharges}\n"
-                      "按支付方式：{methods}",
-                      "Cashier {cashier}, counter {counter}, opened {opened}\nFloat {float}\n"
-                      "{sales} sales, {sales_total}\nRefunds {refunds}, top-ups {recharges}\n"
-                      "By method: {methods}"),
+    "shift.summary": ("收银员 {cashier}，收银台 {counter}，{opened} 开班\n备用金 {float}",
+                      "Cashier {cashier}, counter {counter}, opened {opened}\nFloat {float}"),
     "shift.expected": ("应有现金", "Expected cash"),
     "shift.counted": ("实点现金", "Counted cash"),
     "shift.difference": ("差额", "Difference"),
@@ -262,4 +258,41 @@ COUNTER_STRINGS: dict[str, tuple[str, str]] = {
     "jobs.reprint": ("重打小票 {number}", "Reprint {number}"),
     "jobs.recharge": ("充值凭证 {name}", "Top-up slip {name}"),
     "jobs.shift": ("交班报表", "Shift report"),
+    # shift rule, shift report sections, my sales (我的业绩)
+    "shift.needed": ("本收银台还没有开班：请先输入备用金开班，购物车已保留。",
+                     "This counter has no open shift: open it with the cash float first; "
+                     "the cart is kept."),
+    "shift.sales_section": ("销售 {n} 笔，{total}", "Sales: {n}, {total}"),
+    "shift.refunds_section": ("退款 {total}", "Refunds {total}"),
+    "shift.recharges_section": ("充值 {n} 笔，{total}", "Top-ups: {n}, {total}"),
+    "shift.count_cards_section": ("次卡 {n} 笔，{total}", "Count cards: {n}, {total}"),
+    "shift.method_row": ("    {method} {amount}", "    {method} {amount}"),
+    "shift.float_hint": ("开班后才能收款、充值和售卡。按回车开班。",
+                         "Sales, top-ups and card sales need an open shift. Enter opens it."),
+    "ops.my_sales": ("我的业绩…", "My sales…"),
+    "mysales.title": ("我的业绩", "My sales"),
+    "mysales.today": ("今天", "Today"),
+    "mysales.month": ("本月", "This month"),
+    "mysales.who": ("{name}（{username}）", "{name} ({username})"),
+    "mysales.served": ("服务 / 导购", "Served"),
+    "mysales.served_value": ("{n} 笔，{amount}", "{n} sales, {amount}"),
+    "mysales.commission": ("提成", "Commission"),
+    "mysales.cashier": ("本人收银", "Rung up"),
+    "mysales.cashier_value": ("{n} 单，{amount}", "{n} sales, {amount}"),
+    "mysales.period": ("{start} 至 {end}", "{start} to {end}"),
+    "mysales.close": ("关闭", "Close"),
+    "mysales.col.time": ("时间", "Time"),
+    "mysales.col.sale": ("单号", "Sale"),
+    "mysales.col.item": ("项目", "Item"),
+    "mysales.col.amount": ("金额", "Amount"),
+    "mysales.col.commission": ("提成", "Commission"),
+    "mysales.none": ("这段时间还没有业绩", "Nothing in this period yet"),
+    "mem.led.ref": ("单号", "Ref. no."),
+    "rep.group.serving": ("服务员工（技师/导购）", "serving staff"),
+    "rep.col.commission": ("提成", "Commission"),
+    "rep.col.served": ("服务金额", "Served"),
+    "rep.serving_summary": ("{start} 至 {end}：服务金额 {total}，退款 {refunds}，净额 {net}，"
+                            "提成 {commission}",
+                            "{start} to {end}: served {total}, refunds {refunds}, net {net}, "
+                            "commission {commission}"),
 }

@@ -42,3 +42,18 @@ class Dialogs:
 def show_error(parent: QtWidgets.QWidget | None, err: ApiError,
                dialogs: Dialogs | None = None) -> None:
     (dialogs or Dialogs()).error(parent, err)
+
+
+_BUTTON_KEYS = {"Ok": "common.ok", "Cancel": "common.cancel", "Save": "common.save",
+                "Close": "common.close", "Yes": "common.yes", "No": "common.no"}
+
+
+def name_buttons(box: QtWidgets.QDialogButtonBox) -> QtWidgets.QDialogButtonBox:
+    """Give a button box's standard buttons the catalogue's words (Qt names them "OK",
+    "Cancel", "Save" in English whatever the interface language)."""
+    sb = QtWidgets.QDialogButtonBox.StandardButton
+    for name, key in _BUTTON_KEYS.items():
+        button = box.button(getattr(sb, name))
+        if button is not None and key in i18n.STRINGS:
+            button.setText(tr(key))
+    return box

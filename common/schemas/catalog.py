@@ -51,6 +51,8 @@ class _ProductFields(ApiModel):
                                               "per unit (fixed)")
     barcodes: list[str] = Field(default_factory=list, max_length=10)
     active: bool = True
+    favourite: bool = Field(False, description="收银台常用: a button on the counter's grid")
+    favourite_order: int = Field(0, ge=0, le=100_000, description="order on the grid")
 
     @model_validator(mode="after")
     def _rules(self):
@@ -84,6 +86,8 @@ class ProductPatch(ApiModel):
     commission_value: int | None = Field(None, ge=0, le=100_000_000)
     barcodes: list[str] | None = Field(None, max_length=10)
     active: bool | None = None
+    favourite: bool | None = None
+    favourite_order: int | None = Field(None, ge=0, le=100_000)
 
 
 class ProductOut(ApiModel):
@@ -107,6 +111,8 @@ class ProductOut(ApiModel):
     barcodes: list[str]
     active: bool
     updated_at: UtcDatetime
+    favourite: bool = False
+    favourite_order: int = 0
 
 
 class ProductQuery(PageQuery):
@@ -116,6 +122,8 @@ class ProductQuery(PageQuery):
     kind: ProductKind | None = None
     include_inactive: bool = False
     low_stock_only: bool = False
+    favourite: bool | None = Field(None, description="true: only the counter's favourites "
+                                                     "(收银台常用), in grid order")
 
 
 class StockLedgerOut(ApiModel):

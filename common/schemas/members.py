@@ -334,9 +334,15 @@ class LedgerQuery(PageQuery):
     book: LedgerBook = "stored_value"
 
 
+def recharge_number(entry_id: int) -> str:
+    """A recharge's number, printed on its slip and shown in the member's ledger."""
+    return f"SV{entry_id:08d}"
+
+
 class LedgerEntryOut(ApiModel):
     """One entry of any book. Stored value: ``principal_change``/``bonus_change`` and their
-    balances; points and count cards: ``change``/``balance_after``."""
+    balances; points and count cards: ``change``/``balance_after``. ``ref_no``: what a person
+    looks up — the sale's number (as on the receipt), the recharge slip's number."""
 
     id: int
     book: LedgerBook
@@ -351,6 +357,7 @@ class LedgerEntryOut(ApiModel):
     method: str | None = None
     ref_type: str | None = None
     ref_id: str | None = None
+    ref_no: str | None = Field(None, description="sale number / recharge slip number")
     note: str | None = None
     staff_id: int | None = None
     at: UtcDatetime

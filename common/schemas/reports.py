@@ -1,5 +1,6 @@
 """Sales reports (报表): a period's sales grouped by day, month, payment method, category,
-product (top N) or staff. All money in integer fen."""
+product (top N), staff (the cashier who rang the sale up) or serving staff (技师 / 导购 of the
+lines: their share of each line, and their commission). All money in integer fen."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import Field, model_validator
 
 from .base import ApiModel
 
-ReportGroup = Literal["day", "month", "payment", "category", "product", "staff"]
+ReportGroup = Literal["day", "month", "payment", "category", "product", "staff", "serving"]
 MAX_REPORT_DAYS = 366 * 3
 
 
@@ -35,7 +36,9 @@ class ReportRowOut(ApiModel):
     ``total`` − ``refunds``. ``cost``/``margin`` cover only lines whose unit cost was known
     at the time (services usually have none); ``margin`` = their net amount − their net cost.
     For the payment group ``list_total``/``discount`` are 0 and ``total`` is what each method
-    took."""
+    took. For the serving group (by serving staff): ``sales`` = sales they served, ``total``
+    = their share of the lines' amounts, ``refunds`` = their share of refunded lines,
+    ``commission`` = their net commission (commission ledger)."""
 
     key: str
     label: str
@@ -49,6 +52,7 @@ class ReportRowOut(ApiModel):
     cost: int = 0
     margin: int = 0
     margin_base: int = Field(0, description="net amount of the lines with a known cost")
+    commission: int = Field(0, description="serving group: net commission (提成)")
 
 
 class SalesReportOut(ApiModel):

@@ -45,6 +45,8 @@ class CartLineIn(ApiModel):
             raise ValueError("折扣只能按比例或按金额其中一种")
         if self.staff and sum(s.share_bp for s in self.staff) != 10_000:
             raise ValueError("服务人员分成合计必须为 100%")
+        if len({s.staff_id for s in self.staff}) != len(self.staff):
+            raise ValueError("同一服务人员在一行中只能出现一次")
         return self
 
 
@@ -143,11 +145,17 @@ class MemberAfterOut(ApiModel):
     count_cards: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class ServingShareOut(StaffShare):
+    """A line's serving staff member as recorded, with the name the receipt prints."""
+
+    name: str = ""
+
+
 class SaleLineOut(QuoteLineOut):
     id: int
     refunded_qty: int = 0
     refunded_amount: int = 0
-    staff: list[StaffShare] = Field(default_factory=list)
+    staff: list[ServingShareOut] = Field(default_factory=list)
 
 
 class SaleOut(ApiModel):
@@ -179,6 +187,15 @@ class SaleQuery(PageQuery):
     date_to: dt.date | None = None
     member_id: int | None = None
     counter: str | None = Field(None, max_length=32)
+    total_min: int | None = Field(None, ge=0, description="total in fen, at least")
+    total_max: int | None = Field(None, ge=0, description="total in fen, at most")
+
+    @model_validator(mode="after")
+    def _total_range(self):
+        if (self.total_min is not None and self.total_max is not None
+                and self.total_min > self.total_max):
+            raise ValueError("金额下限不能大于上限")
+        return self
 
 
 class SaleSummaryOut(ApiModel):
@@ -190,6 +207,8 @@ class SaleSummaryOut(ApiModel):
     total: int
     refunded_total: int
     member_id: int | None
+    member_name: str | None = None
+    cashier_name: str = ""
 
 
 # -- refunds --------------------------------------------------------------------------------
@@ -275,7 +294,13 @@ class ShiftReportOut(ApiModel):
     refunds_total: int
     recharges_count: int
     recharges_total: int
-    by_method: dict[str, int]
+    by_method: dict[str, int] = Field(description="sales only: payment method → amount")
+    recharges_by_method: dict[str, int] = Field(
+        default_factory=dict, description="recharges (充值, principal): method → amount")
+    count_cards_count: int = 0
+    count_cards_total: int = 0
+    count_cards_by_method: dict[str, int] = Field(
+        default_factory=dict, description="count cards sold outside a sale: method → amount")
     cash_in: int
     change_given: int
     cash_refunds: int
@@ -293,6 +318,9 @@ class DayCloseOut(ApiModel):
     refunds_total: int
     recharges_total: int
     by_method: dict[str, int]
+    recharges_by_method: dict[str, int] = Field(default_factory=dict)
+    count_cards_total: int = 0
+    count_cards_by_method: dict[str, int] = Field(default_factory=dict)
     expected_cash: int
     counted_cash: int
     difference: int
@@ -326,6 +354,56 @@ class CommissionTotalOut(ApiModel):
     commission: int
     base: int
     entries: int
+
+
+class MyCommissionQuery(ApiModel):
+    """A period of business days (both inclusive)."""
+
+    date_from: dt.date
+    date_to: dt.date
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.date_to < self.date_from:
+            raise ValueError("结束日期不能早于开始日期")
+        if (self.date_to - self.date_from).days > 366:
+            raise ValueError("日期范围最长 1 年")
+        return self
+
+
+class CommissionLineOut(ApiModel):
+    """A line the staff member served (技师 / 导购), or a refund of one: ``served`` is their
+    share of the line's amount (negative for a refund), ``commission`` their commission."""
+
+    at: UtcDatetime
+    kind: Literal["sale", "refund"]
+    sale_number: str
+    item: str
+    share_bp: int
+    served: int
+    commission: int
+
+
+class MySalesOut(ApiModel):
+    """``GET /commissions/mine``: the logged-in staff member's own figures for a period.
+
+    ``served_*``: lines they served (their share of each line's amount; refunds on the
+    refund's day); ``commission``: net commission (sales minus refunds); ``cashier_*``: the
+    sales they rang up at a counter themselves. ``lines``: newest first, at most 200."""
+
+    staff_id: int
+    username: str
+    name: str
+    date_from: dt.date
+    date_to: dt.date
+    served_sales: int
+    served_amount: int
+    served_refunds: int
+    commission: int
+    cashier_sales: int
+    cashier_total: int
+    lines: list[CommissionLineOut]
+    more_lines: bool = False
 
 
 class DayCloseQuery(ApiModel):

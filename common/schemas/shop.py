@@ -1,10 +1,11 @@
-"""Shop-wide settings every counter shares (receipts)."""
+"""Shop-wide settings every counter shares (receipts, the 抹零 the cashier may apply)."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
 from .base import ApiModel
+from .sales import Rounding
 
 
 class ShopSettings(ApiModel):
@@ -15,6 +16,8 @@ class ShopSettings(ApiModel):
                                       description="extra lines under the shop name")
     receipt_footer: list[str] = Field(default_factory=lambda: ["谢谢惠顾，欢迎再次光临！"],
                                       max_length=5)
+    max_rounding: Rounding = Field("none", description="the coarsest 抹零 a cashier may "
+                                                       "apply: none / jiao (角) / yuan (元)")
 
 
 class ShopSettingsOut(ShopSettings):
@@ -31,3 +34,4 @@ class ShopSettingsPatch(ApiModel):
     phone: str | None = Field(None, max_length=32)
     receipt_header: list[str] | None = Field(None, max_length=5)
     receipt_footer: list[str] | None = Field(None, max_length=5)
+    max_rounding: Rounding | None = None

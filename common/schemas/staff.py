@@ -18,6 +18,15 @@ class StaffOut(ApiModel):
     created_at: UtcDatetime
 
 
+class ServingStaffOut(ApiModel):
+    """A staff member who can serve a customer on a sale line (技师 / 导购): what a counter
+    shows in its picker (no phone, no login state)."""
+
+    id: int
+    display_name: str
+    role: Role
+
+
 class StaffCreate(ApiModel):
     username: str = Field(pattern=USERNAME_PATTERN, description="letters, digits, _ . -")
     display_name: str = Field(min_length=1, max_length=64)

@@ -53,7 +53,8 @@ def update_category(ctx: Ctx, category_id: int, body: CategoryPatch) -> Category
 def list_products(ctx: Ctx, query: ProductQuery) -> Page[ProductOut]:
     """Search products and services: barcode, SKU, name, pinyin initials (paged)."""
     rows, more = catalog.search(ctx.db, query.q, query.page, query.page_size, query.category_id,
-                                query.kind, query.include_inactive, query.low_stock_only)
+                                query.kind, query.include_inactive, query.low_stock_only,
+                                query.favourite)
     return Page[ProductOut](items=_out(ctx, rows), page=query.page, page_size=query.page_size,
                             has_more=more)
 

@@ -33,7 +33,7 @@ from common.schemas.members import (
     StoredValueResultOut,
 )
 from server.clock import shop_clock
-from server.domain import count_cards, member_import, points, tabular, wallet
+from server.domain import count_cards, ledger_refs, member_import, points, tabular, wallet
 from server.domain import members as members_domain
 
 from .base import ALL_STAFF, MANAGERS, OWNER, ApiBlueprint, Ctx
@@ -228,26 +228,32 @@ def ledger(ctx: Ctx, member_id: int, query: LedgerQuery) -> Page[LedgerEntryOut]
     items: list[LedgerEntryOut] = []
     if query.book == "stored_value":
         rows, more = wallet.entries(ctx.db, member_id, query.page, query.page_size)
+        refs = ledger_refs.human_refs(ctx.db, rows, book=query.book)
         items = [LedgerEntryOut(
             id=r.id, book="stored_value", kind=r.kind,
             change=r.principal_change + r.bonus_change,
             balance_after=r.principal_after + r.bonus_after,
             principal_change=r.principal_change, bonus_change=r.bonus_change,
             principal_after=r.principal_after, bonus_after=r.bonus_after, method=r.method,
-            ref_type=r.ref_type, ref_id=r.ref_id, note=r.note, staff_id=r.staff_id, at=r.at)
-            for r in rows]
+            ref_type=r.ref_type, ref_id=r.ref_id, ref_no=ref, note=r.note,
+            staff_id=r.staff_id, at=r.at)
+            for r, ref in zip(rows, refs, strict=True)]
     elif query.book == "points":
         prow, more = points.entries(ctx.db, member_id, query.page, query.page_size)
+        refs = ledger_refs.human_refs(ctx.db, prow, book=query.book)
         items = [LedgerEntryOut(id=r.id, book="points", kind=r.kind, change=r.change,
                                 balance_after=r.balance_after, ref_type=r.ref_type,
-                                ref_id=r.ref_id, note=r.note, staff_id=r.staff_id, at=r.at)
-                 for r in prow]
+                                ref_id=r.ref_id, ref_no=ref, note=r.note, staff_id=r.staff_id,
+                                at=r.at)
+                 for r, ref in zip(prow, refs, strict=True)]
     else:
         crow, more = count_cards.entries(ctx.db, member_id, query.page, query.page_size)
+        refs = ledger_refs.human_refs(ctx.db, crow, book=query.book)
         items = [LedgerEntryOut(id=r.id, book="count_cards", kind=r.kind, change=r.change,
                                 balance_after=r.balance_after, card_id=r.card_id,
-                                ref_type=r.ref_type, ref_id=r.ref_id, note=r.note,
-                                staff_id=r.staff_id, at=r.at) for r in crow]
+                                ref_type=r.ref_type, ref_id=r.ref_id, ref_no=ref, note=r.note,
+                                staff_id=r.staff_id, at=r.at)
+                 for r, ref in zip(crow, refs, strict=True)]
     return Page[LedgerEntryOut](items=items, page=query.page, page_size=query.page_size,
                                 has_more=more)
 

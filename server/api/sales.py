@@ -9,6 +9,8 @@ from common.schemas.sales import (
     CartIn,
     CommissionQuery,
     CommissionTotalOut,
+    MyCommissionQuery,
+    MySalesOut,
     QuoteOut,
     RefundIn,
     RefundOut,
@@ -18,7 +20,7 @@ from common.schemas.sales import (
     SaleSummaryOut,
 )
 from server.clock import shop_clock
-from server.domain import approvals, refunds, sale_views, sales
+from server.domain import approvals, refunds, sale_views, sales, staff_sales
 
 from .base import ALL_STAFF, MANAGERS, ApiBlueprint, Ctx
 
@@ -46,10 +48,12 @@ def create_sale(ctx: Ctx, body: SaleIn) -> SaleOut:
 
 @bp.endpoint("GET", "/sales", roles=ALL_STAFF, query=SaleQuery, response=Page[SaleSummaryOut])
 def list_sales(ctx: Ctx, query: SaleQuery) -> Page[SaleSummaryOut]:
-    """Sales, newest first; ``q`` matches the sale number prefix."""
+    """Sales, newest first; ``q`` matches the sale number prefix; ``total_min`` /
+    ``total_max`` (fen) bound the total."""
     rows, more = sale_views.list_sales(ctx.db, query.page, query.page_size, query.q,
                                        query.date_from, query.date_to, query.member_id,
-                                       query.counter)
+                                       query.counter, total_min=query.total_min,
+                                       total_max=query.total_max)
     return Page[SaleSummaryOut](items=rows, page=query.page, page_size=query.page_size,
                                 has_more=more)
 
@@ -91,3 +95,12 @@ def commissions(ctx: Ctx, query: CommissionQuery) -> list[CommissionTotalOut]:
     end = clock.day_start(query.date_to + dt.timedelta(days=1))
     return [CommissionTotalOut(**r) for r in sale_views.commission_totals(
         ctx.db, start, end, query.staff_id)]
+
+
+@bp.endpoint("GET", "/commissions/mine", roles=ALL_STAFF, query=MyCommissionQuery,
+             response=MySalesOut)
+def my_commissions(ctx: Ctx, query: MyCommissionQuery) -> MySalesOut:
+    """我的业绩: the logged-in staff member's own commission and the lines they served (技师
+    / 导购) over business days ``date_from``..``date_to``, and the sales they rang up."""
+    return MySalesOut.model_validate(staff_sales.mine(ctx.db, ctx.me.staff_id,
+                                                      query.date_from, query.date_to))

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 from common.schemas.base import Page
-from common.schemas.staff import StaffCreate, StaffListQuery, StaffOut, StaffUpdate
+from common.schemas.staff import (
+    ServingStaffOut,
+    StaffCreate,
+    StaffListQuery,
+    StaffOut,
+    StaffUpdate,
+)
 from server.domain import staff as staff_domain
 
-from .base import MANAGERS, ApiBlueprint, Ctx
+from .base import ALL_STAFF, MANAGERS, ApiBlueprint, Ctx
 
 bp = ApiBlueprint("staff", __name__, tag="staff")
 
@@ -16,6 +22,12 @@ def list_staff(ctx: Ctx, query: StaffListQuery) -> Page[StaffOut]:
                                          query.include_inactive)
     return Page[StaffOut](items=[StaffOut.model_validate(r) for r in rows], page=query.page,
                           page_size=query.page_size, has_more=more)
+
+
+@bp.endpoint("GET", "/staff/serving", roles=ALL_STAFF, response=list[ServingStaffOut])
+def serving_staff(ctx: Ctx) -> list[ServingStaffOut]:
+    """Active staff a counter can name as serving staff (技师 / 导购) of a sale line."""
+    return [ServingStaffOut.model_validate(s) for s in staff_domain.serving_staff(ctx.db)]
 
 
 @bp.endpoint("POST", "/staff", roles=MANAGERS, body=StaffCreate, response=StaffOut, status=201)

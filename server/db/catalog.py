@@ -34,6 +34,7 @@ class Product(Base):
         Index("ix_products_pinyin", "pinyin"),
         Index("ix_products_name", "name"),
         Index("ix_products_category_id_active", "category_id", "active"),
+        Index("ix_products_favourite", "favourite", "favourite_order"),
         TABLE_ARGS,
     )
 
@@ -55,6 +56,9 @@ class Product(Base):
     commission_kind: Mapped[str] = mapped_column(String(8), default="none")  # none|percent|fixed
     commission_value: Mapped[int] = mapped_column(default=0)  # bp of amount, or fen per unit
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 收银台常用: a button on the counter's touch grid (tab = category), in this order
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+    favourite_order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[created_ts]
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
 

@@ -125,7 +125,8 @@ class StoredValueLedger(Base):
     __tablename__ = "stored_value_ledger"
     __table_args__ = (Index("ix_stored_value_ledger_member_id_id", "member_id", "id"),
                       Index("ix_stored_value_ledger_ref", "ref_type", "ref_id"),
-                      Index("ix_stored_value_ledger_at", "at"), TABLE_ARGS)
+                      Index("ix_stored_value_ledger_at", "at"),
+                      Index("ix_stored_value_ledger_shift_id", "shift_id"), TABLE_ARGS)
 
     id: Mapped[intpk]
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
@@ -141,6 +142,7 @@ class StoredValueLedger(Base):
     ref_id: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(String(255))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"))  # a recharge's shift
     at: Mapped[created_ts]
 
 
@@ -196,7 +198,8 @@ class MemberCountCard(Base):
     """A count card a member bought. ``remaining_uses`` caches the count-card ledger."""
 
     __tablename__ = "member_count_cards"
-    __table_args__ = (Index("ix_member_count_cards_member_id", "member_id"), TABLE_ARGS)
+    __table_args__ = (Index("ix_member_count_cards_member_id", "member_id"),
+                      Index("ix_member_count_cards_shift_id", "shift_id"), TABLE_ARGS)
 
     id: Mapped[intpk]
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
@@ -214,6 +217,7 @@ class MemberCountCard(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     status: Mapped[str16] = mapped_column(default="active")  # active | voided
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"))  # sold at a counter
 
 
 class CountCardLedger(Base):

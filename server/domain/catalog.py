@@ -126,7 +126,8 @@ def _set_barcodes(session: Session, product: Product, codes: list[str]) -> None:
 def _snapshot(p: Product) -> dict[str, Any]:
     return {k: getattr(p, k) for k in ("name", "sku", "price", "member_price", "cost",
                                        "category_id", "active", "open_price", "track_stock",
-                                       "commission_kind", "commission_value", "kind")}
+                                       "commission_kind", "commission_value", "kind",
+                                       "favourite", "favourite_order")}
 
 
 def create_product(session: Session, actor: Actor, data: ProductIn) -> Product:
@@ -195,9 +196,10 @@ def find_by_barcode(session: Session, code: str) -> Product:
 
 def search(session: Session, q: str | None, page: int, page_size: int,
            category_id: int | None = None, kind: str | None = None,
-           include_inactive: bool = False, low_stock_only: bool = False
-           ) -> tuple[list[Product], bool]:
-    """Barcode / SKU exact, pinyin-initials prefix, name substring; exact matches first."""
+           include_inactive: bool = False, low_stock_only: bool = False,
+           favourite: bool | None = None) -> tuple[list[Product], bool]:
+    """Barcode / SKU exact, pinyin-initials prefix, name substring; exact matches first.
+    ``favourite``: only the counter's favourites (or only the others), in grid order."""
     stmt = select(Product)
     if not include_inactive:
         stmt = stmt.where(Product.active.is_(True))
@@ -209,6 +211,10 @@ def search(session: Session, q: str | None, page: int, page_size: int,
         stmt = stmt.where(Product.track_stock.is_(True), Product.low_stock.is_not(None),
                           Product.stock <= Product.low_stock)
     order: list[Any] = []
+    if favourite is not None:
+        stmt = stmt.where(Product.favourite.is_(favourite))
+        if favourite:
+            order.append(Product.favourite_order)
     q = (q or "").strip()
     if q:
         ql = q.lower()

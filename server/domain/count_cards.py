@@ -22,7 +22,7 @@ from server.db.base import utcnow
 from server.db.catalog import Product
 from server.db.members import CountCardLedger, CountCardTemplate, MemberCountCard
 
-from . import audit, wallet
+from . import audit, shifts, wallet
 from . import members as members_domain
 from .actor import Actor
 
@@ -91,7 +91,8 @@ def _post(session: Session, actor: Actor, card: MemberCountCard, kind: str, chan
 
 def sell(session: Session, actor: Actor, member_id: int, template_id: int, *, ref_type: str,
          ref_id: str | None, price: int | None = None, method: str | None = None,
-         uses: int | None = None, kind: str = "purchase") -> MemberCountCard:
+         uses: int | None = None, kind: str = "purchase",
+         shift_id: int | None = None) -> MemberCountCard:
     """Give the member a new count card from a template (the payment is the caller's:
     a sale line in checkout, or the direct-sale API). ``price`` defaults to the template's."""
     t = session.get(CountCardTemplate, template_id)
@@ -107,6 +108,7 @@ def sell(session: Session, actor: Actor, member_id: int, template_id: int, *, re
         service_name=t.service_name, total_uses=uses or t.uses, remaining_uses=0,
         price=t.price if price is None else price, method=method, ref_type=ref_type,
         ref_id=ref_id, purchased_at=now, status="active", staff_id=actor.staff_id,
+        shift_id=shift_id,
         expires_at=now + dt.timedelta(days=t.validity_days) if t.validity_days else None)
     session.add(card)
     session.flush()
@@ -245,7 +247,9 @@ def sell_direct(session: Session, actor: Actor, passwords, member_id: int, templ
                 method: str, reference: str | None = None, card_no: str | None = None,
                 pin: str | None = None) -> MemberCountCard:
     """Sell a count card at the counter outside a sale (the API path): paid by ``method``;
-    ``stored_value`` debits the member's stored value first (same transaction)."""
+    ``stored_value`` debits the member's stored value first (same transaction). Needs the
+    counter's open shift (409 ``shift_not_open``): the card is paid at its drawer."""
+    shift_id = shifts.require_open(session, actor)
     t = session.get(CountCardTemplate, template_id)
     if t is None:
         raise ApiError("not_found", status=404, what="次卡模板")
@@ -254,7 +258,7 @@ def sell_direct(session: Session, actor: Actor, passwords, member_id: int, templ
         wallet.pay(session, actor, passwords, member_id, t.price, ref_type="count_card",
                    ref_id=ref, card_no=card_no, pin=pin, note=f"购买次卡 {t.name}")
     card = sell(session, actor, member_id, template_id, ref_type="count_card", ref_id=ref,
-                method=method)
+                method=method, shift_id=shift_id)
     if reference:
         audit.write(session, actor, "count_card.payment", "count_card", card.id,
                     after={"method": method, "reference": reference, "amount": card.price})

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from common.errors import ApiError
 from common.membership_rules import LevelRule, level_after_spend
+from common.payment import pin_required
 from common.pricing import Member as PricingMember
 from common.schemas.base import Role
 from common.schemas.members import (
@@ -490,7 +491,7 @@ def verify_payment_pin(session: Session, passwords: Passwords, member_id: int, a
     if row is None:
         raise ApiError("not_found", status=404, what="会员")
     (pin_hash,) = row
-    if not pin_hash or amount <= cfg.pin_threshold:
+    if not pin_required(bool(pin_hash), amount, cfg.pin_threshold):  # the counter's rule too
         return
     engine = session.get_bind()
     now = utcnow()

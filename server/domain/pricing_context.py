@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common import pricing
+from common import payment, pricing
 from common.errors import ApiError
 from common.schemas.base import Role
 from common.schemas.sales import CartIn
@@ -21,13 +21,16 @@ from server.db.base import utcnow
 from server.db.catalog import Product
 from server.db.members import CountCardTemplate, Member, MemberCountCard, MemberLevel
 
-from . import count_cards, coupons, settings
+from . import count_cards, coupons, settings, shop
 from . import members as members_domain
+from . import staff as staff_domain
 from .actor import Actor
 from .approvals import check_approval
 
 # Maximum manual discount (percent OFF, basis points) per role without a manager's approval.
 DEFAULT_MAX_DISCOUNT_BP = {Role.CASHIER: 1000, Role.MANAGER: 5000, Role.OWNER: 10_000}
+ROUNDING_NAMES = {"none": ("不抹零", "no rounding"), "jiao": ("最多抹到角", "down to 0.10"),
+                  "yuan": ("最多抹到元", "down to 1.00")}
 
 
 def max_discount_bp(session: Session, role: Role) -> int:
@@ -59,6 +62,15 @@ def line_name(pc: PricedCart, idx: int) -> str:
     return _line_name(pc, idx)
 
 
+def check_rounding(session: Session, rounding: str) -> None:
+    """Refuse a 抹零 coarser than the shop allows (``ShopSettings.max_rounding``)."""
+    allowed = shop.get(session).max_rounding
+    if not payment.rounding_allowed(rounding, allowed):
+        raise ApiError("rounding_not_allowed", status=422,
+                       unit_zh=ROUNDING_NAMES[allowed][0], unit_en=ROUNDING_NAMES[allowed][1],
+                       fields={"rounding": "本店不允许这样抹零"})
+
+
 def price_cart(session: Session, actor: Actor, cart: CartIn, *,
                today: dt.date) -> PricedCart:
     """Load everything the cart refers to, validate it, and quote it (no locks: a sale
@@ -80,6 +92,9 @@ def price_cart(session: Session, actor: Actor, cart: CartIn, *,
         members_domain.require_active(member)
         if member.level_id is not None:
             level = session.get(MemberLevel, member.level_id)
+
+    # serving staff (技师 / 导购) of the lines: active staff only
+    staff_domain.check_serving(session, {s.staff_id for ln in cart.lines for s in ln.staff})
 
     count_cards_by_id: dict[int, MemberCountCard] = {}
     card_ids = sorted({ln.count_card_id for ln in cart.lines if ln.count_card_id is not None})
@@ -147,6 +162,7 @@ def price_cart(session: Session, actor: Actor, cart: CartIn, *,
                            fields={"coupon_id": "使用优惠券需要先选择会员"})
         pricing_coupon = coupons.for_pricing(session, cart.coupon_id, member.id, today)
 
+    check_rounding(session, cart.rounding)
     approved_by = None
     if cart.approval_token:
         approved_by = check_approval(session, cart.approval_token)

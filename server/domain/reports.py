@@ -10,14 +10,15 @@ day never changes afterwards. Per group:
   cost at the time of the sale); refunded units give their cost back.
 
 Every figure is computed per (business day, dimension, key) — dimension ``day`` (the day's
-totals), ``staff``, ``payment``, ``category``, ``product`` — and then added up over the
-period. Because a closed day never changes, its figures are kept in ``report_days`` (built by
-the nightly job, or by the first report that needs them) and a month's report reads ~30 rows
-per key instead of ~1M sale lines (bench/README.md: over 10M sale lines, a month of every
-grouping in well under a second). Today and yesterday are always computed live (a sale in
-flight at midnight still lands on yesterday). ``report_days`` is a cache: ``verify`` compares
-it with the live figures, ``invalidate`` drops a day (back-dated demo sales), and deleting
-the table's rows is always safe.
+totals), ``staff`` (the cashier), ``payment``, ``category``, ``product`` — and then added up
+over the period (the ``serving`` group, by serving staff with commission, is computed live
+by :func:`serving_report`). Because a closed day never changes, its figures are kept in
+``report_days`` (built by the nightly job, or by the first report that needs them) and a
+month's report reads ~30 rows per key instead of ~1M sale lines (bench/README.md: over 10M
+sale lines, a month of every grouping in well under a second). Today and yesterday are
+always computed live (a sale in flight at midnight still lands on yesterday).
+``report_days`` is a cache: ``verify`` compares it with the live figures, ``invalidate``
+drops a day (back-dated demo sales), and deleting the table's rows is always safe.
 
 Live figures read covering indexes (migration 0006): ``ix_sales_business_date_report`` for
 the sales-level figures, ``ix_sale_lines_sale_id_report`` for the lines of the period's sales,
@@ -36,6 +37,8 @@ from sqlalchemy.orm import Session
 
 from common.schemas.reports import ReportRowOut, SalesReportOut, SalesReportQuery
 from common.schemas.sales import PAYMENT_LABELS_ZH
+
+from . import staff_sales
 
 DIMS = ("day", "staff", "payment", "category", "product")
 GROUP_DIM = {"day": "day", "month": "day", "staff": "staff", "payment": "payment",
@@ -284,6 +287,8 @@ def sales_report(session: Session, q: SalesReportQuery, *, today: dt.date,
     """``today``: the shop's business day (what is closed, hence cached); ``cache``: read
     (and build) ``report_days``; off on a read-only standby."""
     group, a, b = q.group, q.date_from, q.date_to
+    if group == "serving":
+        return serving_report(session, q)
     dim = GROUP_DIM[group]
     acc: dict[str, _Acc] = {}
     totals = _Acc("total", "合计")
@@ -337,6 +342,29 @@ def sales_report(session: Session, q: SalesReportQuery, *, today: dt.date,
         rows.sort(key=lambda r: r.sort)
     return SalesReportOut(date_from=a, date_to=b, group=group, rows=[r.out() for r in rows],
                           totals=totals.out(), truncated=truncated)
+
+
+def serving_report(session: Session, q: SalesReportQuery) -> SalesReportOut:
+    """By serving staff (技师 / 导购, ``staff_sales``), next to the by-cashier ``staff``
+    group: per staff member the sales they served, their share of the lines' amounts, of the
+    refunded lines and their net commission; ``totals`` adds up these rows (lines without
+    serving staff are in no row). Always live (no per-day cache)."""
+    figs = staff_sales.served(session, q.date_from, q.date_to)
+    names = _names(session, "staff", "display_name", list(figs))
+    rows: list[ReportRowOut] = []
+    for sid in sorted(figs, key=lambda i: (-(figs[i].amount - figs[i].refunds), i)):
+        f = figs[sid]
+        rows.append(ReportRowOut(key=str(sid), label=names.get(sid, str(sid)),
+                                 sales=len(f.sales), list_total=f.amount, discount=0,
+                                 total=f.amount, refunds=f.refunds, net=f.amount - f.refunds,
+                                 commission=f.commission))
+    amount = sum(r.total for r in rows)
+    refunds = sum(r.refunds for r in rows)
+    totals = ReportRowOut(key="total", label="合计", sales=sum(r.sales for r in rows),
+                          list_total=amount, discount=0, total=amount, refunds=refunds,
+                          net=amount - refunds, commission=sum(r.commission for r in rows))
+    return SalesReportOut(date_from=q.date_from, date_to=q.date_to, group="serving",
+                          rows=rows, totals=totals)
 
 
 def _names(session: Session, table: str, column: str, ids: list[int]) -> dict[int, str]:

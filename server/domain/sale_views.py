@@ -19,7 +19,7 @@ from common.schemas.sales import (
     SaleLineOut,
     SaleOut,
     SaleSummaryOut,
-    StaffShare,
+    ServingShareOut,
 )
 from server.db.members import Member, MemberCountCard, MemberLevel
 from server.db.sales import (
@@ -85,7 +85,8 @@ def sale_out(session: Session, sale: Sale, stock_warnings: list[str] | None = No
                                      .order_by(SaleLine.line_no)))
     pays = payments if payments is not None else list(session.scalars(
         select(SalePayment).where(SalePayment.sale_id == sale.id).order_by(SalePayment.id)))
-    names = staff_names(session, {sale.staff_id} | ({sale.approved_by} - {None}))
+    serving = {int(s["staff_id"]) for ln in lines for s in (ln.staff_shares or [])}
+    names = staff_names(session, {sale.staff_id} | ({sale.approved_by} - {None}) | serving)
     cashier, cashier_name = names.get(sale.staff_id, ("", ""))
     return SaleOut(
         id=sale.uuid, number=sale.number, status=sale.status, counter=sale.counter,
@@ -99,7 +100,8 @@ def sale_out(session: Session, sale: Sale, stock_warnings: list[str] | None = No
             order_discount=ln.order_discount, rounding_discount=ln.rounding_discount,
             amount=ln.amount, price_source=ln.price_source, count_card_id=ln.count_card_id,
             refunded_qty=ln.refunded_qty, refunded_amount=ln.refunded_amount,
-            staff=[StaffShare(**s) for s in (ln.staff_shares or [])]) for ln in lines],
+            staff=[ServingShareOut(**s, name=names.get(int(s["staff_id"]), ("", ""))[1])
+                   for s in (ln.staff_shares or [])]) for ln in lines],
         list_total=sale.list_total, discount_total=sale.list_total - sale.total,
         total=sale.total, paid_total=sale.paid_total, change=sale.change,
         payments=[_payment_out(p, p.change) for p in pays],
@@ -130,8 +132,12 @@ def refund_out(session: Session, rf: Refund) -> RefundOut:
 
 def list_sales(session: Session, page: int, page_size: int, q: str | None = None,
                date_from: dt.date | None = None, date_to: dt.date | None = None,
-               member_id: int | None = None, counter: str | None = None
+               member_id: int | None = None, counter: str | None = None, *,
+               total_min: int | None = None, total_max: int | None = None
                ) -> tuple[list[SaleSummaryOut], bool]:
+    """Newest first; ``total_min``/``total_max``: the sale's total (fen), both ends included.
+    Each row carries the member's and the cashier's names (a refund picks the sale from
+    this list)."""
     stmt = select(Sale)
     if q:
         stmt = stmt.where(Sale.number.startswith(q.strip(), autoescape=True))
@@ -143,12 +149,23 @@ def list_sales(session: Session, page: int, page_size: int, q: str | None = None
         stmt = stmt.where(Sale.member_id == member_id)
     if counter:
         stmt = stmt.where(Sale.counter == counter)
+    if total_min is not None:
+        stmt = stmt.where(Sale.total >= total_min)
+    if total_max is not None:
+        stmt = stmt.where(Sale.total <= total_max)
     rows = list(session.scalars(stmt.order_by(Sale.id.desc())
                                 .offset((page - 1) * page_size).limit(page_size + 1)))
+    shown = rows[:page_size]
+    member_ids = {s.member_id for s in shown if s.member_id}
+    members = {mid: name for mid, name in session.execute(select(Member.id, Member.name)
+                                                         .where(Member.id.in_(member_ids)))}
+    cashiers = staff_names(session, {s.staff_id for s in shown})
     return [SaleSummaryOut(id=s.uuid, number=s.number, status=s.status, counter=s.counter,
                            created_at=s.created_at, total=s.total,
-                           refunded_total=s.refunded_total, member_id=s.member_id)
-            for s in rows[:page_size]], len(rows) > page_size
+                           refunded_total=s.refunded_total, member_id=s.member_id,
+                           member_name=members.get(s.member_id) if s.member_id else None,
+                           cashier_name=cashiers.get(s.staff_id, ("", ""))[1])
+            for s in shown], len(rows) > page_size
 
 
 def commission_totals(session: Session, date_from: dt.datetime, date_to: dt.datetime,

@@ -2,8 +2,11 @@
 moves (stored value, points spent and earned, count-card uses, stock), the member's aggregates
 and level upgrade, staff commission and (through the API layer) the idempotency record.
 
-Lock order (deadlock avoidance, DESIGN §3): the member row first (``wallet.pay`` /
-``members.lock``), then count cards and the coupon, then products in id order (stock).
+A sale needs the counter's open shift (``shifts.require_open``: 409 ``shift_not_open``).
+
+Lock order (deadlock avoidance, DESIGN §3): the counter's shift row (shared), then the member
+row (``wallet.pay`` / ``members.lock``), then count cards and the coupon, then products in id
+order (stock).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from common.errors import ApiError
 from common.money import format_fen, percent_of
+from common.payment import cash_change
 from common.pricing import allocate, points_value_fen
 from common.schemas.sales import PAYMENT_LABELS_ZH, CartIn, SaleIn
 from server.clock import ShopClock
@@ -25,7 +29,7 @@ from server.db.catalog import Product
 from server.db.models import Staff
 from server.db.sales import CommissionLedger, Sale, SaleLine, SalePayment, Shift
 
-from . import audit, count_cards, coupons, points, reports, stock, wallet
+from . import audit, count_cards, coupons, points, reports, shifts, stock, wallet
 from . import members as members_domain
 from .actor import Actor
 from .approvals import use_approval
@@ -90,7 +94,7 @@ def _plan_payments(session: Session, body: SaleIn, pc: PricedCart) -> list[Payme
                                value=format_fen(value),
                                fields={f"{field}.amount":
                                        f"{p.points} 积分可抵 {format_fen(value)}"})
-        change = (p.tendered - p.amount) if p.method == "cash" and p.tendered else 0
+        change = cash_change(p.amount, p.tendered) if p.method == "cash" else 0
         plans.append(PaymentPlan(p.method, p.amount, p.tendered, change, p.reference, p.points,
                                  p.card_no, p.pin))
     paid = sum(p.amount for p in plans)
@@ -125,6 +129,9 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
     sale_uuid = str(body.id)
     if session.scalar(select(Sale.id).where(Sale.uuid == sale_uuid)) is not None:
         raise ApiError("sale_exists", status=409, id=sale_uuid)
+    # a counter sale is paid into the drawer of the counter's open shift (back-dated demo
+    # history and imports belong to none)
+    shift_id = shifts.require_open(session, actor) if at is None else None
     if at is not None and at.tzinfo is not None:
         at = clock.local(at).replace(tzinfo=None)
     day = at.date() if at else clock.today()
@@ -169,7 +176,7 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
 
     sale = Sale(uuid=sale_uuid, number=next_number(session, day, actor.counter, "sale"),
                 status="completed", business_date=day, counter=actor.counter,
-                staff_id=actor.staff_id, shift_id=open_shift_id(session, actor.counter),
+                staff_id=actor.staff_id, shift_id=shift_id,
                 member_id=member_id, coupon_id=q.coupon_id, approved_by=approved_by,
                 list_total=q.list_total, member_discount=q.member_discount,
                 manual_discount=q.manual_discount, count_card_discount=q.count_card_discount,
@@ -179,7 +186,6 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
                 points_earned=earned_points)
     if at is not None:
         sale.created_at = clock.to_stored(at)
-        sale.shift_id = None
         reports.invalidate(session, day)  # a closed day changed: its cached report figures
     session.add(sale)
     session.flush()
@@ -224,7 +230,8 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
             for _ in range(lq.qty):
                 card = count_cards.sell(session, actor, member_id, ln.count_card_template_id,
                                         ref_type="sale", ref_id=sale_uuid,
-                                        price=lq.amount // lq.qty, method="sale")
+                                        price=lq.amount // lq.qty, method="sale",
+                                        shift_id=shift_id)
             row.issued_count_card_id = card.id
         total_comm = _commission(product, lq.amount, lq.qty)
         if total_comm and ln.staff:

@@ -1,9 +1,11 @@
 """Shifts (交班) and day close (日结).
 
 A shift belongs to a counter: opened with a cash float, closed with the cash counted by
-denomination. Sales and refunds made at the counter while the shift is open carry its id.
-Recharges and direct count-card sales by the shift's cashier during the shift count as its
-takings too (they are paid at the same drawer).
+denomination. A sale, a recharge and a direct count-card sale need the counter's open shift
+(409 ``shift_not_open``, :func:`require_open`) and carry its id, as do refunds made while it
+is open. The report lists sales (``by_method``: their payments), recharges
+(``recharges_by_method``) and count-card sales (``count_cards_by_method``) apart; all are
+paid at the same drawer.
 
 Expected cash = float + cash taken (cash payments net of change, cash recharges, cash
 count-card sales) − cash refunds (sale refunds and stored-value refunds paid in cash).
@@ -15,7 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from common.errors import ApiError
@@ -26,6 +28,19 @@ from server.db.sales import Refund, RefundPayment, Sale, SalePayment, Shift
 
 from . import audit
 from .actor import Actor
+
+
+def require_open(session: Session, actor: Actor) -> int:
+    """The id of the open shift of the actor's counter: a sale, a recharge and a count-card
+    sale are paid into a counter's drawer, so they need its shift (409 ``shift_not_open``).
+    The row is read with a shared lock: a close running now finishes first (then this one
+    sees it closed), and a close cannot freeze the figures while this write is still open."""
+    shift_id = session.scalar(select(Shift.id).where(Shift.counter == actor.counter,
+                                                     Shift.status == "open")
+                              .order_by(Shift.id.desc()).limit(1).with_for_update(read=True))
+    if shift_id is None:
+        raise ApiError("shift_not_open", status=409, counter=actor.counter)
+    return shift_id
 
 
 def current(session: Session, counter: str) -> Shift | None:
@@ -66,7 +81,7 @@ def get(session: Session, shift_id: int, for_update: bool = False) -> Shift:
 def report(session: Session, shift: Shift) -> dict[str, Any]:
     """The shift's figures (live for an open shift, frozen at close)."""
     if shift.report is not None and shift.status == "closed":
-        return dict(shift.report)
+        return _split_takings(dict(shift.report))
     end = shift.closed_at or utcnow()
     by_method: dict[str, int] = defaultdict(int)
     sales_count, sales_total = session.execute(
@@ -89,29 +104,38 @@ def report(session: Session, shift: Shift) -> dict[str, Any]:
         select(func.coalesce(func.sum(RefundPayment.amount), 0))
         .join(Refund, Refund.id == RefundPayment.refund_id)
         .where(Refund.shift_id == shift.id, RefundPayment.method == "cash")) or 0)
-    # recharges and stored-value cash refunds by this cashier during the shift
+    # recharges and count-card sales paid into this shift (older rows, from before they
+    # carried their shift: by this cashier during the shift) and stored-value cash refunds
+    # by this cashier during the shift
+    def _this_shift(col, staff_col, at_col):
+        return or_(col == shift.id, and_(col.is_(None), staff_col == shift.staff_id,
+                                         at_col >= shift.opened_at, at_col < end))
+
     rech_count, rech_total = 0, 0
-    for kind, method, principal in session.execute(
-            select(StoredValueLedger.kind, StoredValueLedger.method,
-                   StoredValueLedger.principal_change)
-            .where(StoredValueLedger.staff_id == shift.staff_id,
-                   StoredValueLedger.at >= shift.opened_at, StoredValueLedger.at < end,
-                   StoredValueLedger.kind.in_(("recharge", "cash_refund")))):
-        if kind == "recharge":
-            rech_count += 1
-            rech_total += principal
-            by_method[f"recharge_{method}"] += principal
-            if method == "cash":
-                cash_in += principal
-        elif method == "cash":
-            cash_refunds += -principal
+    rech_by_method: dict[str, int] = defaultdict(int)
+    svl = StoredValueLedger
+    for method, principal in session.execute(
+            select(svl.method, svl.principal_change)
+            .where(svl.kind == "recharge", _this_shift(svl.shift_id, svl.staff_id, svl.at))):
+        rech_count += 1
+        rech_total += principal
+        rech_by_method[method or "cash"] += principal
+        if method == "cash":
+            cash_in += principal
+    cash_refunds += -int(session.scalar(
+        select(func.coalesce(func.sum(svl.principal_change), 0))
+        .where(svl.kind == "cash_refund", svl.method == "cash",
+               svl.staff_id == shift.staff_id, svl.at >= shift.opened_at, svl.at < end)) or 0)
+    cc_count, cc_total = 0, 0
+    cc_by_method: dict[str, int] = defaultdict(int)
+    mcc = MemberCountCard
     for method, price in session.execute(
-            select(MemberCountCard.method, MemberCountCard.price)
-            .where(MemberCountCard.staff_id == shift.staff_id,
-                   MemberCountCard.purchased_at >= shift.opened_at,
-                   MemberCountCard.purchased_at < end,
-                   MemberCountCard.ref_type == "count_card")):
-        by_method[f"count_card_{method}"] += price
+            select(mcc.method, mcc.price)
+            .where(mcc.ref_type == "count_card",
+                   _this_shift(mcc.shift_id, mcc.staff_id, mcc.purchased_at))):
+        cc_count += 1
+        cc_total += price
+        cc_by_method[method or "cash"] += price
         if method == "cash":
             cash_in += price
     expected = shift.float_amount + cash_in - change_given - cash_refunds
@@ -123,7 +147,10 @@ def report(session: Session, shift: Shift) -> dict[str, Any]:
         "float_amount": shift.float_amount, "sales_count": int(sales_count),
         "sales_total": int(sales_total), "refunds_count": int(refunds_count),
         "refunds_total": int(refunds_total), "recharges_count": rech_count,
-        "recharges_total": rech_total, "by_method": dict(by_method), "cash_in": cash_in,
+        "recharges_total": rech_total, "by_method": dict(by_method),
+        "recharges_by_method": dict(rech_by_method), "count_cards_count": cc_count,
+        "count_cards_total": cc_total, "count_cards_by_method": dict(cc_by_method),
+        "cash_in": cash_in,
         "change_given": change_given, "cash_refunds": cash_refunds, "expected_cash": expected,
         "counted_cash": shift.counted_cash, "difference": shift.difference,
         "denominations": shift.denominations,
@@ -156,6 +183,26 @@ def close_shift(session: Session, actor: Actor, shift_id: int, denominations: di
     return rep
 
 
+def _split_takings(rep: dict[str, Any]) -> dict[str, Any]:
+    """A report frozen before recharges and count-card sales were listed apart from sales
+    kept them in ``by_method`` as ``recharge_cash`` / ``count_card_cash``: split them out."""
+    if "recharges_by_method" in rep:
+        return rep
+    sales: dict[str, int] = {}
+    rech: dict[str, int] = {}
+    cards: dict[str, int] = {}
+    for key, value in rep.get("by_method", {}).items():
+        if key.startswith("recharge_"):
+            rech[key.removeprefix("recharge_")] = value
+        elif key.startswith("count_card_"):
+            cards[key.removeprefix("count_card_")] = value
+        else:
+            sales[key] = value
+    return {**rep, "by_method": sales, "recharges_by_method": rech,
+            "count_cards_by_method": cards, "count_cards_count": rep.get("count_cards_count", 0),
+            "count_cards_total": sum(cards.values())}
+
+
 def _jsonable(rep: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in rep.items()}
 
@@ -165,16 +212,24 @@ def day_close(session: Session, day: dt.date) -> dict[str, Any]:
                                   .order_by(Shift.id)))
     reps = [report(session, s) for s in shifts]
     by_method: dict[str, int] = defaultdict(int)
+    rech_by_method: dict[str, int] = defaultdict(int)
+    cc_by_method: dict[str, int] = defaultdict(int)
     for r in reps:
         for k, v in r["by_method"].items():
             by_method[k] += v
+        for k, v in r["recharges_by_method"].items():
+            rech_by_method[k] += v
+        for k, v in r["count_cards_by_method"].items():
+            cc_by_method[k] += v
     return {
         "business_date": day, "shifts": reps,
         "sales_count": sum(r["sales_count"] for r in reps),
         "sales_total": sum(r["sales_total"] for r in reps),
         "refunds_total": sum(r["refunds_total"] for r in reps),
         "recharges_total": sum(r["recharges_total"] for r in reps),
-        "by_method": dict(by_method),
+        "by_method": dict(by_method), "recharges_by_method": dict(rech_by_method),
+        "count_cards_total": sum(r["count_cards_total"] for r in reps),
+        "count_cards_by_method": dict(cc_by_method),
         "expected_cash": sum(r["expected_cash"] for r in reps),
         "counted_cash": sum(r["counted_cash"] or 0 for r in reps),
         "difference": sum(r["difference"] or 0 for r in reps),

@@ -126,6 +126,26 @@ def list_staff(session: Session, page: int, page_size: int, q: str | None = None
     return rows[:page_size], len(rows) > page_size
 
 
+SERVING_LIMIT = 500
+
+
+def serving_staff(session: Session) -> list[Staff]:
+    """The active staff a counter can name as serving staff (技师 / 导购) of a line, by name."""
+    return list(session.scalars(select(Staff).where(Staff.active.is_(True))
+                                .order_by(Staff.display_name, Staff.id).limit(SERVING_LIMIT)))
+
+
+def check_serving(session: Session, staff_ids: set[int]) -> None:
+    """Every id names an active staff member, or ``not_found`` (422) for the cashier."""
+    if not staff_ids:
+        return
+    found = set(session.scalars(select(Staff.id).where(Staff.id.in_(staff_ids),
+                                                        Staff.active.is_(True))))
+    if staff_ids - found:
+        raise ApiError("not_found", status=422, what="服务人员（或已停用）",
+                       fields={"staff": "服务人员不存在或已停用"})
+
+
 def create_initial(session: Session, passwords: Passwords, username: str, password: str,
                    role: Role, display_name: str) -> Staff:
     """Used by ``init`` and ``demo``: create an account if the username is free."""

@@ -29,7 +29,7 @@ from common.money import format_fen
 from common.schemas.members import RechargeRuleIn, RechargeRulePatch
 from server.db.members import Member, RechargeRuleRow, StoredValueLedger
 
-from . import audit, member_cards
+from . import audit, member_cards, shifts
 from . import members as members_domain
 from .actor import Actor
 from .auth import Passwords
@@ -100,16 +100,18 @@ def update_rule(session: Session, actor: Actor, rule_id: int, data: RechargeRule
 def recharge(session: Session, actor: Actor, member_id: int, amount: int, method: str, *,
              reference: str | None = None, note: str | None = None) -> Result:
     """充值: ``amount`` fen of principal paid by ``method`` (cash/card/wechat/alipay); the best
-    active bonus rule adds bonus."""
+    active bonus rule adds bonus. Needs the counter's open shift (409 ``shift_not_open``)."""
     if amount <= 0:
         raise ApiError("validation_error", status=400, fields={"amount": "应大于 0"})
+    shift_id = shifts.require_open(session, actor)  # paid into the counter's drawer
     rules = [RechargeRule(r.id, r.threshold, r.bonus) for r in list_rules(session)]
     rule = pick_bonus_rule(amount, rules)
     bonus = rule.bonus if rule else 0
     m = members_domain.lock(session, member_id)
     members_domain.require_active(m)
     res = _post(session, actor, m, "recharge", amount, bonus, method=method,
-                reference=reference, rule_id=rule.id if rule else None, note=note)
+                reference=reference, rule_id=rule.id if rule else None, note=note,
+                shift_id=shift_id)
     audit.write(session, actor, "stored_value.recharge", "member", m.id,
                 after={"principal": amount, "bonus": bonus, "method": method,
                        "rule_id": rule.id if rule else None, "entry_id": res.entry.id,

@@ -21,6 +21,8 @@ from client.settings import ClientSettings
 from client.tasks import TaskRunner
 from client.widgets.context import Services
 from client.widgets.dialogs import Dialogs, error_text
+from common.errors import ApiError
+from common.schemas.sales import ShiftReportOut
 from server.app import create_app
 from tests.conftest import LiveServer
 
@@ -355,6 +357,18 @@ def screenshots(output_dir: Path) -> Path:
     d = output_dir / "screenshots"
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def ensure_shift(api: ApiClient, float_fen: int = 0) -> ShiftReportOut:
+    """Open the shift of ``api``'s counter (logged in) unless one is open: a sale, recharge
+    or count-card sale needs it (409 ``shift_not_open``). With the Flask test client, use
+    ``tests.conftest.open_shift``."""
+    try:
+        return api.open_shift(float_fen)
+    except ApiError as e:
+        if e.code != "shift_already_open":
+            raise
+        return api.current_shift()
 
 
 def save_shot(widget: QtWidgets.QWidget, path: Path) -> Path:

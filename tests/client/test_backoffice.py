@@ -166,10 +166,15 @@ def test_audit_viewer_pages_and_filters(qtbot, office, make_staff, screenshots) 
     audit.list.table.selectRow(0)
     assert "改过的名字" in audit.details.toPlainText()
     assert "修改前" in audit.details.toPlainText()
-    qtbot.keyClicks(audit.action, "staff.update")
+    # the filter lists actions by their label (销售, 修改员工 …); the code is the item's data
+    index = audit.action.findData("staff.update")
+    assert audit.action.itemText(index) == "修改员工"
+    assert audit.list.table.model().data(audit.list.table.model().index(0, 3)) == "修改员工"
     with qtbot.wait_signal(audit.model.page_loaded, timeout=10_000):
-        qtbot.keyClick(audit.action, Qt.Key.Key_Return)
+        audit.action.setCurrentIndex(index)
+        audit.action.activated.emit(index)
     assert audit.model.rowCount() == 1 and not audit.model.has_more
     assert audit.model.item(0).entity_id == str(s.id)
     audit.list.table.selectRow(0)
+    assert "修改员工（staff.update）  员工" in audit.details.toPlainText()  # the code kept
     save_shot(office, screenshots / "backoffice_audit_1024x768.png")

@@ -11,7 +11,7 @@ from client.shell.main_window import MainWindow
 from client.widgets.context import SessionInfo
 from tests.conftest import TEST_PASSWORD
 
-from .conftest import save_shot
+from .conftest import ensure_shift, save_shot
 
 
 class FakeWedge(QtCore.QObject):
@@ -38,6 +38,7 @@ def products(client, owner) -> dict[str, int]:
 @pytest.fixture
 def counter(qtbot, services, cashier):
     res = services.api.login("cash", TEST_PASSWORD)
+    ensure_shift(services.api)  # counter 01's shift is open (no shift dialog at login)
     wedge = FakeWedge()
     win = MainWindow(services, SessionInfo(res.staff, res.counter), scan_source=wedge)
     win.wedge = wedge
@@ -103,7 +104,8 @@ def test_unknown_barcode_shows_the_server_message_inline(qtbot, counter, product
     screen = counter.checkout
     qtbot.keyClicks(screen.entry, "0000000")
     qtbot.keyClick(screen.entry, Qt.Key.Key_Return)
-    qtbot.wait_until(lambda: "找不到条码" in screen.status.text(), timeout=10_000)
+    # neither a barcode nor a search hit: "没有找到商品" (issue 14: not "找不到条码")
+    qtbot.wait_until(lambda: "没有找到商品" in screen.status.text(), timeout=10_000)
     assert "0000000" in screen.status.text()
     assert screen.cart_model.rowCount() == 0 and screen.totals.total.text() == "¥0.00"
 

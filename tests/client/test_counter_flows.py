@@ -23,7 +23,7 @@ from server.db.catalog import Product
 from server.db.members import Member, PointsLedger, StoredValueLedger
 from server.db.models import AuditLog
 from server.db.sales import HeldOrder, Refund, Sale, SalePayment, Shift
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, open_shift
 from tests.support.escpos_decoder import decode
 from tests.support.virtual_printer import VirtualPrinter
 
@@ -64,6 +64,7 @@ def shop(client, owner, manager, cashier) -> dict:
     member = _post(client, cashier, "/api/v1/members", {
         "name": "张三", "phone": "13800001234", "level_id": level["id"]})
     _post(client, cashier, "/api/v1/members", {"name": "李四", "phone": "13900005678"})
+    open_shift(client, cashier)  # counter 01 (the tests' counter) sells in a shift
     _post(client, cashier, f"/api/v1/members/{member['id']}/recharges",
           {"amount": 50000, "method": "cash"})
     _post(client, manager, f"/api/v1/members/{member['id']}/points",
@@ -119,10 +120,12 @@ def wedge(qapp) -> Iterator[WedgeScanFilter]:
 
 @pytest.fixture
 def open_counter(qtbot, services, printer, tmp_path, wedge):
-    """``open_counter(username, **device_kw)`` → a logged-in MainWindow with devices."""
+    """``open_counter(username, **device_kw)`` → a logged-in MainWindow with devices;
+    ``focus=False``: do not wait for the barcode entry's focus (a dialog opens at login)."""
     made: list[MainWindow] = []
 
-    def _open(username: str = "cash", size=(1024, 768), **device_kw) -> MainWindow:
+    def _open(username: str = "cash", size=(1024, 768), focus: bool = True,
+              **device_kw) -> MainWindow:
         res = services.api.login(username, TEST_PASSWORD)
         services.devices = DeviceService(device_settings(printer, **device_kw),
                                          tmp_path / f"spool-{username}")
@@ -133,8 +136,9 @@ def open_counter(qtbot, services, printer, tmp_path, wedge):
         win.show()
         qtbot.wait_exposed(win)
         win.activateWindow()
-        win.checkout.entry.setFocus()
-        qtbot.wait_until(win.checkout.entry.hasFocus, timeout=5000)
+        if focus:
+            win.checkout.entry.setFocus()
+            qtbot.wait_until(win.checkout.entry.hasFocus, timeout=5000)
         return win
 
     yield _open
@@ -438,10 +442,17 @@ def test_shift_open_and_close_prints_the_report(qtbot, open_counter, shop, clien
                                                 output_dir) -> None:
     from client.counter.shift import ShiftCloseDialog, ShiftOpenDialog
 
-    win = open_counter()
-    opener = dialog_of(qtbot, win, win.counter.acts["shift_open"].trigger, ShiftOpenDialog)
+    # the shop fixture's shift (its ¥500 recharge and ¥120 card) is handed over first
+    setup = client.get("/api/v1/shifts/current", headers=cashier.headers).get_json()
+    _post(client, cashier, f"/api/v1/shifts/{setup['id']}/close",
+          {"denominations": {10000: 6, 2000: 1}}, status=200)
+    win = open_counter(focus=False)
+    # no open shift at this counter: the cashier is asked for the float at login
+    qtbot.wait_until(lambda: isinstance(win.counter.dialog, ShiftOpenDialog), timeout=10_000)
+    opener = win.counter.dialog
+    qtbot.wait_until(opener.float_amount.hasFocus, timeout=5000)
     qtbot.keyClicks(opener.float_amount, "200")
-    qtbot.mouseClick(opener.ok, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(opener.float_amount, Qt.Key.Key_Return)  # Enter opens the shift
     qtbot.wait_until(lambda: "备用金 ¥200.00" in win.counter.shift_label.text(), timeout=10_000)
     sid = str(uuid.uuid4())
     r = client.post("/api/v1/sales", headers=cashier.write_headers(sid), json={
@@ -467,7 +478,8 @@ def test_shift_open_and_close_prints_the_report(qtbot, open_counter, shop, clien
     assert row_of["应有现金"].endswith("¥258.00") and row_of["实点现金"].endswith("¥257.00")
     assert row_of["差额"].endswith("-¥1.00")
     with app.extensions["lanpos"].session_factory() as db:
-        shift = db.scalars(select(Shift)).one()
+        fixture_shift, shift = db.scalars(select(Shift).order_by(Shift.id)).all()
+        assert fixture_shift.id == setup["id"] and fixture_shift.difference == 0
         assert shift.status == "closed" and shift.counted_cash == 25700
     assert "差额 -¥1.00" in win.checkout.status.text()
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from client.backoffice import failover
 from client.api import ApiClient, ServerView, normalize_server, pick_writer
+from client.backoffice import failover
 from client.settings import ClientSettings, SettingsStore
 from client.shell.server_watch import role_in_use, server_status
 from common.errors import ApiError

@@ -32,7 +32,7 @@ from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
 from server.db.sales import Sale
 from tests.conftest import TEST_PASSWORD
 
-from .conftest import FaultProxy, save_shot
+from .conftest import FaultProxy, ensure_shift, save_shot
 
 WAIT = 15_000
 COLA = "6901234567892"
@@ -199,9 +199,10 @@ def test_stale_primary_sends_the_sale_to_the_new_primary_with_the_same_key(
         pair, owner, db_session, make_api) -> None:
     proxies = [FaultProxy(pair.primary.port), FaultProxy(pair.standby.port)]
     try:
-        api = make_api([p.url for p in proxies])
+        api = make_api([p.url for p in proxies], counter="01")  # a counter sells
         api.login("boss", TEST_PASSWORD)
         pid = new_product(api)
+        ensure_shift(api)  # counter 01 sells
         assert api.active_server == proxies[0].url
         pair.promote_standby()
         api.health(server=proxies[1].url)  # the counter has seen epoch 2 (a read)
@@ -286,12 +287,15 @@ def test_a_new_installation_replaces_the_saved_epoch_and_cluster(
 # --- the counter window -------------------------------------------------------------------
 
 def open_counter(qtbot, pair, make_api, runner, dialogs, tmp_path, username: str,
-                 servers: list[str] | None = None, size=(1024, 768)) -> MainWindow:
+                 servers: list[str] | None = None, size=(1024, 768),
+                 shift: bool = True) -> MainWindow:
     settings = ClientSettings(counter="01").with_servers(*(servers or [pair.primary.url]))
     api = make_api(settings.servers, counter="01")
     services = Services(api=api, runner=runner, dialogs=dialogs, settings=settings,
                         devices=DeviceService(DeviceSettings(), tmp_path / f"spool-{username}"))
     res = api.login(username, TEST_PASSWORD)
+    if shift:  # counter 01 sells (a login without a shift: test_shift_and_sales.py)
+        ensure_shift(api)
     win = MainWindow(services, SessionInfo(res.staff, res.counter))
     qtbot.addWidget(win)
     win.resize(*size)
@@ -354,7 +358,7 @@ def test_status_bar_warns_on_a_standby_and_on_a_stale_server(
         screenshots) -> None:
     pair.publish(pair.standby, state="connecting", semi_sync="off")  # no peer named
     win = open_counter(qtbot, pair, make_api, runner, dialogs, tmp_path, "cash",
-                       servers=[pair.standby.url])
+                       servers=[pair.standby.url], shift=False)  # a standby writes nothing
     label = win.server_label
     qtbot.wait_until(lambda: label.text().startswith("⚠ 备用服务器"), timeout=WAIT)
     assert label.text() == f"⚠ 备用服务器 127.0.0.1:{pair.standby.port}（只读，不能收银）"
@@ -365,7 +369,7 @@ def test_status_bar_warns_on_a_standby_and_on_a_stale_server(
 
     pair.state(pair.primary).shared.bump_epoch(by="test", role="stale")
     pair.publish(pair.primary, state="none", semi_sync="off")
-    win = open_counter(qtbot, pair, make_api, runner, dialogs, tmp_path, "cash")
+    win = open_counter(qtbot, pair, make_api, runner, dialogs, tmp_path, "cash", shift=False)
     label = win.server_label
     qtbot.wait_until(lambda: "旧主服务器" in label.text(), timeout=WAIT)
     assert label.text() == f"⚠ 旧主服务器 127.0.0.1:{pair.primary.port}（已被替代，不能收银）"

@@ -152,7 +152,7 @@ def test_totals_payments_and_member(width: int, sale) -> None:
     assert row("满减券").endswith("-¥5.00")
     assert row("储值").endswith("¥50.00")
     assert row("现金").endswith("¥40.70")
-    assert row("实收").endswith("¥100.00")
+    assert row("实收").endswith("¥50.00")  # 实收 = the cash handed over (not the stored value)
     assert row("找零").endswith("¥9.30")
     assert row("件数").endswith(" 7")  # 2 + 1 + (weighed line) 1 + 3
     assert "会员：王小明 138****1234" in rows
@@ -195,7 +195,7 @@ def test_english_variant(sale) -> None:
     text = "\n".join(rows)
     for label in (
         "TOTAL",
-        "Paid",
+        "Cash given",
         "Change",
         "Member",
         "Balance",
