@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from common import payment
 from common.errors import ApiError
-from common.money import MoneyError, format_fen, format_plain, parse_yuan
+from common.money import BP_100_PERCENT, MoneyError, format_fen, format_plain, parse_yuan
 from common.schemas.base import Page
 
 from .. import i18n
@@ -44,19 +45,9 @@ def zhe(bp: int) -> str:
 
 
 def parse_zhe(text: str) -> int:
-    """'9' / '9折' → 9000; '8.5' → 8500; '85' → 8500; '10' or '' → 10000. ValueError else."""
-    t = text.strip().replace("折", "").strip()
-    if not t:
-        return 10_000
-    whole, _, frac = t.partition(".")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
-        raise ValueError(text)
-    value = int(whole) * 100 + int(frac.ljust(2, "0") or "0")  # hundredths of 折
-    if int(whole) > 10 and not frac and int(whole) < 100:
-        value = int(whole) * 10  # '85' = 8.5折
-    if value <= 0 or value > 1000:
-        raise ValueError(text)
-    return value * 10
+    """'9' / '9折' → 9000 (the rate PAID, bp); '8.5' → 8500; '85' → 8500; '10' or '' → 10000.
+    ValueError else. The one 折 reader is :func:`common.payment.parse_zhe` (percent OFF)."""
+    return BP_100_PERCENT - payment.parse_zhe(text)  # PaymentModelError is a ValueError
 
 
 def active_text(active: bool) -> str:

@@ -414,8 +414,9 @@ class CheckoutScreen(QtWidgets.QWidget):
         banner_font = QtGui.QFont(self.font())
         banner_font.setPointSize(15)
         banner_font.setBold(True)
-        self.status.setMaximumHeight(  # three whole lines of the banner
-            QtGui.QFontMetrics(banner_font).lineSpacing() * STATUS_LINES + 10)
+        banner_line = QtGui.QFontMetrics(banner_font).lineSpacing()
+        self.status.setMaximumHeight(banner_line * STATUS_LINES + 10)  # three banner lines
+        self.banner_height = banner_line + 16  # an error banner is at least one line high
         self.status.setWordWrap(True)
         self.status.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
                                   QtWidgets.QSizePolicy.Policy.Preferred)
@@ -731,6 +732,7 @@ class CheckoutScreen(QtWidgets.QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet(ERROR_BANNER if error else "")
+        self.status.setMinimumHeight(self.banner_height if error else 28)
         self.status.setProperty("error", error)
         self.status.setText(text)
         self.status.setToolTip(text)

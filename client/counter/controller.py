@@ -579,11 +579,13 @@ class CounterController(QtCore.QObject):
         if m is None:
             return
         dlg = RechargeDialog(self.services, m, self.window)
-        dlg.recharged.connect(lambda res: self._recharged(m, res, dlg.method))
+        dlg.recharged.connect(lambda res: self._recharged(m, res, dlg.method, dlg.tendered_fen,
+                                                          dlg.change_fen))
         dlg.shift_needed.connect(lambda: self.need_shift(dlg))
         self._open(dlg)
 
-    def _recharged(self, m: MemberOut, res: StoredValueResultOut, method: str) -> None:
+    def _recharged(self, m: MemberOut, res: StoredValueResultOut, method: str,
+                   tendered_fen: int | None = None, change_fen: int = 0) -> None:
         self.checkout.say(tr("counter.recharged", name=m.name,
                              amount=format_fen(res.entry.principal_change),
                              bonus=format_fen(res.entry.bonus_change),
@@ -593,7 +595,9 @@ class CounterController(QtCore.QObject):
             shop, counter = self.shop, self.session.counter
             cashier = self.session.staff.display_name
             self.print_doc(lambda w: recharge_document(m, res, shop, w, counter=counter,
-                                                       cashier=cashier),
+                                                       cashier=cashier,
+                                                       tendered_fen=tendered_fen,
+                                                       change_fen=change_fen),
                            tr("jobs.recharge", name=m.name), kick_drawer=method == "cash")
 
     def serving_staff(self) -> None:

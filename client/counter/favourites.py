@@ -64,6 +64,7 @@ class FavouritesPanel(QtWidgets.QWidget):
         lay.setSpacing(2)
         self.toggle = QtWidgets.QToolButton()
         self.toggle.setObjectName("favouritesToggle")
+        self.toggle.setMinimumSize(96, 48)  # a touch target
         self.toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.toggle.setCheckable(True)
         self.toggle.setChecked(True)

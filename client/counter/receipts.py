@@ -105,7 +105,9 @@ def shift_document(rep: ShiftReportOut, shop: ShopSettingsOut, width: int) -> Do
 
 
 def recharge_document(member: MemberOut, res: StoredValueResultOut, shop: ShopSettingsOut,
-                      width: int, *, counter: str, cashier: str) -> Document:
+                      width: int, *, counter: str, cashier: str, tendered_fen: int | None = None,
+                      change_fen: int = 0) -> Document:
+    """The recharge slip; for cash, ``tendered_fen`` handed over and ``change_fen`` given."""
     e = res.entry
     slip = RechargeSlip(
         shop_name=shop.name, slip_no=recharge_number(e.id), time=local_time(e.at, shop.timezone),
@@ -113,7 +115,8 @@ def recharge_document(member: MemberOut, res: StoredValueResultOut, shop: ShopSe
         amount_fen=e.principal_change, bonus_fen=e.bonus_change,
         balance_after_fen=res.stored_value,
         payment_method=PAYMENT_LABELS_ZH.get(e.method or "", e.method or ""),
-        footer_lines=list(shop.receipt_footer))
+        footer_lines=list(shop.receipt_footer), tendered_fen=tendered_fen,
+        change_fen=change_fen)
     return layout_recharge(slip, width)
 
 

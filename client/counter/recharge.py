@@ -117,6 +117,10 @@ class RechargeDialog(QtWidgets.QDialog):
             row.addWidget(b)
         form.addRow(row)
         self.setMinimumWidth(460)
+        # cash is the default: Tab goes from the amount straight to the cash handed over
+        for a, b in ((self.amount, self.tendered), (self.tendered, self.methods),
+                     (self.methods, self.reference)):
+            QtWidgets.QWidget.setTabOrder(a, b)
         api = services.api
         services.runner.op(api.list_recharge_rules, self._rules, self._failed, owner=self)
         self._preview()

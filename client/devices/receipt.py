@@ -173,6 +173,9 @@ class RechargeSlip:
     payment_method: str
     footer_lines: Sequence[str] = ()
     reprint: bool = False
+    #: cash: what the customer handed over (None: not asked / not cash) and the change
+    tendered_fen: int | None = None
+    change_fen: int = 0
 
 
 # --------------------------------------------------------------------------- labels
@@ -580,6 +583,9 @@ def layout_recharge(
     if slip.bonus_fen:
         _pair(doc, lb["bonus"], format_fen(slip.bonus_fen))
     _pair(doc, lb["pay_method"], _method(slip.payment_method, lang))
+    if slip.tendered_fen is not None:  # 实收 / 找零: the words of the recharge dialog
+        _pair(doc, lb["paid"], format_fen(slip.tendered_fen))
+        _pair(doc, lb["change"], format_fen(slip.change_fen), bold=True)
     _pair(
         doc, lb["balance_after"], format_fen(slip.balance_after_fen), bold=True, double_height=True
     )

@@ -1,10 +1,14 @@
 """Fixtures for the counter client tests: real server (``live_server``), a fault-injecting
-TCP proxy in front of it, a standby server, recording dialogs, screenshots."""
+TCP proxy in front of it, a standby server, recording dialogs, screenshots; the counter at
+the wire (``printer``: a TCP virtual printer, ``ptys``: a scanner and a pole display,
+``wedge``: the keyboard-wedge filter, ``open_counter``: a logged-in main window with
+devices, ``shift_open``: counter 01's shift is open)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import socket
 import threading
 import time
@@ -16,15 +20,19 @@ import pytest
 from client import i18n
 from client.api import ApiClient
 from client.app import choose_font
+from client.devices.facade import DeviceService, DeviceSettings
+from client.devices.wedge import WedgeScanFilter
 from client.qt import QtCore, QtWidgets
 from client.settings import ClientSettings
+from client.shell.main_window import MainWindow
 from client.tasks import TaskRunner
-from client.widgets.context import Services
+from client.widgets.context import Services, SessionInfo
 from client.widgets.dialogs import Dialogs, error_text
 from common.errors import ApiError
 from common.schemas.sales import ShiftReportOut
 from server.app import create_app
-from tests.conftest import LiveServer
+from tests.conftest import TEST_PASSWORD, LiveServer
+from tests.support.virtual_printer import VirtualPrinter
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -379,3 +387,79 @@ def save_shot(widget: QtWidgets.QWidget, path: Path) -> Path:
     assert path.stat().st_size > 1000
     return path
 
+
+# --- the counter at the wire ------------------------------------------------------------
+class FakeClock:
+    """Milliseconds that advance ``step`` per key: a wedge scanner's burst."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 50_000.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.fixture
+def printer() -> Iterator[VirtualPrinter]:
+    vp = VirtualPrinter().start()
+    yield vp
+    vp.stop()
+
+
+@pytest.fixture
+def ptys() -> Iterator[list[tuple[int, str]]]:
+    """Two pseudo-terminal pairs: (master fd, slave path) — a scanner and a pole display."""
+    pairs = [os.openpty() for _ in range(2)]
+    yield [(m, os.ttyname(s)) for m, s in pairs]
+    for m, s in pairs:
+        os.close(m)
+        os.close(s)
+
+
+def device_settings(printer: VirtualPrinter, **kw) -> DeviceSettings:
+    return DeviceSettings(printer_enabled=True, backend="network", host="127.0.0.1",
+                          port=printer.port, profile="gbk", width=32, drawer_pin=2, **kw)
+
+
+@pytest.fixture
+def wedge(qapp) -> Iterator[WedgeScanFilter]:
+    f = WedgeScanFilter(clock=FakeClock(4))  # 4 ms between keys: a scanner, not a person
+    qapp.installEventFilter(f)
+    yield f
+    qapp.removeEventFilter(f)
+
+
+@pytest.fixture
+def open_counter(qtbot, services, printer, tmp_path, wedge):
+    """``open_counter(username, **device_kw)`` → a logged-in MainWindow with devices;
+    ``focus=False``: do not wait for the barcode entry's focus (a dialog opens at login)."""
+    made: list[MainWindow] = []
+
+    def _open(username: str = "cash", size=(1024, 768), focus: bool = True,
+              **device_kw) -> MainWindow:
+        res = services.api.login(username, TEST_PASSWORD)
+        services.devices = DeviceService(device_settings(printer, **device_kw),
+                                         tmp_path / f"spool-{username}")
+        win = MainWindow(services, SessionInfo(res.staff, res.counter), scan_source=wedge)
+        qtbot.addWidget(win)
+        made.append(win)
+        win.resize(*size)
+        win.show()
+        qtbot.wait_exposed(win)
+        win.activateWindow()
+        if focus:
+            win.checkout.entry.setFocus()
+            qtbot.wait_until(win.checkout.entry.hasFocus, timeout=5000)
+        return win
+
+    yield _open
+    for w in made:
+        w.counter.shutdown()
+
+
+@pytest.fixture
+def shift_open(services, cashier) -> None:
+    """Counter 01's shift is open (a sale needs it; without one the counter asks to open it)."""
+    services.api.login("cash", TEST_PASSWORD)
+    ensure_shift(services.api)

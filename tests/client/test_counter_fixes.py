@@ -20,9 +20,7 @@ from client.counter.shift import ShiftOpenDialog
 from client.devices.document import Document
 from client.devices.facade import DeviceSettings
 from client.qt import Qt, QtCore, QtWidgets
-from tests.conftest import TEST_PASSWORD
 
-from . import test_counter_flows as flows
 from .conftest import save_shot
 from .test_counter_flows import COLA, _post, dialog_of, wedge_scan
 from .test_login import log_in, make_controller
@@ -30,17 +28,7 @@ from .test_login import log_in, make_controller
 SHAMPOO = "6900000000017"
 ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 
-# the counter fixtures of test_counter_flows (a logged-in window with devices)
-open_counter = flows.open_counter
-printer = flows.printer
-wedge = flows.wedge
 
-
-@pytest.fixture
-def shift_open(services, cashier) -> None:
-    """Counter 01's shift is open (a sale needs it; without one the counter asks to open it)."""
-    services.api.login("cash", TEST_PASSWORD)
-    services.api.open_shift(0)
 
 
 @pytest.fixture
@@ -112,7 +100,7 @@ def test_scan_error_is_a_banner_until_the_next_action(qtbot, shift_open, open_co
     assert "0000000000" in text or "找不到" in text
     assert screen.status.font().pointSize() >= 14 and screen.status.font().bold()
     assert "background" in screen.status.styleSheet()
-    assert screen.status.height() >= 36
+    qtbot.wait_until(lambda: screen.status.height() >= 36, timeout=2000)  # laid out
     qtbot.wait(1500)
     assert screen.status.text() == text  # it stays …
     save_shot(win, screenshots / "scan_error_banner_1024x768.png")
@@ -148,9 +136,9 @@ def test_language_switch_keeps_the_cart(qtbot, live_server, manager, goods, dial
     win = log_in(qtbot, c, "mgr")
     qtbot.addWidget(win)
     screen = win.checkout
-    for code in (COLA, SHAMPOO):
+    for n, code in enumerate((COLA, SHAMPOO), 1):
         screen.handle_scan(code)
-    qtbot.wait_until(lambda: screen.cart_model.rowCount() == 2, timeout=10_000)
+        qtbot.wait_until(lambda n=n: screen.cart_model.rowCount() == n, timeout=10_000)
     panel = win.counter.member_panel
     with qtbot.wait_signal(panel.extras_loaded, timeout=10_000):
         panel.search.setText("1234")
@@ -205,3 +193,40 @@ def test_app_installs_qt_chinese(qtbot, live_server, dialogs, runner, make_api) 
                                     | QtWidgets.QDialogButtonBox.StandardButton.Close)
     qtbot.addWidget(bb)
     assert sorted(b.text() for b in bb.buttons()) == sorted(["保存", "关闭"])
+
+
+def test_cash_recharge_slip_prints_tendered_and_change(qtbot, shift_open, open_counter, goods,
+                                                      printer, output_dir) -> None:
+    """F8 ¥500 in cash, ¥600 handed over: the slip says 实收 ￥600.00 and 找零 ￥100.00."""
+    from client.counter.recharge import RechargeDialog
+    from tests.support.escpos_decoder import decode
+
+    from .test_counter_flows import attach_member, receipt_file
+
+    win = open_counter()
+    attach_member(qtbot, win, "1234")
+    win.activateWindow()
+    win.checkout.entry.setFocus()
+    qtbot.wait_until(win.checkout.entry.hasFocus, timeout=5000)
+    dlg = dialog_of(qtbot, win, lambda: qtbot.keyClick(win.checkout.entry, Qt.Key.Key_F8),
+                    RechargeDialog)
+    dlg.activateWindow()
+    qtbot.wait_until(dlg.isActiveWindow, timeout=5000)
+    qtbot.wait_until(dlg.amount.hasFocus, timeout=5000)
+    qtbot.keyClicks(dlg.amount, "500")
+    qtbot.keyClick(dlg.amount, Qt.Key.Key_Tab)
+    qtbot.wait_until(dlg.tendered.hasFocus, timeout=5000)
+    qtbot.keyClicks(dlg.tendered, "600")
+    assert dlg.change.text() == "¥100.00"
+    qtbot.keyClick(dlg.tendered, Qt.Key.Key_Return)  # the confirmation step
+    assert dlg.reviewing
+    with qtbot.wait_signal(dlg.recharged, timeout=10_000):
+        qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    qtbot.wait_until(lambda: any(decode(j, "gbk").lines for j in printer.jobs),
+                     timeout=10_000)  # the drawer kick may come as a job of its own
+    slip = next(decode(j, "gbk") for j in printer.jobs if decode(j, "gbk").lines)
+    pins = [p for j in printer.jobs for p in decode(j, "gbk").drawer_pins]
+    receipt_file(output_dir, "recharge_cash_change.txt", slip.text)
+    rows = [" ".join(r.split()) for r in slip.texts]
+    assert "实收 ￥600.00" in rows and "找零 ￥100.00" in rows, rows
+    assert pins == [2]  # cash: the drawer opens

@@ -8,39 +8,22 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from client.devices.facade import DeviceService, DeviceSettings
-from client.devices.wedge import WedgeScanFilter
 from client.qt import Qt, QtWidgets
-from client.shell.main_window import MainWindow
-from client.widgets.context import SessionInfo
 from server.db.catalog import Product
 from server.db.members import Member, PointsLedger, StoredValueLedger
 from server.db.models import AuditLog
 from server.db.sales import HeldOrder, Refund, Sale, SalePayment, Shift
 from tests.conftest import TEST_PASSWORD, open_shift
 from tests.support.escpos_decoder import decode
-from tests.support.virtual_printer import VirtualPrinter
 
 from .conftest import save_shot
 
 COLA, SHAMPOO, HAIRCUT = "6901234567892", "6900000000017", "S0001"
-
-
-class FakeClock:
-    """Milliseconds that advance ``step`` per key: a wedge scanner's burst."""
-
-    def __init__(self, step: float) -> None:
-        self.now, self.step = 50_000.0, step
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
 
 
 def _post(client, who, path, body, status=201):
@@ -86,64 +69,6 @@ def shop(client, owner, manager, cashier) -> dict:
     assert r.status_code == 200, r.get_json()
     return {"cola": cola, "shampoo": shampoo, "member": member, "level": level,
             "haircut": haircut}
-
-
-@pytest.fixture
-def printer() -> Iterator[VirtualPrinter]:
-    vp = VirtualPrinter().start()
-    yield vp
-    vp.stop()
-
-
-@pytest.fixture
-def ptys() -> Iterator[list[tuple[int, str]]]:
-    """Two pseudo-terminal pairs: (master fd, slave path) — a scanner and a pole display."""
-    pairs = [os.openpty() for _ in range(2)]
-    yield [(m, os.ttyname(s)) for m, s in pairs]
-    for m, s in pairs:
-        os.close(m)
-        os.close(s)
-
-
-def device_settings(printer: VirtualPrinter, **kw) -> DeviceSettings:
-    return DeviceSettings(printer_enabled=True, backend="network", host="127.0.0.1",
-                          port=printer.port, profile="gbk", width=32, drawer_pin=2, **kw)
-
-
-@pytest.fixture
-def wedge(qapp) -> Iterator[WedgeScanFilter]:
-    f = WedgeScanFilter(clock=FakeClock(4))  # 4 ms between keys: a scanner, not a person
-    qapp.installEventFilter(f)
-    yield f
-    qapp.removeEventFilter(f)
-
-
-@pytest.fixture
-def open_counter(qtbot, services, printer, tmp_path, wedge):
-    """``open_counter(username, **device_kw)`` → a logged-in MainWindow with devices;
-    ``focus=False``: do not wait for the barcode entry's focus (a dialog opens at login)."""
-    made: list[MainWindow] = []
-
-    def _open(username: str = "cash", size=(1024, 768), focus: bool = True,
-              **device_kw) -> MainWindow:
-        res = services.api.login(username, TEST_PASSWORD)
-        services.devices = DeviceService(device_settings(printer, **device_kw),
-                                         tmp_path / f"spool-{username}")
-        win = MainWindow(services, SessionInfo(res.staff, res.counter), scan_source=wedge)
-        qtbot.addWidget(win)
-        made.append(win)
-        win.resize(*size)
-        win.show()
-        qtbot.wait_exposed(win)
-        win.activateWindow()
-        if focus:
-            win.checkout.entry.setFocus()
-            qtbot.wait_until(win.checkout.entry.hasFocus, timeout=5000)
-        return win
-
-    yield _open
-    for w in made:
-        w.counter.shutdown()
 
 
 def wedge_scan(qtbot, screen, code: str) -> None:

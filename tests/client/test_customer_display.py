@@ -10,25 +10,13 @@ from client.counter.customer_display import AUTO, OFF, CustomerDisplay, choose_s
 from client.counter.device_settings import DeviceSettingsDialog
 from client.devices.facade import DeviceSettings
 from client.qt import Qt, QtGui, QtWidgets
-from tests.conftest import TEST_PASSWORD
 
-from . import test_counter_flows as flows
 from .conftest import save_shot
 from .test_counter_flows import COLA, _post, dialog_of, wedge_scan
 
 SHAMPOO = "6900000000017"
 
-# the counter fixtures of test_counter_flows (a logged-in window with devices)
-open_counter = flows.open_counter
-printer = flows.printer
-wedge = flows.wedge
 
-
-@pytest.fixture
-def shift_open(services, cashier) -> None:
-    """Counter 01's shift is open (a sale needs it; without one the counter asks to open it)."""
-    services.api.login("cash", TEST_PASSWORD)
-    services.api.open_shift(0)
 
 
 @pytest.fixture

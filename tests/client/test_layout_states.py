@@ -9,9 +9,7 @@ import pytest
 from client.i18n import tr
 from client.qt import Qt, QtCore, QtWidgets
 from client.settings import ClientSettings, SettingsStore, window_geometry
-from tests.conftest import TEST_PASSWORD
 
-from . import test_counter_flows as flows
 from .conftest import save_shot
 from .test_counter_flows import _post
 from .test_login import log_in, make_controller
@@ -20,17 +18,7 @@ LONG_PRINTER_ERROR = ("无法连接打印机 192.168.100.200:9100：[Errno 113] 
                       "请检查打印机电源、网线和 IP 地址设置，" * 6)
 LONG_STATUS = "服务器切换：已改用备用服务器 http://192.168.100.201:8600/api/v1，" * 8
 
-# the counter fixtures of test_counter_flows (a logged-in window with devices)
-open_counter = flows.open_counter
-printer = flows.printer
-wedge = flows.wedge
 
-
-@pytest.fixture
-def shift_open(services, cashier) -> None:
-    """Counter 01's shift is open (a sale needs it; without one the counter asks to open it)."""
-    services.api.login("cash", TEST_PASSWORD)
-    services.api.open_shift(0)
 
 
 @pytest.fixture

@@ -7,29 +7,15 @@ import pytest
 
 from client.qt import Qt, QtWidgets
 from client.widgets.numpad import KEY_MIN, Numpad
-from tests.conftest import TEST_PASSWORD
 
-from . import test_counter_flows as flows
 from .conftest import save_shot
 from .test_counter_flows import COLA, _post
-
-# the counter fixtures of test_counter_flows (a logged-in window with devices)
-open_counter = flows.open_counter
-printer = flows.printer
-wedge = flows.wedge
-
-
-@pytest.fixture
-def shift_open(services, cashier) -> None:
-    """Counter 01's shift is open (a sale needs it; without one the counter asks to open it)."""
-    services.api.login("cash", TEST_PASSWORD)
-    services.api.open_shift(0)
 
 
 @pytest.fixture
 def cola(client, manager) -> dict:
     return _post(client, manager, "/api/v1/products", {
-        "name": "可口可乐 330ml", "price": 350, "barcodes": [COLA]})
+        "name": "可口可乐 330ml", "price": 350, "barcodes": [COLA], "favourite": True})
 
 
 def test_numpad_types_into_the_field_that_last_had_the_focus(qtbot, screenshots) -> None:
@@ -111,6 +97,8 @@ def test_checkout_numpad_rings_a_code_and_touch_targets_are_48px(
     targets = [b for b in screen.findChildren(QtWidgets.QAbstractButton)
                if b.isVisible() and b.objectName().startswith(("key_", "numpad"))]
     targets += [b for b in screen.favourites.buttons.values() if b.isVisible()]
+    assert screen.favourites.isVisible()  # the cola is a favourite: the grid and its fold
+    targets.append(screen.favourites.toggle)
     assert len([b for b in targets if b.objectName().startswith("key_")]) >= 9
     low = [(b.objectName(), b.height()) for b in targets if b.height() < KEY_MIN]
     assert low == []

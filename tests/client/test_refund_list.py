@@ -15,9 +15,7 @@ from tests.conftest import open_shift
 from tests.support.escpos_decoder import decode
 
 from .conftest import save_shot
-from .test_counter_flows import dialog_of, open_counter, printer, receipt_file, wedge
-
-__all__ = ["open_counter", "printer", "wedge"]  # fixtures used here
+from .test_counter_flows import dialog_of, receipt_file
 
 
 def _post(client, who, path, body, status=201):

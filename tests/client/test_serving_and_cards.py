@@ -5,8 +5,6 @@ shift's expected cash and the printed slips."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
@@ -23,17 +21,9 @@ from server.db.members import CountCardLedger, Member, MemberCountCard
 from server.db.sales import CommissionLedger, HeldOrder, Sale
 from tests.conftest import TEST_PASSWORD, open_shift
 from tests.support.escpos_decoder import decode
-from tests.support.virtual_printer import VirtualPrinter
 
-from .conftest import save_shot
-from .test_counter_flows import (
-    FakeClock,
-    attach_member,
-    device_settings,
-    dialog_of,
-    receipt_file,
-    wedge_scan,
-)
+from .conftest import FakeClock, device_settings, save_shot
+from .test_counter_flows import attach_member, dialog_of, receipt_file, wedge_scan
 
 WASH, CONDITIONER = "S1001", "6900000000024"
 HUMAN_MS = 150  # between a person's key presses (a scanner: under 50)
@@ -81,13 +71,6 @@ def salon(client, owner, manager, cashier, make_staff) -> dict:
     assert r.status_code == 200, r.get_json()
     return {"wash": wash, "conditioner": conditioner, "staff": staff, "member": member,
             "template": template, "shift": shift}
-
-
-@pytest.fixture
-def printer() -> Iterator[VirtualPrinter]:
-    vp = VirtualPrinter().start()
-    yield vp
-    vp.stop()
 
 
 @pytest.fixture

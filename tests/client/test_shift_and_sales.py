@@ -28,9 +28,6 @@ from .conftest import save_shot
 from .test_counter_flows import COLA, _post, attach_member, dialog_of, wedge_scan
 
 # the counter fixtures of test_counter_flows (a logged-in window with devices, the shop)
-open_counter = flows.open_counter
-printer = flows.printer
-wedge = flows.wedge
 shop = flows.shop
 
 API = "/api/v1"
