@@ -471,9 +471,14 @@ class CounterController(QtCore.QObject):
         self.last_sale = sale
         self.checkout.cart_model.clear()
         self.member_panel.attach(None)
-        self.checkout.totals.last_sale.setText(tr(
-            "counter.sale_done", number=sale.number, total=format_fen(sale.total),
-            change=format_fen(sale.change)))
+        # 应收 the total; 实收 the cash handed over (the words of the payment dialog)
+        tendered = sum(p.tendered if p.tendered is not None else p.amount
+                       for p in sale.payments if p.method == "cash")
+        self.checkout.totals.last_sale.setText(
+            tr("counter.sale_done_cash", number=sale.number, total=format_fen(sale.total),
+               tendered=format_fen(tendered), change=format_fen(sale.change))
+            if any(p.method == "cash" for p in sale.payments) else
+            tr("counter.sale_done", number=sale.number, total=format_fen(sale.total)))
         self.checkout.say(tr("counter.sale_done_status", number=sale.number))
         for w in sale.stock_warnings:
             self.checkout.say(w, error=True)

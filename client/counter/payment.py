@@ -245,6 +245,7 @@ class PaymentDialog(QtWidgets.QDialog):
             r += 1
         self.tendered = MoneyEdit(big=True, placeholder=tr("pay.tendered_hint"))
         self.tendered.setObjectName("payTendered")
+        self.tendered.setMinimumWidth(120)  # the big figure and its hint stay readable
         cash_caption = self._caption("payment.cash", "cash")
         cf = cash_caption.font()
         cf.setPointSize(cf.pointSize() + 3)

@@ -195,6 +195,10 @@ def _run_the_day(qtbot, open_counter, printer, screenshots, output_dir, wash,
     with qtbot.wait_signal(win.counter.sale_completed, timeout=10_000):
         qtbot.keyClick(pay, Qt.Key.Key_Return)  # Enter: the bill is covered
 
+    # the counter says what happened in the payment dialog's words: 应收, 实收 (cash), 找零
+    done = win.checkout.totals.last_sale.text().splitlines()
+    assert done[1:] == ["应收 ¥172.80", "实收 ¥100.00  找零 ¥27.20"], done
+
     # 6. the receipt, read at the wire
     qtbot.wait_until(lambda: any(decode(j, "gbk").lines for j in printer.jobs),
                      timeout=10_000)  # the drawer kick may come as a job of its own
