@@ -278,6 +278,9 @@ class SaleFinder(QtWidgets.QWidget):
     def _loaded(self, page: int) -> None:
         n = self.model.rowCount()
         self.table.resizeColumnsToContents()
+        # the member column takes the room left (a model reset forgets the section's mode)
+        self.table.horizontalHeader().setSectionResizeMode(
+            2, QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.empty.setText(tr("refund.list.none") if n == 0 else
                            tr("refund.list.count_more" if self.model.has_more
                               else "refund.list.count", n=n))
