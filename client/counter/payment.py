@@ -41,6 +41,7 @@ from ..i18n import tr
 from ..qt import Qt, QtGui, QtWidgets, Signal
 from ..widgets.approval import ApprovalDialog, MoneyEdit, big_label, error_label
 from ..widgets.context import Services
+from ..widgets.dialogs import EnterDialog
 from ..widgets.numpad import Numpad
 from .checkout import CartModel
 from .member_panel import coupon_text
@@ -61,7 +62,7 @@ def _no_focus(button: QtWidgets.QPushButton) -> QtWidgets.QPushButton:
     return button
 
 
-class PaymentDialog(QtWidgets.QDialog):
+class PaymentDialog(EnterDialog):
     """See module doc.
 
     Signals:
@@ -626,12 +627,6 @@ class PaymentDialog(QtWidgets.QDialog):
 
         dlg.approved.connect(approved)
         dlg.open()
-
-    def keyPressEvent(self, event: QtGui.QKeyEvent | None) -> None:
-        if event is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.enter()
-            return
-        super().keyPressEvent(event)
 
     def enter(self) -> None:
         """Enter: confirm whenever the bill is covered; otherwise go where input is

@@ -16,14 +16,15 @@ from common.schemas.members import CardOut, MemberOut, RechargeRuleOut, StoredVa
 
 from .. import i18n
 from ..i18n import tr
-from ..qt import Qt, QtGui, QtWidgets, Signal
+from ..qt import Qt, QtWidgets, Signal
 from ..widgets.approval import MoneyEdit, big_label, error_label
 from ..widgets.context import Services
+from ..widgets.dialogs import EnterDialog
 
 RECHARGE_METHODS = ("cash", "wechat", "alipay", "card")
 
 
-class RechargeDialog(QtWidgets.QDialog):
+class RechargeDialog(EnterDialog):
     """Two steps, so that Enter never posts money by accident: the cashier enters the amount
     (and, for cash, what the customer handed over — empty = exact); Enter (or 下一步) shows
     the confirmation step with amount, bonus, tendered and change; a second Enter (确认充值)
@@ -162,12 +163,6 @@ class RechargeDialog(QtWidgets.QDialog):
         if not self.busy:
             self.error.setText(problem or "")
         self.ok.setEnabled(amount > 0 and problem is None and not self.busy)
-
-    def keyPressEvent(self, event: QtGui.QKeyEvent | None) -> None:
-        if event is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.enter()
-            return
-        super().keyPressEvent(event)
 
     def enter(self) -> None:
         """First Enter: the confirmation step; second Enter: post the recharge."""

@@ -28,9 +28,10 @@ from common.schemas.members import (
 
 from .. import i18n
 from ..i18n import tr
-from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from ..qt import Qt, QtCore, QtWidgets, Signal
 from ..widgets.approval import MoneyEdit, big_label, error_label
 from ..widgets.context import Services
+from ..widgets.dialogs import EnterDialog
 
 SELL_METHODS = ("cash", "card", "wechat", "alipay", "stored_value")
 REF_METHODS = ("card", "wechat", "alipay")
@@ -48,7 +49,7 @@ def template_text(t: CountCardTemplateOut) -> str:
               valid=valid)
 
 
-class SellCardDialog(QtWidgets.QDialog):
+class SellCardDialog(EnterDialog):
     """See module doc.
 
     Signals:
@@ -298,6 +299,9 @@ class SellCardDialog(QtWidgets.QDialog):
             self._key = (str(uuid.uuid4()), body)
         return self._key[0]
 
+    def enter(self) -> None:
+        self.submit()
+
     def submit(self) -> None:
         if self.busy or not self.submit_button.isEnabled():
             return
@@ -336,12 +340,6 @@ class SellCardDialog(QtWidgets.QDialog):
                 self.submit()
                 return True
         return super().eventFilter(obj, event)
-
-    def keyPressEvent(self, event: QtGui.QKeyEvent | None) -> None:
-        if event is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.submit()
-            return
-        super().keyPressEvent(event)
 
 
 __all__ = ["SELL_METHODS", "SellCardDialog", "template_text"]

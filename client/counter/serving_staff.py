@@ -22,9 +22,10 @@ from common.text import pinyin_initials
 
 from .. import i18n
 from ..i18n import tr
-from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
+from ..qt import Qt, QtCore, QtWidgets, Signal
 from ..widgets.approval import error_label
 from ..widgets.context import Services
+from ..widgets.dialogs import EnterDialog
 from .cart import CartLine, ServingShare
 
 PICKER_KEYS = (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_Space, Qt.Key.Key_Return,
@@ -42,7 +43,7 @@ def staff_matches(name: str, initials: str, number: int, text: str) -> bool:
     return t in name.lower() or initials.startswith(t)
 
 
-class ServingStaffDialog(QtWidgets.QDialog):
+class ServingStaffDialog(EnterDialog):
     """See module doc.
 
     Signals:
@@ -282,6 +283,9 @@ class ServingStaffDialog(QtWidgets.QDialog):
         self.total.setStyleSheet("" if ok else "color: #b00020; font-weight: bold;")
         self.ok.setEnabled(ok)
 
+    def enter(self) -> None:
+        self.confirm()
+
     def confirm(self) -> None:
         if not self.ok.isEnabled():
             return
@@ -311,12 +315,6 @@ class ServingStaffDialog(QtWidgets.QDialog):
                 self.confirm()
                 return True
         return super().eventFilter(obj, event)
-
-    def keyPressEvent(self, event: QtGui.QKeyEvent | None) -> None:
-        if event is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.confirm()  # Enter in a share field confirms too (when they make 100 %)
-            return
-        super().keyPressEvent(event)
 
 
 __all__ = ["ServingStaffDialog", "staff_matches"]

@@ -10,7 +10,7 @@ from common.errors import ApiError
 
 from .. import i18n
 from ..i18n import tr
-from ..qt import QtWidgets
+from ..qt import Qt, QtGui, QtWidgets
 
 
 def error_text(err: ApiError) -> str:
@@ -57,3 +57,18 @@ def name_buttons(box: QtWidgets.QDialogButtonBox) -> QtWidgets.QDialogButtonBox:
         if button is not None and key in i18n.STRINGS:
             button.setText(tr(key))
     return box
+
+
+class EnterDialog(QtWidgets.QDialog):
+    """A dialog whose Enter (either key) always calls :meth:`enter` — never a default button,
+    so a focused button or a scanner's trailing Enter cannot act twice. Subclasses decide in
+    ``enter`` what Enter means now (confirm when complete, else go where input is missing)."""
+
+    def enter(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent | None) -> None:
+        if event is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.enter()
+            return
+        super().keyPressEvent(event)
