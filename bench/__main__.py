@@ -1,4 +1,4 @@
-"""``python -m bench quick|full|failover|seeding`` — the lanpos benchmark (bench/README.md).
+"""``python -m bench quick|full|failover|seeding|offline`` — the lanpos benchmark (bench/README.md).
 
 quick: small data, every scenario, under 2 minutes.   full: 1M members, 10M sale lines.
 Both print a table and write bench/results/<mode>-<UTC time>.json.
@@ -427,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         from .failover import main as failover_main
 
         return failover_main(args[1:])
+    if args and args[0] == "offline":  # python -m bench offline (bench/offline.py)
+        from .offline import main as offline_main
+
+        return offline_main(args[1:])
     if args and args[0] == "seeding":  # python -m bench seeding (bench/seeding.py)
         from .seeding import main as seeding_main
 

@@ -7,7 +7,10 @@ failure one with a readable Chinese (or English) message and ``status == 0``.
 
 Rules
 -----
-* Timeouts: connect ``connect_timeout`` (3 s), read ``read_timeout`` (15 s).
+* Timeouts: connect ``connect_timeout`` (3 s), read ``read_timeout`` (15 s) by default; a
+  scan, search or quote at the counter never waits more than about ``OFFLINE_THRESHOLD``
+  (``SCAN_TIMEOUT``, one try: the counter then resolves it locally or sells offline); a sale
+  submit waits up to ``SUBMIT_TIMEOUT`` per try and is resent with the same key.
 * Every write (POST/PATCH/PUT/DELETE) carries an ``Idempotency-Key`` (a uuid4, or the key the
   caller passes — e.g. a sale's own id). A write whose answer was lost (connection dropped,
   read time-out, 5xx other than ``503 standby_read_only``) is retried **with the same key**:
@@ -126,6 +129,15 @@ ROLE_PRIMARY, ROLE_STANDBY, ROLE_STALE = "primary", "standby", "stale"
 PROBE_TIMEOUT = (1.0, 2.0)
 #: a dashboard's refresh: a machine that is off must not hold it up either
 QUICK_TIMEOUT = (2.0, 8.0)
+#: the counter's offline threshold (s): no scan or quote waits longer for a server
+OFFLINE_THRESHOLD = 3.0
+#: a scan, a search, a quote: one try with these (connect, read) — with a standby that is off
+#: too, still within about OFFLINE_THRESHOLD
+SCAN_TIMEOUT = (1.0, 2.0)
+#: a sale's submit may wait longer (and is resent with its own key, never doubled)
+SUBMIT_TIMEOUT = (3.0, 20.0)
+#: the catalogue snapshot (10,000 products at a full refresh)
+SNAPSHOT_TIMEOUT = (3.0, 60.0)
 
 #: what a cluster id may look like (the server makes 16 hex digits; a little room for more)
 CLUSTER_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
@@ -759,17 +771,27 @@ class ApiClient:
             "page": page, "page_size": page_size, "action": action or None,
             "entity": entity or None, "entity_id": entity_id or None, "staff_id": staff_id}))
 
-    def product_by_barcode(self, code: str) -> ProductOut:
-        return ProductOut.model_validate(self._get(f"/products/barcode/{quote(code, safe='')}"))
+    def product_by_barcode(self, code: str, *, timeout: tuple[float, float] | None = None
+                           ) -> ProductOut:
+        """``timeout``: one try with these time-outs (a scan must not wait for retries)."""
+        return ProductOut.model_validate(self.request(
+            "GET", f"/products/barcode/{quote(code, safe='')}", timeout=timeout,
+            attempts=1 if timeout else None))
 
     def list_products(self, page: int = 1, page_size: int = 50, q: str | None = None
                       ) -> Page[ProductOut]:
         return Page[ProductOut].model_validate(self._get("/products", {
             "page": page, "page_size": page_size, "q": q or None}))
 
-    def find_products(self, q: str, limit: int = 30) -> Page[ProductOut]:
-        """The counter's search: barcode, SKU, name part or pinyin initials (best first)."""
-        return self.list_products(page=1, page_size=limit, q=q)
+    def find_products(self, q: str, limit: int = 30, *,
+                      timeout: tuple[float, float] | None = None) -> Page[ProductOut]:
+        """The counter's search: barcode, SKU, name part or pinyin initials (best first);
+        ``timeout``: one try with these time-outs."""
+        if timeout is None:
+            return self.list_products(page=1, page_size=limit, q=q)
+        return Page[ProductOut].model_validate(self.request(
+            "GET", "/products", params={"page": 1, "page_size": limit, "q": q or None},
+            timeout=timeout, attempts=1))
 
     def favourite_products(self) -> list[ProductOut]:
         """The counter's touch grid (收银台常用), in grid order."""
@@ -1044,24 +1066,35 @@ class ApiClient:
     # the back-office section above.
 
     def quote_cart(self, cart: Body) -> ss.QuoteOut:
-        """Price a cart on the server (authoritative; writes nothing, no key needed)."""
-        return ss.QuoteOut.model_validate(self.request("POST", "/sales/quote", body=cart))
+        """Price a cart on the server (authoritative; writes nothing, no key needed); one
+        try within ``SCAN_TIMEOUT``."""
+        return ss.QuoteOut.model_validate(self.request("POST", "/sales/quote", body=cart,
+                                                       timeout=SCAN_TIMEOUT, attempts=1))
 
     def create_sale(self, sale: Body, *, key: str) -> ss.SaleOut:
-        return ss.SaleOut.model_validate(self._post("/sales", sale, key=key))
+        """``POST /sales``; a lost answer is resent with the same key (``SUBMIT_TIMEOUT``)."""
+        return ss.SaleOut.model_validate(self.request("POST", "/sales", body=sale, key=key,
+                                                      timeout=SUBMIT_TIMEOUT))
+
+    def catalog_snapshot(self, since: int | None = None) -> sc.CatalogSnapshotOut:
+        """``GET /catalog/snapshot``: the sellable catalogue for the counter's local copy —
+        everything (``full``) or what changed after version ``since``."""
+        return sc.CatalogSnapshotOut.model_validate(self.request(
+            "GET", "/catalog/snapshot", params={"since": since}, timeout=SNAPSHOT_TIMEOUT))
 
     def list_sales(self, page: int = 1, page_size: int = 50, *, q: str | None = None,
                    date_from: dt.date | None = None, date_to: dt.date | None = None,
                    member_id: int | None = None, counter: str | None = None,
-                   total_min: int | None = None, total_max: int | None = None
-                   ) -> Page[ss.SaleSummaryOut]:
-        """Sales newest first (the refund list): by shop day, member, counter, total (fen)."""
+                   total_min: int | None = None, total_max: int | None = None,
+                   origin: str | None = None) -> Page[ss.SaleSummaryOut]:
+        """Sales newest first (the refund list): by shop day, member, counter, total (fen);
+        ``origin="offline"``: only the sales made offline."""
         return Page[ss.SaleSummaryOut].model_validate(self._get("/sales", {
             "page": page, "page_size": page_size, "q": q or None,
             "date_from": date_from.isoformat() if date_from else None,
             "date_to": date_to.isoformat() if date_to else None,
             "member_id": member_id, "counter": counter or None,
-            "total_min": total_min, "total_max": total_max}))
+            "total_min": total_min, "total_max": total_max, "origin": origin or None}))
 
     def get_sale(self, ref: str) -> ss.SaleOut:
         """By UUID or by sale number (the receipt barcode)."""

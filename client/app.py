@@ -252,8 +252,10 @@ class AppController(QtCore.QObject):
             self.login_window.hide()
 
     def _open_main(self, session: SessionInfo) -> MainWindow:
+        # the local catalogue and the offline journal live next to the settings file
+        offline_dir = self.store.path.parent / "offline" if self.store is not None else None
         w = MainWindow(self.services, session, scan_source=self.scan_source,
-                       page_size=self.page_size)
+                       page_size=self.page_size, offline_dir=offline_dir)
         w.switch_staff_requested.connect(self.switch_staff)
         w.settings_requested.connect(self.open_settings)
         w.quit_requested.connect(self.quit)

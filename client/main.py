@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lanpos-client",
-                                description="lanpos counter client (收银台客户端)")
+                                description="lanpos counter client (收银台客户端); "
+                                            "'lanpos-client journal list|replay': the "
+                                            "offline sales journal without the GUI")
     p.add_argument("--server", action="append", default=None,
                    help="server address, e.g. http://192.168.1.10:8600 (repeat for the standby)")
     p.add_argument("--counter", default=None, help="counter name, e.g. 01")
@@ -24,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["journal"]:  # lanpos-client journal list|replay (no GUI, no Qt)
+        from client.offline.cli import main as journal_main
+
+        return journal_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.check:
         from client.shell.selfcheck import run_check

@@ -165,6 +165,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rounding_not_allowed": ("本店的抹零规则是“{unit_zh}”，不能这样抹零",
                              "This shop's rounding rule is “{unit_en}”: not allowed"),
     "sale_exists": ("这笔交易已经提交过了", "This sale was already submitted"),
+    "offline_not_allowed": ("离线销售只能用现金、银行卡、微信或支付宝收款，不能使用{what}",
+                            "An offline sale takes cash, card, WeChat or Alipay only, "
+                            "not {what}"),
     "sale_not_found": ("找不到单号 {ref}", "No sale {ref}"),
     "refund_exists": ("这笔退款已经提交过了", "This refund was already submitted"),
     "nothing_to_refund": ("单据 {number} 已全部退款", "Sale {number} is already fully refunded"),

@@ -14,6 +14,7 @@ Plug-in points for later issues (no rework needed):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from common.errors import ApiError
@@ -42,6 +43,9 @@ from .product_search import (
 LATER_FEATURES = ("member", "discount", "hold", "resume", "refund", "reprint", "recharge",
                   "pay", "staff")
 QUOTE_DEBOUNCE_MS = 250
+#: an unknown code asked of the server by a counter with a local catalogue: one try, short
+#: time-outs (connect, read) — a scan never waits longer than the offline threshold
+SCAN_TIMEOUT = (1.0, 2.0)
 STATUS_LINES = 3  # the message line's most lines (the whole text is in its tooltip)
 ERROR_BANNER = ("background: #b00020; color: white; font-size: 15pt; font-weight: bold; "
                 "border-radius: 4px; padding: 4px 10px;")
@@ -376,6 +380,7 @@ class CheckoutScreen(QtWidgets.QWidget):
     qty_requested = Signal()  # F11: edit the selected line's quantity in its cell
     back_requested = Signal()
     dialog_opened = Signal(object)  # the product picker or the open-price dialog (tests)
+    network_failed = Signal(object)  # a lookup got no answer at all (an ApiError, status 0)
 
     KEYS = (("member", "F2"), ("discount", "F3"), ("hold", "F4"), ("resume", "F5"),
             ("refund", "F6"), ("reprint", "F7"), ("recharge", "F8"), ("pay", "F9"),
@@ -386,6 +391,9 @@ class CheckoutScreen(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("checkoutScreen")
         self.services = services
+        #: the local catalogue (offline mode): code → Lookup, or None when it knows nothing
+        self.local_lookup: Callable[[str], Lookup | None] | None = None
+        self.is_offline: Callable[[], bool] = lambda: False
 
         self.entry = BarcodeEntry()
         self.entry.scanned.connect(self.scanned)
@@ -613,10 +621,20 @@ class CheckoutScreen(QtWidgets.QWidget):
         qty = cmd.qty or self.pending_qty or 1
         self.pending_qty = None
         text = cmd.code
+        if self.local_lookup is not None:
+            local = self.local_lookup(text)  # no server round trip per scan
+            if local is not None:
+                self._found(local, qty)
+                return
+            if self.is_offline():  # never left waiting, never dropped: refused at once
+                self._scan_refused(text)
+                return
         self._say(tr("find.searching", q=text))
         api = self.services.api
-        self.services.runner.op(lambda: lookup(api, text), lambda res: self._found(res, qty),
-                                self._scan_failed, owner=self)
+        timeout = SCAN_TIMEOUT if self.local_lookup is not None else None
+        self.services.runner.op(lambda: lookup(api, text, timeout),
+                                lambda res: self._found(res, qty),
+                                lambda err: self._scan_failed(err, text), owner=self)
 
     def _found(self, res: Lookup, qty: int) -> None:
         if not res.products:
@@ -672,9 +690,18 @@ class CheckoutScreen(QtWidgets.QWidget):
         self._say(tr("checkout.added", name=product.name) if qty == 1
                   else tr("find.added_qty", name=product.name, n=qty))
 
-    def _scan_failed(self, err: ApiError) -> None:
+    def _scan_failed(self, err: ApiError, code: str = "") -> None:
+        if err.status == 0:
+            self.network_failed.emit(err)
+            if self.local_lookup is not None and code:
+                self._scan_refused(code)
+                return
         QtWidgets.QApplication.beep()
         self._say(err.message(i18n.language()), error=True)
+
+    def _scan_refused(self, code: str) -> None:
+        QtWidgets.QApplication.beep()
+        self._say(tr("offline.scan_unknown", q=code), error=True)
 
     def set_line_qty(self, qty: int) -> None:
         """``*3``: the selected (else the last) line's quantity."""
@@ -724,6 +751,7 @@ class CheckoutScreen(QtWidgets.QWidget):
         if version != self.cart_model.version:
             return
         if err.status == 0:  # offline: the local preview stays (本机预览)
+            self.network_failed.emit(err)
             return
         self._say(err.message(i18n.language()), error=True)
 

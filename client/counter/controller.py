@@ -48,6 +48,7 @@ from .device_settings import DeviceSettingsDialog, PrintJobsDialog
 from .held import HeldOrdersDialog
 from .member_panel import MemberPanel
 from .my_sales import MySalesDialog
+from .offline_mode import OfflineMode, is_offline_sale
 from .payment import PaymentDialog
 from .receipts import (
     count_card_document,
@@ -128,8 +129,10 @@ class CounterController(QtCore.QObject):
     card_sold = Signal(object)
 
     def __init__(self, window: QtWidgets.QMainWindow, checkout: CheckoutScreen,
-                 services: Services, session: SessionInfo) -> None:
+                 services: Services, session: SessionInfo, *,
+                 offline: OfflineMode | None = None) -> None:
         super().__init__(window)
+        self.offline = offline
         self.window = window
         self.checkout = checkout
         self.services = services
@@ -169,6 +172,12 @@ class CounterController(QtCore.QObject):
             checkout.set_feature_available(name, True)
         model.rowsInserted.connect(lambda *_a: self._show_item())
         model.cart_changed.connect(self._cart_changed)
+
+        # offline: scans resolved in the local catalogue; no answer at all → offline
+        if offline is not None:
+            checkout.local_lookup = offline.lookup
+            checkout.is_offline = lambda: offline.active
+            checkout.network_failed.connect(offline.network_failed)
 
         # serial scanner → the same scanned(code) path as the wedge scanner
         self.scan_bridge = ScanBridge(self)
@@ -382,7 +391,17 @@ class CounterController(QtCore.QObject):
         self._open(dlg)
 
     # --- hold / resume --------------------------------------------------------------------
+    def refused_offline(self, key: str) -> bool:
+        """Offline: what needs the server is refused at once, with the reason (and a beep)."""
+        if self.offline is None or not self.offline.active:
+            return False
+        QtWidgets.QApplication.beep()
+        self.checkout.say(tr(key), error=True)
+        return True
+
     def hold(self) -> None:
+        if self.refused_offline("offline.refused.hold"):
+            return
         if not self.cart.lines:
             self.checkout.say(tr("counter.cart_empty"), error=True)
             return
@@ -400,6 +419,8 @@ class CounterController(QtCore.QObject):
         self.held.emit(o)
 
     def resume(self) -> None:
+        if self.refused_offline("offline.refused.hold"):
+            return
         if self.cart.lines:
             self.checkout.say(tr("counter.resume_cart_busy"), error=True)
             return
@@ -459,7 +480,7 @@ class CounterController(QtCore.QObject):
         dlg = PaymentDialog(self.services, self.checkout.cart_model, self.pending_sale_id,
                             settings=self.msettings, shop=self.shop,
                             count_cards=panel.count_cards, coupons=panel.coupons,
-                            parent=self.window)
+                            offline=self.offline, parent=self.window)
         dlg.completed.connect(self.sale_done)
         dlg.shift_needed.connect(lambda: self.need_shift(dlg))
         dlg.total_known.connect(lambda fen: self.services.runner.op(
@@ -474,12 +495,16 @@ class CounterController(QtCore.QObject):
         # 应收 the total; 实收 the cash handed over (the words of the payment dialog)
         tendered = sum(p.tendered if p.tendered is not None else p.amount
                        for p in sale.payments if p.method == "cash")
+        offline = is_offline_sale(sale)
+        done_cash, done = (("offline.sale_done_cash", "offline.sale_done") if offline else
+                           ("counter.sale_done_cash", "counter.sale_done"))
         self.checkout.totals.last_sale.setText(
-            tr("counter.sale_done_cash", number=sale.number, total=format_fen(sale.total),
+            tr(done_cash, number=sale.number, total=format_fen(sale.total),
                tendered=format_fen(tendered), change=format_fen(sale.change))
             if any(p.method == "cash" for p in sale.payments) else
-            tr("counter.sale_done", number=sale.number, total=format_fen(sale.total)))
-        self.checkout.say(tr("counter.sale_done_status", number=sale.number))
+            tr(done, number=sale.number, total=format_fen(sale.total)))
+        self.checkout.say(tr("offline.journaled", number=sale.number) if offline else
+                          tr("counter.sale_done_status", number=sale.number))
         for w in sale.stock_warnings:
             self.checkout.say(w, error=True)
         cash = any(p.method == "cash" for p in sale.payments)
@@ -490,7 +515,8 @@ class CounterController(QtCore.QObject):
             self.customer_display.show_payment(sale.total, paid, sale.change)
 
         def run() -> AfterSale:
-            doc = sale_document(sale, shop, width) if devices.has_printer else None
+            doc = sale_document(sale, shop, width, offline=offline) \
+                if devices.has_printer else None
             res = devices.after_sale(doc, tr("jobs.receipt", number=sale.number),
                                      kick_drawer=cash)
             devices.display("change", paid, sale.change)
@@ -552,6 +578,8 @@ class CounterController(QtCore.QObject):
 
     # --- refund ---------------------------------------------------------------------------
     def refund(self) -> None:
+        if self.refused_offline("offline.refused.refund"):
+            return
         dlg = RefundDialog(self.services, is_manager=self.session.is_manager,
                            counter=self.session.counter, zone=self.shop.timezone,
                            parent=self.window)
@@ -580,6 +608,8 @@ class CounterController(QtCore.QObject):
         return m
 
     def recharge(self) -> None:
+        if self.refused_offline("offline.refused.recharge"):
+            return
         m = self._need_member()
         if m is None:
             return
@@ -635,6 +665,8 @@ class CounterController(QtCore.QObject):
 
     def sell_card(self) -> None:
         """售次卡: a count card for the attached member, paid on its own."""
+        if self.refused_offline("offline.refused.sell_card"):
+            return
         m = self._need_member()
         if m is None:
             return
@@ -657,6 +689,8 @@ class CounterController(QtCore.QObject):
         self.card_sold.emit(card)
 
     def card_ops(self) -> None:
+        if self.refused_offline("offline.refused.cards"):
+            return
         m = self._need_member()
         if m is None:
             return
@@ -667,6 +701,8 @@ class CounterController(QtCore.QObject):
 
     # --- shift and drawer -----------------------------------------------------------------
     def shift_open(self) -> None:
+        if self.refused_offline("offline.refused.shift"):
+            return
         dlg = ShiftOpenDialog(self.services, self.window)
         dlg.opened.connect(self._shift)
         self._open(dlg)
@@ -677,6 +713,12 @@ class CounterController(QtCore.QObject):
                                  zone=self.shop.timezone))
 
     def shift_close(self) -> None:
+        if self.refused_offline("offline.refused.shift"):
+            return
+        n = self.offline.pending if self.offline is not None else 0
+        if n and not self.services.dialogs.confirm(self.window,
+                                                   tr("offline.warn_shift_close", n=n)):
+            return
         dlg = ShiftCloseDialog(self.services, self.window)
         dlg.closed.connect(self._shift_closed)
         self._open(dlg)
@@ -722,6 +764,8 @@ class CounterController(QtCore.QObject):
 
     # --- errors ---------------------------------------------------------------------------
     def _error(self, err: ApiError) -> None:
+        if self.offline is not None:
+            self.offline.network_failed(err)
         self.checkout.say(err.message(i18n.language()), error=True)
         self.services.dialogs.error(self.window, err)
 

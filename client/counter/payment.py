@@ -45,6 +45,7 @@ from ..widgets.dialogs import EnterDialog
 from ..widgets.numpad import Numpad
 from .checkout import CartModel
 from .member_panel import coupon_text
+from .offline_mode import OfflineMode, offline_refusal, strip_for_offline
 
 PIN_ERRORS = ("pin_required", "pin_wrong", "pin_locked")
 ALREADY_DONE = ("sale_exists", "idempotency_mismatch")
@@ -70,6 +71,11 @@ class PaymentDialog(EnterDialog):
         total_known(int): the server's total (fen) — e.g. for the customer display.
         shift_needed(): the server refused the sale: this counter has no open shift
             (``shift_not_open``); the dialog stays, the controller opens the shift dialog.
+
+    Offline (``offline.active`` when the dialog opens, or no answer to its quote or its
+    submit): priced by the local engine, only cash / card / WeChat / Alipay, and the sale
+    goes into the journal (:meth:`OfflineMode.record_sale`) before ``completed`` — so before
+    the receipt prints. While a submit is in flight the dialog cannot be dismissed.
     """
 
     completed = Signal(object)
@@ -82,9 +88,12 @@ class PaymentDialog(EnterDialog):
                  count_cards: list[CountCardOut] | None = None,
                  coupons: list[CouponOut] | None = None,
                  code_payment: pay.CodePayment | None = None,
+                 offline: OfflineMode | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("paymentDialog")
+        self.offline = offline
+        self.offline_sale = False  # this sale is priced and recorded at the counter
         self.services = services
         self.model = model
         self.sale_id = sale_id
@@ -329,7 +338,10 @@ class PaymentDialog(EnterDialog):
         self.setMinimumWidth(900)
         self._show_rounding()
         self.recalc()
-        self.refresh_quote()
+        if offline is not None and offline.active:
+            self.go_offline()
+        else:
+            self.refresh_quote()
         self.tendered.setFocus()
 
     def _caption(self, key: str, field: str, **params: Any) -> QtWidgets.QLabel:
@@ -390,18 +402,34 @@ class PaymentDialog(EnterDialog):
             self.error.setText(problem)
         elif not self.busy:
             self.error.clear()
-        self.confirm.setEnabled(self.server_quote is not None and not problem and not self.busy)
+        self.confirm.setEnabled(self.quote_ready and not problem and not self.busy)
 
     def problem(self) -> str | None:
         """The first problem of the settlement, in the interface language."""
+        if self.offline_sale:
+            refused = self.offline_problem()
+            if refused is not None:
+                return refused
         p = self.settle().problem
         if p is None:
             return None
         return tr(f"payment.problem.{p.code}", **p.params)
 
+    def offline_problem(self) -> str | None:
+        """Offline: what this sale cannot use (stored value, points, an approval)."""
+        key = offline_refusal(self.model.cart, self.payments())
+        if key is None and self.model.quote.needs_approval:
+            key = "offline.refused.approval"
+        return tr(key) if key is not None else None
+
+    @property
+    def quote_ready(self) -> bool:
+        """The total to pay is known: the server's quote, or offline the local one."""
+        return self.server_quote is not None or self.offline_sale
+
     @property
     def covered(self) -> bool:
-        return self.server_quote is not None and not self.busy and self.settle().covered
+        return self.quote_ready and not self.busy and self.settle().covered
 
     def quick(self, n: int) -> None:
         """Quick cash ``n`` (0 = exact): the cash field gets it and keeps the keyboard, so
@@ -475,8 +503,46 @@ class PaymentDialog(EnterDialog):
         self.model.changed()
         self.refresh_quote()
 
+    def go_offline(self) -> None:
+        """Sell this cart offline: the local total; what needs the server is taken off or
+        disabled, and the cashier reads why."""
+        self.offline_sale = True
+        self.server_quote = None
+        said = strip_for_offline(self.model.cart)
+        self.model.changed()
+        if self.coupon_combo is not None:
+            self.coupon_combo.blockSignals(True)
+            self.coupon_combo.setCurrentIndex(0)
+            self.coupon_combo.blockSignals(False)
+            self.coupon_combo.setEnabled(False)
+        for _row, box, _card in self.card_boxes:
+            box.blockSignals(True)
+            box.setChecked(False)
+            box.blockSignals(False)
+            box.setEnabled(False)
+        for w, key in ((self.sv_amount, "offline.refused.stored_value"),
+                       (self.points, "offline.refused.points")):
+            if isinstance(w, MoneyEdit):
+                w.clear()
+            else:
+                w.setValue(0)
+            w.setEnabled(False)
+            w.setToolTip(tr(key))
+        sv_all = self.findChild(QtWidgets.QPushButton, "payAllStoredValue")
+        if sv_all is not None:
+            sv_all.setEnabled(False)
+            sv_all.setToolTip(tr("offline.refused.stored_value"))
+        self.pin.hide()
+        self.quote_note.setText(" · ".join([tr("offline.pay_note"), *map(tr, said)]))
+        self.quote_note.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.total_known.emit(self.model.quote.total)
+        self.recalc()
+
     def refresh_quote(self) -> None:
         """The server's total for the cart as it is now (payments must match it)."""
+        if self.offline_sale:  # offline: the local engine's figures (already repriced)
+            self.recalc()
+            return
         self.server_quote = None
         self.quote_note.setText(tr("pay.quoting"))
         self.recalc()
@@ -505,6 +571,10 @@ class PaymentDialog(EnterDialog):
         self.recalc()
 
     def _quote_failed(self, err: ApiError) -> None:
+        if err.status == 0 and self.offline is not None:  # no answer at all: sell offline
+            self.offline.network_failed(err)
+            self.go_offline()
+            return
         if err.code == "discount_needs_approval":
             self.quote_note.setText(err.message(i18n.language()))
             self.ask_approval(self.refresh_quote)
@@ -525,7 +595,7 @@ class PaymentDialog(EnterDialog):
         if method is None:
             self.error.setText(tr("payment.not_a_pay_code"))
             return
-        if self.server_quote is None:
+        if not self.quote_ready:
             self.error.setText(tr("pay.quoting"))
             return
         edit = self.amounts[method]
@@ -578,6 +648,9 @@ class PaymentDialog(EnterDialog):
         self.busy = True
         self.confirm.setEnabled(False)
         self.error.setText(tr("pay.submitting"))
+        if self.offline_sale:
+            self._journal()
+            return
         body, key = self.sale_body(), self.sale_id
         api = self.services.api
         self.services.runner.op(lambda: api.create_sale(body, key=key), self._done,
@@ -588,9 +661,48 @@ class PaymentDialog(EnterDialog):
         self.completed.emit(sale)
         self.accept()
 
+    def _journal(self) -> None:
+        """Commit the sale to the offline journal (on disk before this returns), then the
+        receipt; a journal that cannot take it keeps the dialog open with the reason."""
+        assert self.offline is not None
+        try:
+            sale = self.offline.record_sale(self.sale_body(), self.model.cart,
+                                            self.model.quote, self.settle().change,
+                                            zone=self.shop.timezone)
+        except (ApiError, ValueError) as e:
+            self.busy = False
+            self.recalc()
+            self.error.setText(e.message(i18n.language()) if isinstance(e, ApiError)
+                               else str(e))
+            return
+        self._done(sale)
+
+    def reject(self) -> None:
+        """Esc / 返回 / the window's close: ignored while a submit is in flight (its answer
+        decides; the cart must not be sold twice)."""
+        if self.busy:
+            return
+        super().reject()
+
+    def closeEvent(self, event: QtGui.QCloseEvent | None) -> None:
+        if self.busy and event is not None:
+            event.ignore()
+            return
+        super().closeEvent(event)
+
     def _failed(self, err: ApiError) -> None:
         self.busy = False
         msg = err.message(i18n.language())
+        if err.status == 0 and self.offline is not None:
+            # sent, not answered (the client already resent it with the same key): into the
+            # journal with the same id — the replay's key settles whether it landed
+            self.offline.network_failed(err)
+            if offline_refusal(self.model.cart, self.payments()) is None \
+                    and self.offline.can_journal:
+                self.offline_sale = True
+                self.busy = True
+                self._journal()
+                return
         if err.code in ALREADY_DONE:
             # a lost answer, then the cart was changed: the sale with this id exists
             api, sid = self.services.api, self.sale_id

@@ -91,16 +91,18 @@ class Lookup:
     has_more: bool = False
 
 
-def lookup(api: ApiClient, code: str) -> Lookup:
+def lookup(api: ApiClient, code: str, timeout: tuple[float, float] | None = None) -> Lookup:
     """An exact barcode or SKU first (the scanner's fast path); else the server's search
-    by name part, pinyin initials or SKU. Runs off the GUI thread."""
+    by name part, pinyin initials or SKU. Runs off the GUI thread. ``timeout``: each call
+    one try with these time-outs (a counter with a local catalogue: the scan is refused
+    rather than kept waiting)."""
     if _BARCODE.match(code):
         try:
-            return Lookup(code, [api.product_by_barcode(code)], exact=True)
+            return Lookup(code, [api.product_by_barcode(code, timeout=timeout)], exact=True)
         except ApiError as e:
             if e.code != "barcode_not_found":
                 raise
-    page = api.find_products(code, SEARCH_LIMIT)
+    page = api.find_products(code, SEARCH_LIMIT, timeout=timeout)
     return Lookup(code, list(page.items), has_more=page.has_more)
 
 

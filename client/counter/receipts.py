@@ -34,6 +34,10 @@ from ..devices.receipt import (
     layout_shift_report,
 )
 
+#: ``SaleOut.status`` of a sale journaled at this counter while no server answered (its
+#: number is the counter's local one; see :mod:`client.counter.offline_mode`)
+OFFLINE_STATUS = "offline"
+
 
 def local_time(t: dt.datetime, zone: str = "") -> dt.datetime:
     """A server time (UTC, aware or naive) as wall-clock time in ``zone``: the shop's time
@@ -48,7 +52,12 @@ def local_time(t: dt.datetime, zone: str = "") -> dt.datetime:
     return t.astimezone(tz).replace(tzinfo=None)
 
 
-def receipt_sale(sale: SaleOut, shop: ShopSettingsOut, *, reprint: bool = False) -> ReceiptSale:
+def receipt_sale(sale: SaleOut, shop: ShopSettingsOut, *, reprint: bool = False,
+                 offline: bool = False) -> ReceiptSale:
+    """``offline``: a sale journaled while no server answered (its number is the counter's
+    local one); a replayed sale (``origin`` offline) says 离线单 too on a reprint."""
+    offline = offline or sale.status == OFFLINE_STATUS \
+        or getattr(sale, "origin", "counter") == "offline"
     # list unit price, then every discount (member, manual, coupon, count card …) under it
     lines = [SaleLine(name=ln.name + ("（次卡）" if ln.count_card_id else "")
                       + (f"（服务：{'、'.join(st.name for st in ln.staff)}）" if ln.staff else ""),
@@ -72,13 +81,14 @@ def receipt_sale(sale: SaleOut, shop: ShopSettingsOut, *, reprint: bool = False)
                        cashier=sale.cashier_name or sale.cashier, lines=lines,
                        total_fen=sale.total, payments=payments, member=member,
                        header_lines=header, footer_lines=list(shop.receipt_footer),
-                       reprint=reprint)
+                       reprint=reprint, offline=offline)
 
 
 def sale_document(sale: SaleOut, shop: ShopSettingsOut, width: int, *,
-                  reprint: bool = False) -> Document:
-    """The customer receipt (the drawer is kicked separately, see DeviceService)."""
-    return layout_sale(receipt_sale(sale, shop, reprint=reprint), width)
+                  reprint: bool = False, offline: bool = False) -> Document:
+    """The customer receipt (the drawer is kicked separately, see DeviceService);
+    ``offline``: marked 离线单 (see :func:`receipt_sale`)."""
+    return layout_sale(receipt_sale(sale, shop, reprint=reprint, offline=offline), width)
 
 
 def _method_totals(by_method: dict[str, int]) -> list[MethodTotal]:

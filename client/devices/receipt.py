@@ -113,6 +113,7 @@ class ReceiptSale:
     header_lines: Sequence[str] = ()
     footer_lines: Sequence[str] = ()
     reprint: bool = False
+    offline: bool = False  # sold while no server answered: 离线单 (``sale_no`` is local)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "uses_left": "剩{n}次",
         "reprint": "*** 重打 ***",
         "reprint_note": "重打小票，仅供核对",
+        "offline": "*** 离线单 ***",
+        "offline_note": "离线收银，单号为本机编号，联网后自动上传",
         "shift_title": "交班报表",
         "day_title": "日结报表",
         "opened": "开班",
@@ -250,6 +253,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "uses_left": "{n} left",
         "reprint": "** REPRINT **",
         "reprint_note": "Reprint - for reference only",
+        "offline": "** OFFLINE SALE **",
+        "offline_note": "Sold offline: local number, uploaded when the server is back",
         "shift_title": "SHIFT REPORT",
         "day_title": "DAY CLOSE",
         "opened": "Opened",
@@ -377,6 +382,8 @@ def layout_sale(
         doc.add(DrawerKick())
     if sale.reprint:
         _reprint_mark(doc, lb)
+    if sale.offline:
+        doc.text(lb["offline"], "center", bold=True, double_height=True)
     _title(doc, sale.shop_name)
     for line in sale.header_lines:
         doc.lines(wrap(line, width), "center")
@@ -435,6 +442,10 @@ def layout_sale(
         doc.add(Barcode(sale.sale_no))
     elif code != "none":
         doc.add(QRCode(sale.sale_no))
+    if sale.offline:
+        doc.add(Feed())
+        doc.text(lb["offline"], "center", bold=True, double_height=True)
+        doc.lines(wrap(lb["offline_note"], width), "center")
     if sale.reprint:
         doc.add(Feed())
         _reprint_mark(doc, lb)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..api import FollowResult, display_server
 from ..backoffice.window import BackOffice
 from ..counter.checkout import CheckoutScreen
 from ..counter.controller import CounterController
+from ..counter.offline_mode import OfflineMode
 from ..i18n import role_label, tr
 from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from ..widgets.context import Services, SessionInfo
 from .server_watch import OK_STYLE, WARN_STYLE, ServerWatch, role_in_use, server_status
+
+#: the offline banner: it cannot be missed (the whole width, above everything)
+OFFLINE_BANNER = ("QLabel { background: #b00020; color: white; font-size: 16pt; "
+                  "font-weight: bold; padding: 6px 12px; }")
+PENDING_STYLE = "QLabel { color: #b00020; font-weight: bold; padding: 1px 8px; }"
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -27,7 +35,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def __init__(self, services: Services, session: SessionInfo,
                  scan_source: QtCore.QObject | None = None, page_size: int = 50,
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None, *,
+                 offline_dir: Path | None = None) -> None:
+        """``offline_dir``: where the local catalogue and the offline journal live (see
+        :mod:`client.counter.offline_mode`); None: no offline selling (scans ask the server)."""
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.services = services
@@ -47,7 +58,20 @@ class MainWindow(QtWidgets.QMainWindow):
             back.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             back.triggered.connect(self.show_checkout)
             self.backoffice.addAction(back)
-        self.setCentralWidget(self.stack)
+        # offline: a banner over everything, and the count of sales waiting to go up
+        self.offline_banner = QtWidgets.QLabel(tr("offline.banner"))
+        self.offline_banner.setObjectName("offlineBanner")
+        self.offline_banner.setStyleSheet(OFFLINE_BANNER)
+        self.offline_banner.setWordWrap(True)
+        self.offline_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.offline_banner.hide()
+        central = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.offline_banner)
+        column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
 
         bar = self.menuBar()
         assert bar is not None
@@ -59,10 +83,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._act(counter_menu, "checkout", tr("menu.checkout"), self.show_checkout, "F1")
         counter_menu.addSeparator()
         self._act(counter_menu, "switch_staff", tr("menu.switch_staff"),
-                  self.switch_staff_requested.emit, "Ctrl+L")
+                  self._switch_staff, "Ctrl+L")
         self._act(counter_menu, "settings", tr("menu.settings"), self.settings_requested.emit)
         counter_menu.addSeparator()
-        self._act(counter_menu, "quit", tr("menu.quit"), self.close)
+        self._act(counter_menu, "quit", tr("menu.quit"), self._quit)
         if self.backoffice is not None:
             bo = bar.addMenu(tr("menu.backoffice"))
             assert bo is not None
@@ -80,18 +104,30 @@ class MainWindow(QtWidgets.QMainWindow):
         self.counter_label = QtWidgets.QLabel(tr("status.counter", counter=session.counter))
         self.server_label = QtWidgets.QLabel()
         self.server_label.setObjectName("serverStatus")
-        for w in (self.staff_label, self.counter_label, self.server_label):
+        self.pending_label = QtWidgets.QLabel()
+        self.pending_label.setObjectName("offlinePending")
+        self.pending_label.setStyleSheet(PENDING_STYLE)
+        self.pending_label.hide()
+        for w in (self.pending_label, self.staff_label, self.counter_label, self.server_label):
             status.addPermanentWidget(w)
         self.update_server_label()
         services.runner.busy_changed.connect(self._busy)
+        self.offline = OfflineMode(services, session, offline_dir, self)
+        self.offline.changed.connect(self._offline_changed)
+        self.offline.pending_changed.connect(self._pending_changed)
+        self.offline.refused_changed.connect(lambda _n: self._pending_changed(
+            self.offline.pending))
         # the counter's checkout flows and devices (member, pay, hold, refund, shift, printer)
-        self.counter = CounterController(self, self.checkout, services, session)
+        self.counter = CounterController(self, self.checkout, services, session,
+                                         offline=self.offline)
         standby = getattr(self.backoffice, "standby", None)
         if standby is not None:  # the failover checks compare this counter's last sale
             standby.last_sale = self._last_sale_number
         # follow the primary (a promoted standby) without a restart; the cart stays
         self.server_watch = ServerWatch(services, self)
         self.server_watch.updated.connect(self._followed)
+        self.server_watch.updated.connect(self.offline.observe)
+        self.offline.start()
         self.server_watch.start()
         self.setMinimumSize(640, 480)  # explicit: the content never grows the window
         self.resize(1024, 768)  # the size when not maximised (show_restored maximises)
@@ -138,6 +174,33 @@ class MainWindow(QtWidgets.QMainWindow):
         if res.moved and res.active:
             self.checkout.say(tr("status.moved", server=display_server(res.active)))
 
+    def _offline_changed(self, offline: bool) -> None:
+        self.offline_banner.setVisible(offline)
+        if not offline and self.offline.pending:
+            self.checkout.say(tr("offline.back_online"))
+
+    def _pending_changed(self, n: int) -> None:
+        refused = self.offline.refused
+        bits = [tr("offline.pending", n=n)] if n else []
+        if refused:
+            bits.append(tr("offline.refused_count", n=refused))
+        self.pending_label.setText(" · ".join(bits))
+        self.pending_label.setVisible(bool(bits))
+
+    def confirm_leave(self) -> bool:
+        """换班 / 退出 with offline sales not yet up: the cashier is warned (they stay on
+        this counter and go up later); True: go ahead."""
+        n = self.offline.pending
+        return not n or self.services.dialogs.confirm(self, tr("offline.warn_logout", n=n))
+
+    def _switch_staff(self) -> None:
+        if self.confirm_leave():
+            self.switch_staff_requested.emit()
+
+    def _quit(self) -> None:
+        if self.confirm_leave():
+            self.close()
+
     def _last_sale_number(self) -> str | None:
         sale = self.counter.last_sale
         return sale.number if sale is not None else None
@@ -157,6 +220,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent | None) -> None:
         self.server_watch.stop()
+        self.offline.stop()
         self.counter.shutdown()
         super().closeEvent(event)
         self.quit_requested.emit()

@@ -12,6 +12,7 @@ from .app import APP_STRINGS
 from .backoffice import BACKOFFICE_STRINGS
 from .counter import COUNTER_STRINGS
 from .finding import FINDING_STRINGS
+from .offline import OFFLINE_STRINGS
 from .payment import PAYMENT_STRINGS
 from .screen import SCREEN_STRINGS
 from .serving import SERVING_STRINGS
@@ -28,6 +29,7 @@ AREAS: dict[str, dict[str, tuple[str, str]]] = {
     "screen": SCREEN_STRINGS,
     "words": WORDS_STRINGS,
     "serving": SERVING_STRINGS,
+    "offline": OFFLINE_STRINGS,
 }
 
 

@@ -52,6 +52,7 @@ WORDS_STRINGS: dict[str, tuple[str, str]] = {
     "label.audit.stored_value.cash_refund": ("退储值", "Stored value paid out"),
     "label.audit.stored_value.adjust": ("储值调整", "Stored value adjusted"),
     "label.audit.sale.create": ("销售", "Sale"),
+    "label.audit.sale.offline": ("离线单上传", "Offline sale replayed"),
     "label.audit.sale.refund": ("退款", "Refund"),
     "label.audit.count_card_template.create": ("新建次卡套餐", "Count card template created"),
     "label.audit.count_card_template.update": ("修改次卡套餐", "Count card template changed"),

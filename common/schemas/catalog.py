@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import ApiModel, FenAmount, PageQuery, UtcDatetime
+from .members import LevelOut, MembershipSettings
+from .shop import ShopSettingsOut
 
 ProductKind = Literal["product", "service"]
 CommissionKind = Literal["none", "percent", "fixed"]
@@ -113,6 +115,29 @@ class ProductOut(ApiModel):
     updated_at: UtcDatetime
     favourite: bool = False
     favourite_order: int = 0
+    level_prices: dict[int, int] = Field(
+        default_factory=dict, description="membership level id → fixed member price (fen); "
+                                          "filled in the catalogue snapshot only")
+
+
+class CatalogSnapshotQuery(ApiModel):
+    since: int | None = Field(None, ge=0, description="the version the counter holds; absent "
+                                                      "(or one the server cannot diff): full")
+
+
+class CatalogSnapshotOut(ApiModel):
+    """``GET /catalog/snapshot``: what a counter needs to sell offline. ``full``: every
+    product (inactive ones too, ``active`` false) — replace the local copy; else only the
+    products changed after ``since`` (price, barcode, level price, deactivation…). Categories,
+    levels, membership and shop settings are always complete. ``version`` only grows."""
+
+    version: int
+    full: bool
+    products: list[ProductOut]
+    categories: list[CategoryOut]
+    levels: list[LevelOut]
+    membership: MembershipSettings
+    shop: ShopSettingsOut
 
 
 class ProductQuery(PageQuery):

@@ -82,11 +82,44 @@ class PaymentIn(ApiModel):
         return self
 
 
+OFFLINE_METHODS = ("cash", "card", "wechat", "alipay")
+SaleOrigin = Literal["counter", "offline"]
+
+
+class OfflineSaleIn(ApiModel):
+    """A sale the counter made while no server answered, replayed from its journal: the
+    server records it with the counter's time and amounts (and lists what it would charge
+    today apart, ``GET /sales/offline-differences``)."""
+
+    number: str = Field(min_length=1, max_length=24, description="the counter's local "
+                                                                 "number, e.g. 01-L000123")
+    recorded_at: UtcDatetime = Field(description="when the counter recorded the sale")
+    total: FenAmount = Field(ge=0, le=1_000_000_000, description="the total the counter "
+                                                                  "charged")
+    line_amounts: list[FenAmount] = Field(min_length=1, max_length=200,
+                                          description="each line's amount as the counter "
+                                                      "priced it, in the order of lines")
+
+    @model_validator(mode="after")
+    def _sum(self):
+        if sum(self.line_amounts) != self.total:
+            raise ValueError("各行金额之和与合计不符")
+        return self
+
+
 class SaleIn(CartIn):
     id: uuid.UUID = Field(description="client-made UUID: the sale's identity and its "
                                       "idempotency key")
     payments: list[PaymentIn] = Field(min_length=0, max_length=10)
     note: str | None = Field(None, max_length=255)
+    offline: OfflineSaleIn | None = Field(None, description="a sale made offline, replayed "
+                                                            "from the counter's journal")
+
+    @model_validator(mode="after")
+    def _offline_lines(self):
+        if self.offline is not None and len(self.offline.line_amounts) != len(self.lines):
+            raise ValueError("离线销售的行金额数与商品行数不符")
+        return self
 
 
 # -- results --------------------------------------------------------------------------------
@@ -179,6 +212,9 @@ class SaleOut(ApiModel):
     approved_by: str | None = None
     note: str | None = None
     stock_warnings: list[str] = Field(default_factory=list)
+    origin: SaleOrigin = "counter"
+    offline_number: str | None = Field(None, description="the counter's local number of a "
+                                                         "sale made offline")
 
 
 class SaleQuery(PageQuery):
@@ -189,6 +225,7 @@ class SaleQuery(PageQuery):
     counter: str | None = Field(None, max_length=32)
     total_min: int | None = Field(None, ge=0, description="total in fen, at least")
     total_max: int | None = Field(None, ge=0, description="total in fen, at most")
+    origin: SaleOrigin | None = Field(None, description="offline: only sales made offline")
 
     @model_validator(mode="after")
     def _total_range(self):
@@ -209,6 +246,38 @@ class SaleSummaryOut(ApiModel):
     member_id: int | None
     member_name: str | None = None
     cashier_name: str = ""
+    origin: SaleOrigin = "counter"
+    offline_number: str | None = None
+
+
+OfflineDifferenceKind = Literal["price_changed", "product_inactive", "member_unknown",
+                                "total_differs", "stock_negative", "staff_unknown",
+                                "no_shift"]
+
+
+class OfflineDifferenceQuery(PageQuery):
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    counter: str | None = Field(None, max_length=32)
+
+
+class OfflineDifferenceOut(ApiModel):
+    """One thing an offline sale did otherwise than the server would charge today (for a
+    manager to review; the sale stands as the counter made it)."""
+
+    id: int
+    sale_id: uuid.UUID
+    sale_number: str
+    offline_number: str | None
+    counter: str
+    business_date: dt.date
+    recorded_at: UtcDatetime
+    kind: OfflineDifferenceKind
+    line_no: int | None = None
+    product_id: int | None = None
+    counter_amount: int | None = Field(None, description="what the counter charged (fen)")
+    server_amount: int | None = Field(None, description="what the server would charge (fen)")
+    message: str
 
 
 # -- refunds --------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ import base64
 
 from common.schemas.base import Page
 from common.schemas.catalog import (
+    CatalogSnapshotOut,
+    CatalogSnapshotQuery,
     CategoryIn,
     CategoryOut,
     CategoryPatch,
@@ -16,7 +18,7 @@ from common.schemas.catalog import (
     ProductPatch,
     ProductQuery,
 )
-from server.domain import catalog, tabular
+from server.domain import catalog, catalog_sync, tabular
 
 from .base import ALL_STAFF, MANAGERS, ApiBlueprint, Ctx
 
@@ -103,3 +105,12 @@ def export_products(ctx: Ctx, query: ExportQuery) -> FileOut:
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return FileOut(filename=f"products.{query.format}", content_type=ctype,
                    content_base64=base64.b64encode(data).decode())
+
+
+@bp.endpoint("GET", "/catalog/snapshot", roles=ALL_STAFF, query=CatalogSnapshotQuery,
+             response=CatalogSnapshotOut)
+def catalog_snapshot(ctx: Ctx, query: CatalogSnapshotQuery) -> CatalogSnapshotOut:
+    """The catalogue a counter keeps to sell offline: every product (``full``) or those
+    changed after ``since`` (a version from an earlier answer), with the categories, levels,
+    level prices and the settings pricing needs. ``version`` only grows."""
+    return catalog_sync.snapshot(ctx.db, query.since, timezone=ctx.state.config.shop.timezone)

@@ -11,6 +11,8 @@ from common.schemas.sales import (
     CommissionTotalOut,
     MyCommissionQuery,
     MySalesOut,
+    OfflineDifferenceOut,
+    OfflineDifferenceQuery,
     QuoteOut,
     RefundIn,
     RefundOut,
@@ -20,7 +22,7 @@ from common.schemas.sales import (
     SaleSummaryOut,
 )
 from server.clock import shop_clock
-from server.domain import approvals, refunds, sale_views, sales, staff_sales
+from server.domain import approvals, offline_sales, refunds, sale_views, sales, staff_sales
 
 from .base import ALL_STAFF, MANAGERS, ApiBlueprint, Ctx
 
@@ -39,9 +41,14 @@ def quote(ctx: Ctx, body: CartIn) -> QuoteOut:
 @bp.endpoint("POST", "/sales", roles=ALL_STAFF, body=SaleIn, response=SaleOut, status=201)
 def create_sale(ctx: Ctx, body: SaleIn) -> SaleOut:
     """Complete a sale: the server recomputes every price; payments must cover the total
-    exactly (cash may exceed: change). Send the sale's own UUID as Idempotency-Key."""
-    new = sales.create_sale(ctx.db, ctx.me, ctx.state.passwords, body,
-                            clock=shop_clock(ctx.state.config))
+    exactly (cash may exceed: change). Send the sale's own UUID as Idempotency-Key.
+
+    With ``offline`` (a sale replayed from the counter's offline journal): recorded with the
+    counter's time and amounts, ``origin`` offline, cash/card/WeChat/Alipay only (422
+    ``offline_not_allowed``); what the server would charge otherwise goes to
+    ``GET /sales/offline-differences``."""
+    new = offline_sales.accept_sale(ctx.db, ctx.me, ctx.state.passwords, body,
+                                    clock=shop_clock(ctx.state.config))
     return sale_views.sale_out(ctx.db, new.sale, new.stock_warnings, lines=new.lines,
                                payments=new.payments)
 
@@ -53,9 +60,18 @@ def list_sales(ctx: Ctx, query: SaleQuery) -> Page[SaleSummaryOut]:
     rows, more = sale_views.list_sales(ctx.db, query.page, query.page_size, query.q,
                                        query.date_from, query.date_to, query.member_id,
                                        query.counter, total_min=query.total_min,
-                                       total_max=query.total_max)
+                                       total_max=query.total_max, origin=query.origin)
     return Page[SaleSummaryOut](items=rows, page=query.page, page_size=query.page_size,
                                 has_more=more)
+
+
+@bp.endpoint("GET", "/sales/offline-differences", roles=MANAGERS,
+             query=OfflineDifferenceQuery, response=Page[OfflineDifferenceOut])
+def offline_differences(ctx: Ctx, query: OfflineDifferenceQuery) -> Page[OfflineDifferenceOut]:
+    """What replayed offline sales did otherwise than the server would charge (a price
+    changed, a product inactive, a member unknown, the total, negative stock…), newest
+    first: a manager's review list."""
+    return offline_sales.list_differences(ctx.db, query)
 
 
 @bp.endpoint("GET", "/sales/<string:sale_ref>", roles=ALL_STAFF, response=SaleOut)

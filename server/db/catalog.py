@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import TABLE_ARGS, Base, Fen, Timestamp, created_ts, intpk, str32, str64, utcnow
@@ -35,6 +43,7 @@ class Product(Base):
         Index("ix_products_name", "name"),
         Index("ix_products_category_id_active", "category_id", "active"),
         Index("ix_products_favourite", "favourite", "favourite_order"),
+        Index("ix_products_changed_seq", "changed_seq"),
         TABLE_ARGS,
     )
 
@@ -61,6 +70,21 @@ class Product(Base):
     favourite_order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[created_ts]
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    # the catalogue version (``CatalogState``) of its last change that counters must learn
+    # (price, barcodes, level prices, active…): ``GET /catalog/snapshot?since=``
+    changed_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class CatalogState(Base):
+    """One row (id 1): the catalogue's version, bumped by every catalogue write under this
+    row's lock (``domain/catalog_version.py``), so versions follow commit order and a
+    snapshot read in one transaction is consistent with the version it reports."""
+
+    __tablename__ = "catalog_state"
+    __table_args__ = TABLE_ARGS
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=0)
 
 
 class ProductBarcode(Base):

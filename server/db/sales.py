@@ -48,6 +48,7 @@ class Sale(Base):
         # reports: covering (day / month / staff totals read the index only)
         Index("ix_sales_business_date_report", "business_date", "staff_id", "list_total",
               "total"),
+        Index("ix_sales_origin_id", "origin", "id"),  # GET /sales?origin=offline
         TABLE_ARGS,
     )
 
@@ -75,6 +76,31 @@ class Sale(Base):
     refunded_total: Mapped[Fen] = mapped_column(default=0)
     points_earned: Mapped[int] = mapped_column(default=0)
     note: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[created_ts]  # an offline sale: when the counter recorded it
+    # counter: rung up with the server | offline: recorded in the counter's journal while no
+    # server answered, replayed later (``domain/offline_sales.py``)
+    origin: Mapped[str] = mapped_column(String(8), default="counter",
+                                        server_default="counter")
+    offline_number: Mapped[str | None] = mapped_column(String(24))  # the counter's number
+
+
+class OfflineDifference(Base):
+    """What an offline sale did otherwise than the server would charge when it arrived (a
+    price changed, a product inactive, a member unknown, the total, negative stock…): a
+    manager's review list. Append-only; the sale stands as the counter made it."""
+
+    __tablename__ = "offline_differences"
+    __table_args__ = (Index("ix_offline_differences_sale_id", "sale_id"),
+                      Index("ix_offline_differences_created_at", "created_at"), TABLE_ARGS)
+
+    id: Mapped[intpk]
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"))
+    kind: Mapped[str32]
+    line_no: Mapped[int | None] = mapped_column(SmallInteger)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    counter_amount: Mapped[int | None] = mapped_column()
+    server_amount: Mapped[int | None] = mapped_column()
+    message: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[created_ts]
 
 

@@ -23,7 +23,7 @@ from common.schemas.catalog import (
 from common.text import pinyin_initials
 from server.db.catalog import Category, Product, ProductBarcode
 
-from . import audit, stock, tabular
+from . import audit, catalog_version, stock, tabular
 from .actor import Actor
 
 _BARCODE_RE = re.compile(BARCODE_PATTERN)
@@ -145,6 +145,7 @@ def create_product(session: Session, actor: Actor, data: ProductIn) -> Product:
     if data.opening_stock and p.track_stock:
         stock.move(session, actor, p, data.opening_stock, "opening", "product", p.id)
     session.flush()
+    catalog_version.bump(session, [p.id])  # counters learn it (GET /catalog/snapshot)
     audit.write(session, actor, "product.create", "product", p.id,
                 after={**_snapshot(p), "barcodes": data.barcodes, "stock": p.stock})
     return p
@@ -177,6 +178,7 @@ def update_product(session: Session, actor: Actor, product_id: int, data: Produc
     if data.barcodes is not None:
         _set_barcodes(session, p, data.barcodes)
     session.flush()
+    catalog_version.bump(session, [p.id])  # counters learn it (GET /catalog/snapshot)
     audit.write(session, actor, "product.update", "product", p.id, before=before,
                 after=_snapshot(p))
     return p
@@ -281,6 +283,7 @@ def import_products(session: Session, actor: Actor, filename: str, data: bytes,
     report = ImportReport(dry_run=dry_run, rows=len(rows))
     cats = {c.name: c for c in session.scalars(select(Category))}
     seen_codes: dict[str, int] = {}
+    written: list[int] = []  # the products created or updated (the catalogue version)
     plans = []
     for row in rows:
         v = row.values
@@ -350,6 +353,7 @@ def import_products(session: Session, actor: Actor, filename: str, data: bytes,
             _set_barcodes(session, p, plan["barcodes"])
             if plan["opening"]:
                 stock.move(session, actor, p, plan["opening"], "opening", "import", filename[:40])
+            written.append(p.id)
         else:
             p = session.get(Product, existing.id, with_for_update=True, populate_existing=True)
             assert p is not None
@@ -364,6 +368,7 @@ def import_products(session: Session, actor: Actor, filename: str, data: bytes,
             if plan["barcodes"]:
                 _set_barcodes(session, p, sorted(set(plan["barcodes"]) | set(
                     barcodes_of(session, [p.id])[p.id])))
+            written.append(p.id)
     if report.errors:
         report.created = report.updated = 0
         if not dry_run:
@@ -371,6 +376,8 @@ def import_products(session: Session, actor: Actor, filename: str, data: bytes,
                            message=f"有 {len(report.errors)} 行数据有误，未导入任何数据",
                            fields={f"row {e['row']}": e["message"] for e in report.errors[:200]})
     if not dry_run:
+        session.flush()
+        catalog_version.bump(session, written)
         audit.write(session, actor, "product.import", "product", None,
                     after={"file": filename, "created": report.created,
                            "updated": report.updated})

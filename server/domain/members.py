@@ -55,7 +55,7 @@ from server.db.catalog import Product
 from server.db.members import LevelPrice, Member, MemberCard, MemberLevel
 from server.db.session import LOCK_WAIT_TIMEOUT_S
 
-from . import audit, member_cards, settings
+from . import audit, catalog_version, member_cards, settings
 from .actor import Actor
 from .auth import Passwords
 from .member_row import lock, require_active
@@ -162,6 +162,10 @@ def set_level_prices(session: Session, actor: Actor, level_id: int, data: LevelP
         if pid not in current:
             session.add(LevelPrice(level_id=level_id, product_id=pid, price=price))
     session.flush()
+    changed = {pid for pid in set(current) | set(wanted)
+               if pid not in current or pid not in wanted or before[str(pid)] != wanted[pid]}
+    if changed:  # counters price offline with level prices: they learn the change
+        catalog_version.bump(session, changed)
     audit.write(session, actor, "level.prices", "member_level", level_id, before=before,
                 after={str(k): v for k, v in wanted.items()})
     return level_prices(session, level_id)

@@ -108,7 +108,8 @@ def sale_out(session: Session, sale: Sale, stock_warnings: list[str] | None = No
         member=member_after(session, sale.member_id, sale.points_earned),
         refunded_total=sale.refunded_total,
         approved_by=names.get(sale.approved_by, (None,))[0] if sale.approved_by else None,
-        note=sale.note, stock_warnings=stock_warnings or [])
+        note=sale.note, stock_warnings=stock_warnings or [], origin=sale.origin,
+        offline_number=sale.offline_number)
 
 
 def refund_out(session: Session, rf: Refund) -> RefundOut:
@@ -133,8 +134,8 @@ def refund_out(session: Session, rf: Refund) -> RefundOut:
 def list_sales(session: Session, page: int, page_size: int, q: str | None = None,
                date_from: dt.date | None = None, date_to: dt.date | None = None,
                member_id: int | None = None, counter: str | None = None, *,
-               total_min: int | None = None, total_max: int | None = None
-               ) -> tuple[list[SaleSummaryOut], bool]:
+               total_min: int | None = None, total_max: int | None = None,
+               origin: str | None = None) -> tuple[list[SaleSummaryOut], bool]:
     """Newest first; ``total_min``/``total_max``: the sale's total (fen), both ends included.
     Each row carries the member's and the cashier's names (a refund picks the sale from
     this list)."""
@@ -153,6 +154,8 @@ def list_sales(session: Session, page: int, page_size: int, q: str | None = None
         stmt = stmt.where(Sale.total >= total_min)
     if total_max is not None:
         stmt = stmt.where(Sale.total <= total_max)
+    if origin:
+        stmt = stmt.where(Sale.origin == origin)
     rows = list(session.scalars(stmt.order_by(Sale.id.desc())
                                 .offset((page - 1) * page_size).limit(page_size + 1)))
     shown = rows[:page_size]
@@ -164,7 +167,8 @@ def list_sales(session: Session, page: int, page_size: int, q: str | None = None
                            created_at=s.created_at, total=s.total,
                            refunded_total=s.refunded_total, member_id=s.member_id,
                            member_name=members.get(s.member_id) if s.member_id else None,
-                           cashier_name=cashiers.get(s.staff_id, ("", ""))[1])
+                           cashier_name=cashiers.get(s.staff_id, ("", ""))[1],
+                           origin=s.origin, offline_number=s.offline_number)
             for s in shown], len(rows) > page_size
 
 

@@ -104,7 +104,8 @@ def _plan_payments(session: Session, body: SaleIn, pc: PricedCart) -> list[Payme
     return plans
 
 
-def _commission(product: Product | None, amount: int, qty: int) -> int:
+def commission_of(product: Product | None, amount: int, qty: int) -> int:
+    """A line's commission (提成) by the product's rule (normal and offline sales)."""
     if product is None or product.commission_kind == "none":
         return 0
     if product.commission_kind == "percent":
@@ -233,7 +234,7 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
                                         price=lq.amount // lq.qty, method="sale",
                                         shift_id=shift_id)
             row.issued_count_card_id = card.id
-        total_comm = _commission(product, lq.amount, lq.qty)
+        total_comm = commission_of(product, lq.amount, lq.qty)
         if total_comm and ln.staff:
             shares = allocate(total_comm, [s.share_bp for s in ln.staff])
             session.flush()  # the line's id

@@ -183,6 +183,22 @@ def close_shift(session: Session, actor: Actor, shift_id: int, denominations: di
     return rep
 
 
+def refreeze(session: Session, shift: Shift) -> dict[str, Any]:
+    """A closed shift got a late sale (an offline sale replayed after the close; the caller
+    holds the shift row's lock): recompute its frozen figures. The cash counted stays; the
+    expected cash and the difference follow, so the sale's cash counts exactly once."""
+    assert shift.status == "closed"
+    shift.report = None
+    session.flush()
+    rep = report(session, shift)
+    shift.expected_cash = rep["expected_cash"]
+    shift.difference = (shift.counted_cash or 0) - rep["expected_cash"]
+    rep.update(difference=shift.difference)
+    shift.report = _jsonable(rep)
+    session.flush()
+    return rep
+
+
 def _split_takings(rep: dict[str, Any]) -> dict[str, Any]:
     """A report frozen before recharges and count-card sales were listed apart from sales
     kept them in ``by_method`` as ``recharge_cash`` / ``count_card_cash``: split them out."""

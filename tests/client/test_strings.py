@@ -44,9 +44,9 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 #: Not words but things typed or shown as they are: placeholders ``{name}``, menu
 #: accelerators ``(&C)`` and key chords ``Ctrl+Z``, file patterns ``*.csv`` / ``.xlsx``,
 #: addresses and device paths (``http://…``, ``/dev/ttyUSB0``, ``COM3``), and a command line
-#: of our own programs (``lanpos-server standby init …``) to type on another machine.
+#: of our own programs (``lanpos-server standby init …``, an option ``--server``) to type.
 NOT_WORDS = re.compile(r"\{[^{}]*\}|\(&[A-Z]\)|(?:Ctrl|Alt|Shift)\+[A-Z]\b|\*?\.[a-z]{2,4}\b"
-                       r"|https?://\S+|/dev/\S+|\bCOM\d+|lanpos-\w+[^\n]*"
+                       r"|https?://\S+|/dev/\S+|\bCOM\d+|lanpos-\w+[^\n]*|--[a-z][\w-]*"
                        r"|(?<![\w])/[\w.\-]+(?:/[\w.\-]+)+")  # … and a directory
 
 
@@ -108,6 +108,7 @@ MANUAL: dict[tuple[str, str], typing.Iterable[str]] = {
     ("payment.problem.", ""): (),  # common.payment problem codes, resolved below
     ("payment.rounding.", ""): ("none", "jiao", "yuan"),               # Rounding
     ("jobs.state.", ""): ("pending", "printed", "failed"),             # PrintJob.state
+    ("offline.state.", ""): ("pending", "sent", "refused"),            # journal states
     ("prod.kind.", ""): ("product", "service"),
     ("standby.role.", ""): (),   # resolved from its function, below
     ("failover.step.", ""): ("check", "confirm", "result"),
