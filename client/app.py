@@ -287,7 +287,7 @@ class AppController(QtCore.QObject):
         if w is not None:
             self._remember(with_window_geometry(self.settings, w.saved_geometry()))
             w.quit_requested.disconnect(self.quit)
-            w.close()
+            w.leave()  # asked already where it had to be (换班 / 退出 with sales waiting)
             w.deleteLater()
 
     def switch_staff(self) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from server.clock import ShopClock
 from server.db.catalog import Product, StockLedger
+from server.db.models import AuditLog, Staff
 from server.db.sales import OfflineDifference, Sale
 from tests.client.conftest import FaultProxy
 from tests.conftest import open_shift
@@ -281,4 +282,135 @@ def test_a_lost_answer_is_answered_with_the_stored_sale(live_server, cashier, go
         proxy.close()
     db_session.rollback()
     assert db_session.scalar(select(func.count()).select_from(Sale)) == 1
+    assert_invariants()
+
+
+def test_a_member_attached_offline_by_card_or_phone_earns_points_at_replay(
+        client, manager, cashier, goods, db_session, assert_invariants):
+    """Offline the counter cannot search members: the cashier typed a card number or a full
+    phone number (``offline.member_ref``); the replay finds the member and credits points and
+    the visit as an online sale would. An unknown ref keeps the sale, without member."""
+    _, tea = goods
+    open_shift(client, cashier)
+    level = _post(client, manager, "/api/v1/levels", {
+        "name": "银卡", "rank": 1, "discount_bp": 10000, "points_per_yuan": 2})
+
+    def member(name, phone, **more):
+        return _post(client, cashier, "/api/v1/members", {
+            "name": name, "phone": phone, "level_id": level["id"], **more})
+
+    by_phone = member("张三", "13800001234")
+    by_card = member("李四", "13900005678", card_no="VIP8866")
+    yardstick = member("王五", "13700001111")
+    online = _replay(client, cashier, {
+        "id": str(uuid.uuid4()), "member_id": yardstick["id"],
+        "lines": [{"product_id": tea["id"], "qty": 2}],
+        "payments": [{"method": "cash", "amount": 600}]})
+    earned = online["member"]["points_earned"]
+    assert earned > 0
+
+    sold = {}
+    for who, ref in ((by_phone, "13800001234"), (by_card, "VIP8866"),
+                     (None, "13999999999")):
+        body = offline_body([{"product_id": tea["id"], "qty": 2}], [600],
+                            [{"method": "cash", "amount": 600}])
+        body["offline"]["member_ref"] = ref
+        sold[ref] = s = _replay(client, cashier, body)
+        if who is None:
+            assert s["member"] is None and s["total"] == 600
+        else:
+            assert (s["member"]["id"], s["member"]["points_earned"]) == (who["id"], earned)
+            m = client.get(f"/api/v1/members/{who['id']}", headers=cashier.headers
+                           ).get_json()
+            assert (m["points"], m["visit_count"], m["total_spent"]) == (earned, 1, 600)
+    diffs = client.get("/api/v1/sales/offline-differences", headers=manager.headers
+                       ).get_json()["items"]
+    unknown = [d for d in diffs if d["kind"] == "member_unknown"]
+    assert [(d["sale_number"], d["message"]) for d in unknown] == [
+        (sold["13999999999"]["number"],
+         "卡号/手机号 13999999999 没有对应的会员（或已停用），按非会员记录")]
+    assert not any(d["kind"] == "member_unknown" and d["sale_number"] != unknown[0][
+        "sale_number"] for d in diffs)
+    # the same sale again (a lost answer): no second earning
+    again = _replay(client, cashier, body, key=str(uuid.uuid4()))
+    assert again["number"] == sold["13999999999"]["number"]
+    m = client.get(f"/api/v1/members/{by_card['id']}", headers=cashier.headers).get_json()
+    assert m["visit_count"] == 1
+    assert_invariants()
+
+
+def test_a_replayed_sale_keeps_the_cashier_who_made_it(client, manager, cashier, make_staff,
+                                                       goods, db_session, assert_invariants):
+    """The journal records who was logged in; another login replays it: the sale is the
+    first cashier's, the audit names both. A cashier the server no longer knows (or
+    deactivated): the replaying login, with a ``cashier_unknown`` difference."""
+    _, tea = goods
+    open_shift(client, cashier)
+    maker = make_staff("cashier", "xiaoli")
+    gone = make_staff("cashier", "xiaowang")
+    db_session.get(Staff, gone.id).active = False
+    db_session.commit()
+
+    body = offline_body([{"product_id": tea["id"], "qty": 1}], [300],
+                        [{"method": "cash", "amount": 300}])
+    body["offline"]["cashier_id"] = maker.id
+    s = _replay(client, cashier, body)  # replayed by the cashier logged in now
+    assert s["cashier"] == "xiaoli"
+    db_session.rollback()
+    assert db_session.scalar(select(Sale.staff_id).where(Sale.uuid == s["id"])
+                             ) == maker.id
+    entry = db_session.scalars(select(AuditLog).where(AuditLog.action == "sale.offline",
+                                                      AuditLog.entity_id == s["number"])
+                               ).one()
+    assert (entry.after["cashier"], entry.after["replayed_by"], entry.username) == (
+        "xiaoli", cashier.username, cashier.username)
+
+    for cid in (gone.id, 999_999):
+        body = offline_body([{"product_id": tea["id"], "qty": 1}], [300],
+                            [{"method": "cash", "amount": 300}])
+        body["offline"]["cashier_id"] = cid
+        s = _replay(client, cashier, body)
+        assert s["cashier"] == cashier.username
+    diffs = client.get("/api/v1/sales/offline-differences", headers=manager.headers
+                       ).get_json()["items"]
+    assert sorted(d["message"] for d in diffs if d["kind"] == "cashier_unknown") == sorted(
+        f"收银员 {cid} 不存在或已停用，记在补传的 {cashier.username} 名下"
+        for cid in (gone.id, 999_999))
+    assert_invariants()
+
+
+def test_late_sales_added_to_a_closed_shift_match_a_full_recomputation(
+        client, cashier, goods, db_session, assert_invariants):
+    """Replaying into a closed shift adds each sale to its frozen figures (no full
+    recomputation per sale): the result is what recomputing the whole shift gives."""
+    from server.domain import shifts
+
+    _, tea = goods
+    s1 = open_shift(client, cashier, float_fen=500)
+    _replay(client, cashier, {"id": str(uuid.uuid4()), "lines": [{"product_id": tea["id"],
+                                                                   "qty": 1}],
+                              "payments": [{"method": "cash", "amount": 300,
+                                            "tendered": 500}]})
+    at = dt.datetime.now(dt.UTC)
+    r = client.post(f"/api/v1/shifts/{s1['id']}/close", json={"denominations": {500: 2}},
+                    headers=cashier.write_headers())
+    assert r.status_code == 200, r.get_json()
+    for pays in ([{"method": "cash", "amount": 600, "tendered": 1000}],
+                 [{"method": "card", "amount": 200}, {"method": "cash", "amount": 400}],
+                 [{"method": "wechat", "amount": 600}]):
+        _replay(client, cashier, offline_body([{"product_id": tea["id"], "qty": 2}], [600],
+                                              pays, at=at))
+    frozen = client.get(f"/api/v1/shifts/{s1['id']}", headers=cashier.headers).get_json()
+    assert (frozen["sales_count"], frozen["sales_total"], frozen["expected_cash"],
+            frozen["difference"], frozen["by_method"]) == (
+        4, 2100, 500 + 300 + 600 + 400, 1000 - 1800,
+        {"cash": 1300, "card": 200, "wechat": 600})
+    db_session.rollback()
+    shift = shifts.get(db_session, s1["id"])
+    kept = dict(shift.report)
+    full = shifts.refreeze(db_session, shift)
+    db_session.rollback()
+    for key in ("sales_count", "sales_total", "by_method", "cash_in", "change_given",
+                "expected_cash", "difference", "recharges_by_method"):
+        assert kept[key] == full[key], key
     assert_invariants()

@@ -197,7 +197,8 @@ class OfflineMode(QtCore.QObject):
         return self.data_dir / "journal.sqlite3" if self.data_dir else None
 
     def start(self) -> None:
-        """At login: open the journal and the catalogue, refresh it, start the timers."""
+        """At login: open the journal and the catalogue, refresh it, send what the last run
+        left waiting (at once, not at the first timer tick), start the timers."""
         if self.data_dir is None:
             self.journal_error = tr("offline.no_journal_configured")
             return
@@ -214,6 +215,7 @@ class OfflineMode(QtCore.QObject):
             log.error("local catalogue unusable: %s", e)
         self._count()
         self.refresh_catalogue()
+        self.replay_now()  # sales left waiting by the last run (a crash, a power cut) go now
         self.refresh_timer.start()
         self.replay_timer.start()
 
@@ -292,10 +294,11 @@ class OfflineMode(QtCore.QObject):
 
     # --- the journal ----------------------------------------------------------------------
     def record_sale(self, body: Mapping[str, Any], cart: Cart, quote: Quote, change: int,
-                    zone: str = "") -> SaleOut:
+                    zone: str = "", member_ref: str | None = None) -> SaleOut:
         """Commit an offline sale to the journal (durable before this returns) and give the
-        ``SaleOut`` its receipt prints. Raises :class:`ApiError` ``offline_unavailable``
-        when there is no usable journal."""
+        ``SaleOut`` its receipt prints (``member_ref``: a member typed offline by card
+        number or phone, resolved by the server at replay). Raises :class:`ApiError`
+        ``offline_unavailable`` when there is no usable journal."""
         journal = self.journal
         if journal is None:
             raise ApiError("offline_unavailable", status=NETWORK_STATUS,
@@ -307,7 +310,8 @@ class OfflineMode(QtCore.QObject):
         entry = JournalEntry(sale=sale, counter=self.session.counter,
                              cashier=self.session.staff.username,
                              line_amounts=tuple(q.amount for q in quote.lines),
-                             total=quote.total, recorded_at=recorded_at)
+                             total=quote.total, recorded_at=recorded_at,
+                             cashier_id=self.session.staff.id, member_ref=member_ref)
         number = journal.record(entry)
         self._count()
         return local_sale(sale_id=str(body["id"]), number=number, recorded_at=recorded_at,

@@ -101,6 +101,8 @@ class JournalEntry:
     recorded_at: dt.datetime = field(default_factory=utcnow)
     sale_id: uuid.UUID | None = None
     payments: tuple[PaymentIn, ...] = ()
+    cashier_id: int | None = None  # the logged-in staff id: the replayed sale is theirs
+    member_ref: str | None = None  # a member typed offline (card number / full phone)
 
     def __post_init__(self) -> None:
         if self.sale_id is None:
@@ -165,6 +167,10 @@ class JournalRecord:
             "total": self.entry.total,
             "line_amounts": list(self.entry.line_amounts),
         }
+        if self.entry.cashier_id is not None:
+            body["offline"]["cashier_id"] = self.entry.cashier_id
+        if self.entry.member_ref:
+            body["offline"]["member_ref"] = self.entry.member_ref
         return body
 
 
@@ -298,9 +304,13 @@ class Journal:
         entry.check()
         sid = str(entry.sale_id)
         counter = entry.counter.strip()
-        body = json.dumps({"v": 1, "sale": entry.sale.model_dump(mode="json",
-                                                                 exclude_unset=True)},
-                          ensure_ascii=False, separators=(",", ":"))
+        doc: dict[str, Any] = {"v": 1, "sale": entry.sale.model_dump(mode="json",
+                                                                     exclude_unset=True)}
+        if entry.cashier_id is not None:
+            doc["cashier_id"] = entry.cashier_id
+        if entry.member_ref:
+            doc["member_ref"] = entry.member_ref
+        body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
         with self._lock:
             self._step("begin")
             with self._write() as con:
@@ -389,10 +399,12 @@ class Journal:
 def _record_of(row: Sequence[Any]) -> JournalRecord:
     (seq, number, counter, cashier, recorded_at, total, line_amounts, body, state,
      server_number, error_code, error, attempts, sent_at) = row
-    sale = SaleIn.model_validate(json.loads(body)["sale"])
+    doc = json.loads(body)
+    sale = SaleIn.model_validate(doc["sale"])
     entry = JournalEntry(sale=sale, counter=counter, cashier=cashier,
                          line_amounts=tuple(json.loads(line_amounts)), total=int(total),
-                         recorded_at=dt.datetime.fromisoformat(recorded_at))
+                         recorded_at=dt.datetime.fromisoformat(recorded_at),
+                         cashier_id=doc.get("cashier_id"), member_ref=doc.get("member_ref"))
     return JournalRecord(seq=int(seq), number=number, entry=entry, state=state,
                          server_number=server_number, error_code=error_code, error=error,
                          attempts=int(attempts),

@@ -43,6 +43,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setObjectName("mainWindow")
         self.services = services
         self.session = session
+        self._leave_confirmed = False  # see leave()
         staff = session.staff
         self.setWindowTitle(tr("main.title", counter=session.counter, name=staff.display_name,
                                role=role_label(session.role)))
@@ -199,7 +200,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _quit(self) -> None:
         if self.confirm_leave():
-            self.close()
+            self.leave()
+
+    def leave(self) -> None:
+        """Close without asking again: the cashier confirmed already (退出, 换班), or the
+        program closes it (a language switch). The window's own close button asks
+        (:meth:`closeEvent`)."""
+        self._leave_confirmed = True
+        self.close()
 
     def _last_sale_number(self) -> str | None:
         sale = self.counter.last_sale
@@ -219,6 +227,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.backoffice.show_screen(widget)
 
     def closeEvent(self, event: QtGui.QCloseEvent | None) -> None:
+        if not self._leave_confirmed and not self.confirm_leave():
+            if event is not None:  # the close button with offline sales waiting: asked, kept
+                event.ignore()
+            return
+        self._leave_confirmed = True
         self.server_watch.stop()
         self.offline.stop()
         self.counter.shutdown()

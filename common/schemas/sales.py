@@ -99,6 +99,12 @@ class OfflineSaleIn(ApiModel):
     line_amounts: list[FenAmount] = Field(min_length=1, max_length=200,
                                           description="each line's amount as the counter "
                                                       "priced it, in the order of lines")
+    member_ref: str | None = Field(None, min_length=1, max_length=32,
+                                   description="a member the cashier attached offline by "
+                                               "card number or full phone number; the server "
+                                               "resolves it at replay (points and visit)")
+    cashier_id: int | None = Field(None, ge=1, description="the staff id of the cashier "
+                                                           "logged in when the sale was made")
 
     @model_validator(mode="after")
     def _sum(self):
@@ -252,7 +258,7 @@ class SaleSummaryOut(ApiModel):
 
 OfflineDifferenceKind = Literal["price_changed", "product_inactive", "member_unknown",
                                 "total_differs", "stock_negative", "staff_unknown",
-                                "no_shift"]
+                                "no_shift", "cashier_unknown"]
 
 
 class OfflineDifferenceQuery(PageQuery):

@@ -13,9 +13,9 @@ differently today:
   sale: 422 ``offline_not_allowed`` (the counter never sells those offline);
 - stock may go negative (recorded, and listed as a difference);
 - its cash belongs to a drawer: the counter's shift that was open at ``recorded_at``, else
-  the one open now, else the counter's latest shift. A shift closed meanwhile has its frozen
-  figures recomputed (``shifts.refreeze``), so the cash is in exactly one shift's expected
-  cash;
+  the one open now, else the counter's latest shift. A shift closed meanwhile gets the sale added to
+  its frozen figures (``shifts.add_late_sale``), so the cash is in exactly one shift's
+  expected cash;
 - every difference with what the server would charge today (a price changed, a product
   inactive, a member unknown, the total, negative stock, a serving staff member unknown, no
   shift at all) goes to ``offline_differences`` for a manager (``GET
@@ -33,7 +33,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from common import pricing
@@ -51,7 +51,7 @@ from common.schemas.sales import (
 )
 from server.clock import ShopClock
 from server.db.catalog import Product
-from server.db.members import Member, MemberLevel
+from server.db.members import Member, MemberCard, MemberLevel
 from server.db.models import Staff
 from server.db.sales import (
     CommissionLedger,
@@ -112,18 +112,31 @@ def _stored_utc(t: dt.datetime) -> dt.datetime:
 def _shift_for(session: Session, counter: str, at: dt.datetime) -> Shift | None:
     """The counter's shift open at ``at`` (naive UTC), else the one open now, else its
     latest; locked (a closed one gets its figures recomputed)."""
-    sid = session.scalar(
-        select(Shift.id).where(Shift.counter == counter, Shift.opened_at <= at,
-                               or_(Shift.closed_at.is_(None), Shift.closed_at > at))
-        .order_by(Shift.id.desc()).limit(1))
-    if sid is None:
-        sid = sales.open_shift_id(session, counter)
+    open_at = and_(Shift.opened_at <= at, or_(Shift.closed_at.is_(None), Shift.closed_at > at))
+    sid = session.scalar(  # one query: open at ``at`` first, else the one open now
+        select(Shift.id).where(Shift.counter == counter, or_(open_at, Shift.status == "open"))
+        .order_by(case((open_at, 0), else_=1), Shift.id.desc()).limit(1))
     if sid is None:
         sid = session.scalar(select(func.max(Shift.id)).where(Shift.counter == counter))
     if sid is None:
         return None
     return session.scalars(select(Shift).where(Shift.id == sid).with_for_update()
                            .execution_options(populate_existing=True)).one()
+
+
+def member_by_ref(session: Session, ref: str) -> Member | None:
+    """The active member whose card number (a card's, or the member number) or phone is
+    ``ref`` (a counter offline attached the member by one of them), else None (also when
+    ``ref`` names two members)."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    card_members = select(MemberCard.member_id).where(
+        MemberCard.card_no == ref, MemberCard.status.in_(("active", "frozen")))
+    found = session.scalars(select(Member).where(
+        or_(Member.id.in_(card_members), Member.number == ref, Member.phone == ref),
+        Member.active.is_(True)).order_by(Member.id).limit(2)).all()
+    return found[0] if len(found) == 1 else None  # two members for one ref: unknown
 
 
 def _server_quote(session: Session, body: SaleIn, products: dict[int, Product],
@@ -202,9 +215,14 @@ def record_offline(session: Session, actor: Actor, body: SaleIn, *,
             diffs.append(_Diff("member_unknown", f"会员 {body.member_id} 不存在或已停用，"
                                                  "按非会员记录"))
             member = None
-        else:
-            members_domain.lock(session, member.id)
-            level = session.get(MemberLevel, member.level_id) if member.level_id else None
+    elif off.member_ref is not None:
+        member = member_by_ref(session, off.member_ref)
+        if member is None:
+            diffs.append(_Diff("member_unknown", f"卡号/手机号 {off.member_ref} 没有对应的"
+                                                 "会员（或已停用），按非会员记录"))
+    if member is not None:
+        members_domain.lock(session, member.id)
+        level = session.get(MemberLevel, member.level_id) if member.level_id else None
     # 3. products, locked in id order
     ids = sorted({ln.product_id for ln in body.lines if ln.product_id is not None})
     products = stock.lock_products(session, ids)
@@ -213,6 +231,15 @@ def record_offline(session: Session, actor: Actor, body: SaleIn, *,
             raise ApiError("product_not_found", status=404, product_id=ln.product_id,
                            fields={f"lines.{i}.product_id": "商品不存在"})
     q = _server_quote(session, body, products, level, member)
+    # the cashier who made the sale (the journal's), else the login replaying it
+    cashier_id, cashier_name = actor.staff_id, actor.username
+    if off.cashier_id is not None and off.cashier_id != actor.staff_id:
+        who = session.get(Staff, off.cashier_id)
+        if who is not None and who.active:
+            cashier_id, cashier_name = who.id, who.username
+        else:
+            diffs.append(_Diff("cashier_unknown", f"收银员 {off.cashier_id} 不存在或已停用，"
+                                                  f"记在补传的 {actor.username} 名下"))
 
     line_plans: list[dict[str, Any]] = []
     for i, (ln, amount) in enumerate(zip(body.lines, off.line_amounts, strict=True)):
@@ -262,7 +289,7 @@ def record_offline(session: Session, actor: Actor, body: SaleIn, *,
 
     sale = Sale(uuid=sale_uuid, number=sales.next_number(session, day, actor.counter, "sale"),
                 status="completed", business_date=day, counter=actor.counter,
-                staff_id=actor.staff_id, shift_id=shift.id if shift else None,
+                staff_id=cashier_id, shift_id=shift.id if shift else None,
                 member_id=member_id, coupon_id=None, approved_by=None,
                 list_total=total_of("list_amount"), member_discount=total_of("member_discount"),
                 manual_discount=total_of("manual_discount"), count_card_discount=0,
@@ -313,10 +340,14 @@ def record_offline(session: Session, actor: Actor, body: SaleIn, *,
                     for d in diffs)
     session.flush()
     if shift is not None and shift.status == "closed":
-        shifts.refreeze(session, shift)
-    reports.invalidate(session, day)  # a closed day's cached figures changed
+        shifts.add_late_sale(session, shift, off.total,
+                             [(r.method, r.amount, r.change) for r in pay_rows])
+    if day <= reports.last_closed_day(clock.today()):
+        reports.invalidate(session, day)  # a closed day's cached figures changed
     audit.write(session, actor, "sale.offline", "sale", sale.number,
                 after={"offline_number": off.number, "recorded_at": at.isoformat(),
+                       "cashier": cashier_name, "replayed_by": actor.username,
+                       "member_ref": off.member_ref,
                        "total": off.total, "payments": {p.method: p.amount
                                                         for p in body.payments},
                        "shift_id": sale.shift_id, "differences": [d.kind for d in diffs]})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -197,6 +198,34 @@ def refreeze(session: Session, shift: Shift) -> dict[str, Any]:
     shift.report = _jsonable(rep)
     session.flush()
     return rep
+
+
+def add_late_sale(session: Session, shift: Shift, total: int,
+                  payments: Iterable[tuple[str, int, int]]) -> None:
+    """A closed shift got one late sale (an offline sale replayed after the close; the
+    caller holds the shift row's lock): add it to the frozen figures — ``payments`` are
+    (method, amount, change) — without recomputing the whole shift (a replay of many sales
+    into a closed shift stays linear). The same result as :func:`refreeze`, which it falls
+    back to when the frozen report is missing or of an older shape."""
+    assert shift.status == "closed"
+    rep = dict(shift.report) if shift.report is not None else None
+    if rep is None or "recharges_by_method" not in rep or "cash_in" not in rep:
+        refreeze(session, shift)
+        return
+    by_method = dict(rep.get("by_method") or {})
+    for method, amount, change in payments:
+        by_method[method] = by_method.get(method, 0) + amount
+        if method == "cash":
+            rep["cash_in"] += amount + change
+            rep["change_given"] += change
+            rep["expected_cash"] += amount
+    rep["by_method"] = by_method
+    rep["sales_count"] += 1
+    rep["sales_total"] += total
+    shift.expected_cash = rep["expected_cash"]
+    shift.difference = (shift.counted_cash or 0) - rep["expected_cash"]
+    rep["difference"] = shift.difference
+    shift.report = rep  # a new dict: the JSON column sees the change
 
 
 def _split_takings(rep: dict[str, Any]) -> dict[str, Any]:
