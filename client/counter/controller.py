@@ -178,6 +178,11 @@ class CounterController(QtCore.QObject):
             checkout.local_lookup = offline.lookup
             checkout.is_offline = lambda: offline.active
             checkout.network_failed.connect(offline.network_failed)
+            # the member panel offline: a full phone / card number is journaled with the sale
+            self.member_panel.is_offline = lambda: offline.active
+            self.member_panel.network_failed.connect(offline.network_failed)
+            self.member_panel.offline_attached.connect(lambda _r: checkout.entry.setFocus())
+            offline.changed.connect(self._offline_changed)
 
         # serial scanner → the same scanned(code) path as the wedge scanner
         self.scan_bridge = ScanBridge(self)
@@ -354,6 +359,12 @@ class CounterController(QtCore.QObject):
     def cart(self) -> Cart:
         return self.checkout.cart_model.cart
 
+    def _offline_changed(self, offline: bool) -> None:
+        """Back online: a member typed offline is looked up for real (not under an open
+        dialog: the payment keeps the cart it priced)."""
+        if not offline and not (self.dialog is not None and self.dialog.isVisible()):
+            self.member_panel.back_online()
+
     def _member_changed(self, member: MemberOut | None) -> None:
         self.cart.set_member(member)
         self.checkout.cart_model.changed()
@@ -480,7 +491,9 @@ class CounterController(QtCore.QObject):
         dlg = PaymentDialog(self.services, self.checkout.cart_model, self.pending_sale_id,
                             settings=self.msettings, shop=self.shop,
                             count_cards=panel.count_cards, coupons=panel.coupons,
-                            offline=self.offline, parent=self.window)
+                            offline=self.offline,
+                            member_ref=panel.offline_ref.ref if panel.offline_ref else None,
+                            member_name=panel.offline_name, parent=self.window)
         dlg.completed.connect(self.sale_done)
         dlg.shift_needed.connect(lambda: self.need_shift(dlg))
         dlg.total_known.connect(lambda fen: self.services.runner.op(

@@ -5,6 +5,7 @@ member. The attached member goes into the cart (``member_changed``)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from common.errors import ApiError
@@ -14,6 +15,7 @@ from common.text import mask_phone
 
 from .. import i18n
 from ..i18n import tr
+from ..offline.member_ref import MemberRef, parse_member_ref
 from ..qt import Qt, QtCore, QtGui, QtWidgets, Signal
 from ..widgets.approval import error_label
 from ..widgets.context import Services
@@ -88,6 +90,10 @@ class MemberPanel(QtWidgets.QWidget):
         extras_loaded(): count cards and coupons of the attached member arrived.
         recharge_requested(), cards_requested(), sell_card_requested(): the buttons 充值 /
             卡操作 / 售次卡.
+        offline_attached(object): offline, a member typed by full phone / card number was
+            recorded (a :class:`~client.offline.member_ref.MemberRef`; the cart stays priced
+            as a non-member, the server resolves the reference at replay).
+        network_failed(object): a search got no answer at all (an :class:`ApiError`).
     """
 
     member_changed = Signal(object)
@@ -95,6 +101,8 @@ class MemberPanel(QtWidgets.QWidget):
     recharge_requested = Signal()
     cards_requested = Signal()
     sell_card_requested = Signal()  # 售次卡
+    offline_attached = Signal(object)
+    network_failed = Signal(object)
 
     def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +111,12 @@ class MemberPanel(QtWidgets.QWidget):
         self.member: MemberOut | None = None
         self.count_cards: list[CountCardOut] = []
         self.coupons: list[CouponOut] = []
+        #: offline now? (the counter's OfflineMode); offline a search is not sent
+        self.is_offline: Callable[[], bool] = lambda: False
+        #: a member typed offline (full phone / card number), journaled with the sale
+        self.offline_ref: MemberRef | None = None
+        self.offline_name = ""  # that member's name when looked up online this session
+        self.known: dict[str, MemberOut] = {}  # phone / card / number → member seen online
 
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -202,14 +216,69 @@ class MemberPanel(QtWidgets.QWidget):
         q = self.search.text().strip()
         if not q:
             return
+        if self.is_offline():
+            self.attach_offline(q)
+            return
         self.message.setText(tr("common.loading"))
         self.message.show()
         api = self.services.api
         self.services.runner.op(lambda: api.list_members(page_size=20, q=q), self._found,
-                                self._failed, owner=self)
+                                lambda err: self._search_failed(q, err), owner=self)
+
+    def _search_failed(self, q: str, err: ApiError) -> None:
+        if err.status == 0:  # no answer at all: offline now, the typed reference is kept
+            self.network_failed.emit(err)
+            self.attach_offline(q)
+            return
+        self._failed(err)
+
+    def attach_offline(self, q: str) -> None:
+        """Offline: a full phone / card number is recorded for the sale (the server gives
+        the points at replay); a name or the last digits of a phone are refused."""
+        ref = parse_member_ref(q)
+        self.results.hide()
+        self.results.clear()
+        if ref is None:
+            self.message.setText(tr("offline.member_ref.refused"))
+            self.message.setStyleSheet("color: #b00020;")
+            self.message.show()
+            self.focus_search()
+            return
+        self.member = None
+        self.count_cards, self.coupons = [], []
+        self.details.hide()
+        self.offline_ref = ref
+        known = self.known.get(ref.ref)
+        self.offline_name = known.name if known is not None else ""
+        text = tr("offline.member_ref.phone" if ref.kind == "phone"
+                  else "offline.member_ref.card", ref=ref.ref)
+        if self.offline_name:
+            text += "\n" + tr("offline.member_ref.name", name=self.offline_name)
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #0d47a1;")
+        self.message.show()
+        # the wrapped lines get their height (the checkout's box does not ask the label)
+        self.message.setMinimumHeight(self.message.heightForWidth(max(self.width(), 200)))
+        self.member_changed.emit(None)  # priced as a non-member until the server says
+        self.offline_attached.emit(ref)
+
+    def back_online(self) -> None:
+        """The server answers again: a member typed offline is looked up for real."""
+        ref = self.offline_ref
+        if ref is not None and self.member is None:
+            self.search.setText(ref.ref)
+            self.do_search()
+
+    def _remember(self, m: MemberOut) -> None:
+        for key in (m.phone, m.number, *(c.card_no for c in m.cards)):
+            if key:
+                self.known[key] = m
 
     def _found(self, page: Any) -> None:
         items: list[MemberOut] = list(page.items)
+        self.offline_ref, self.offline_name = None, ""  # the server answered
+        for m in items:
+            self._remember(m)
         self.results.clear()
         if not items:
             self.results.hide()
@@ -257,6 +326,10 @@ class MemberPanel(QtWidgets.QWidget):
     def attach(self, member: MemberOut | None) -> None:
         same = (member is not None and self.member is not None and member.id == self.member.id)
         self.member = member
+        self.offline_ref, self.offline_name = None, ""
+        self.message.setMinimumHeight(0)
+        if member is not None:
+            self._remember(member)
         self.message.setStyleSheet("")
         if member is None:
             self.count_cards, self.coupons = [], []

@@ -50,6 +50,7 @@ from ..api import NETWORK_STATUS, FollowResult, pick_writer
 from ..i18n import tr
 from ..offline.catalogue import LocalCatalogue
 from ..offline.journal import OFFLINE_METHODS, Journal, JournalDamaged, JournalEntry
+from ..offline.member_ref import receipt_member_text
 from ..offline.replay import ReplayResult, replay
 from ..qt import QtCore, Signal
 from ..settings import default_config_path
@@ -103,9 +104,11 @@ def strip_for_offline(cart: Cart) -> list[str]:
 
 def local_sale(*, sale_id: str, number: str, recorded_at: dt.datetime, cart: Cart,
                quote: Quote, payments: Sequence[Mapping[str, Any]], change: int,
-               session: SessionInfo, zone: str = "") -> SaleOut:
+               session: SessionInfo, zone: str = "", member_ref: str | None = None,
+               member_name: str = "") -> SaleOut:
     """The ``SaleOut`` of a journaled sale as this counter priced it: what its receipt
-    prints (``status`` :data:`OFFLINE_STATUS`, the local number)."""
+    prints (``status`` :data:`OFFLINE_STATUS`, the local number; a member typed offline
+    (``member_ref``) as a masked phone or the card number, id 0)."""
     names = {ln.line_id: ln.name for ln in cart.lines}
     lines = [SaleLineOut(id=i + 1, line_id=q.line_id, product_id=q.product_id,
                          name=names.get(q.line_id, ""), kind=q.kind, qty=q.qty,
@@ -125,6 +128,8 @@ def local_sale(*, sale_id: str, number: str, recorded_at: dt.datetime, cart: Car
     m = cart.member_info
     member = MemberAfterOut(id=m.id, name=m.name, phone=m.phone,
                             level_name=m.level_name) if m is not None else None
+    if member is None and member_ref:
+        member = MemberAfterOut(id=0, name=receipt_member_text(member_ref, member_name))
     try:
         tz = timezones.zone(zone)
     except ValueError:
@@ -294,7 +299,8 @@ class OfflineMode(QtCore.QObject):
 
     # --- the journal ----------------------------------------------------------------------
     def record_sale(self, body: Mapping[str, Any], cart: Cart, quote: Quote, change: int,
-                    zone: str = "", member_ref: str | None = None) -> SaleOut:
+                    zone: str = "", member_ref: str | None = None,
+                    member_name: str = "") -> SaleOut:
         """Commit an offline sale to the journal (durable before this returns) and give the
         ``SaleOut`` its receipt prints (``member_ref``: a member typed offline by card
         number or phone, resolved by the server at replay). Raises :class:`ApiError`
@@ -316,7 +322,8 @@ class OfflineMode(QtCore.QObject):
         self._count()
         return local_sale(sale_id=str(body["id"]), number=number, recorded_at=recorded_at,
                           cart=cart, quote=quote, payments=payments, change=change,
-                          session=self.session, zone=zone)
+                          session=self.session, zone=zone, member_ref=member_ref,
+                          member_name=member_name)
 
     def _count(self) -> None:
         if self.journal is None:

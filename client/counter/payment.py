@@ -89,10 +89,13 @@ class PaymentDialog(EnterDialog):
                  coupons: list[CouponOut] | None = None,
                  code_payment: pay.CodePayment | None = None,
                  offline: OfflineMode | None = None,
+                 member_ref: str | None = None, member_name: str = "",
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("paymentDialog")
         self.offline = offline
+        #: a member typed offline (full phone / card number): journaled with the sale
+        self.member_ref, self.member_name = member_ref, member_name
         self.offline_sale = False  # this sale is priced and recorded at the counter
         self.services = services
         self.model = model
@@ -668,7 +671,9 @@ class PaymentDialog(EnterDialog):
         try:
             sale = self.offline.record_sale(self.sale_body(), self.model.cart,
                                             self.model.quote, self.settle().change,
-                                            zone=self.shop.timezone)
+                                            zone=self.shop.timezone,
+                                            member_ref=self.member_ref,
+                                            member_name=self.member_name)
         except (ApiError, ValueError) as e:
             self.busy = False
             self.recalc()

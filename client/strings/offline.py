@@ -65,8 +65,18 @@ OFFLINE_STRINGS: dict[str, tuple[str, str]] = {
                                  "{n} offline sales are not uploaded: the shift report does "
                                  "not count them yet. Wait until they are up. Close the shift "
                                  "anyway?"),
-    "offline.member_typed": ("离线：会员 {code}（联网后按会员积分）",
-                             "Offline: member {code} (points are added on upload)"),
+    # a member typed offline in the member panel (client/counter/member_panel.py)
+    "offline.member_ref.phone": ("离线：已按手机号 {ref} 记录会员，联网后补积分",
+                                 "Offline: member recorded by mobile number {ref}; points "
+                                 "are added when the server is back"),
+    "offline.member_ref.card": ("离线：已按卡号 {ref} 记录会员，联网后补积分",
+                                "Offline: member recorded by card number {ref}; points are "
+                                "added when the server is back"),
+    "offline.member_ref.name": ("本机查过的会员：{name}", "Looked up here earlier: {name}"),
+    "offline.member_ref.refused": ("离线时请输入完整手机号或卡号（服务器无法连接，不能按姓名"
+                                   "或手机尾号查找）",
+                                   "Offline, type the full mobile number or the card number "
+                                   "(no server: no search by name or last digits)"),
     # the journal file (client/offline/journal.py)
     "offline.journal.damaged": (
         "离线单记录文件已损坏，收银台不能继续记录离线单：{path}（{reason}）。"
