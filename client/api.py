@@ -1096,6 +1096,18 @@ class ApiClient:
             "member_id": member_id, "counter": counter or None,
             "total_min": total_min, "total_max": total_max, "origin": origin or None}))
 
+    def offline_differences(self, page: int = 1, page_size: int = 50, *,
+                            date_from: dt.date | None = None, date_to: dt.date | None = None,
+                            counter: str | None = None) -> Page[ss.OfflineDifferenceOut]:
+        """What replayed offline sales did otherwise than the server would charge, newest
+        first (managers); by the sales' shop day."""
+        return Page[ss.OfflineDifferenceOut].model_validate(self._get(
+            "/sales/offline-differences", {
+                "page": page, "page_size": page_size,
+                "date_from": date_from.isoformat() if date_from else None,
+                "date_to": date_to.isoformat() if date_to else None,
+                "counter": counter or None}))
+
     def get_sale(self, ref: str) -> ss.SaleOut:
         """By UUID or by sale number (the receipt barcode)."""
         return ss.SaleOut.model_validate(self._get(f"/sales/{quote(ref.strip(), safe='')}"))

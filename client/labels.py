@@ -55,6 +55,12 @@ def stock_kind(code: str) -> str:
     return _label("label.stock", code)
 
 
+def offline_difference(code: str) -> str:
+    """What an offline sale did otherwise than the server would charge: ``price_changed`` →
+    价格已变 (``GET /sales/offline-differences``)."""
+    return _label("label.offline", code)
+
+
 def ref_type(code: str | None) -> str:
     """What a ledger entry refers to: ``sale`` → 销售单."""
     return _label("label.ref", code)
@@ -93,4 +99,4 @@ def bilingual(text: str) -> str:
 
 
 __all__ = ["audit_action", "audit_entity", "bilingual", "job_step", "ledger_kind",
-           "payment_method", "ref_type", "role", "stock_kind"]
+           "offline_difference", "payment_method", "ref_type", "role", "stock_kind"]

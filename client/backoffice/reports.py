@@ -152,6 +152,9 @@ class ReportsScreen(QtWidgets.QWidget):
             text = tr("rep.summary", start=report.date_from.isoformat(),
                       end=report.date_to.isoformat(), total=money(t.total),
                       refunds=money(t.refunds), net=money(t.net), margin=money(t.margin))
+        if report.offline_sales:
+            text += "　" + tr("rep.offline", n=report.offline_sales,
+                             total=money(report.offline_total))
         if report.truncated:
             text += "　" + tr("rep.truncated", n=len(report.rows))
         self.summary.setText(text)

@@ -21,6 +21,7 @@ from .countcards import CountCardTemplatesScreen
 from .coupons import CouponsScreen
 from .levels import LevelsScreen
 from .members import MembersScreen
+from .offline_review import OfflineReviewScreen
 from .products import ProductsScreen
 from .recharge_rules import RechargeRulesScreen
 from .reports import ReportsScreen
@@ -52,6 +53,9 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("coupons", "menu.coupons", lambda s, me, n: CouponsScreen(s, page_size=n)),
     ScreenSpec("shop", "menu.shop", lambda s, me, n: ShopSettingsScreen(s)),
     ScreenSpec("reports", "menu.reports", lambda s, me, n: ReportsScreen(s)),
+    # what replayed offline sales did otherwise than the server would charge today
+    ScreenSpec("offline_review", "menu.offline_review",
+               lambda s, me, n: OfflineReviewScreen(s, page_size=n)),
     # both servers and the guided failover (owner and manager; the failover: owner)
     ScreenSpec("standby", "menu.standby", lambda s, me, n: StandbyScreen(s, me)),
     ScreenSpec("staff", "menu.staff", lambda s, me, n: StaffScreen(s, me, page_size=n),

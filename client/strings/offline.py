@@ -102,6 +102,31 @@ OFFLINE_STRINGS: dict[str, tuple[str, str]] = {
     "offline.replay.conflict": ("服务器上已有这笔单，内容不同：{message}",
                                 "The server already has this sale with other contents: "
                                 "{message}"),
+    # the back office 离线单核对 (client/backoffice/offline_review.py)
+    "menu.offline_review": ("离线单核对", "Offline sales review"),
+    "offline.review.col.at": ("时间", "Time"),
+    "offline.review.col.sale": ("销售单号", "Sale number"),
+    "offline.review.col.local": ("离线单号", "Offline number"),
+    "offline.review.col.counter": ("收银台", "Counter"),
+    "offline.review.col.kind": ("差异", "Difference"),
+    "offline.review.col.counter_amount": ("收银台收", "Counter charged"),
+    "offline.review.col.server_amount": ("现在应收", "Would charge now"),
+    "offline.review.col.message": ("说明", "Details"),
+    "offline.review.by_day": ("只看这一天", "Only this day"),
+    "offline.review.hint": ("离线单已按收银台当时的价格入账；这里列出与现在价格、商品、会员的"
+                            "不同之处，供店长核对",
+                            "Offline sales stand as the counter made them; here is what "
+                            "differs from today's prices, products and members, to review"),
+    "label.offline.price_changed": ("价格已变", "Price changed"),
+    "label.offline.product_inactive": ("商品已停售", "Product no longer sold"),
+    "label.offline.member_unknown": ("会员未找到", "Member not found"),
+    "label.offline.total_differs": ("金额不同", "Total differs"),
+    "label.offline.stock_negative": ("库存为负", "Stock below zero"),
+    "label.offline.staff_unknown": ("服务人员未找到", "Serving staff not found"),
+    "label.offline.cashier_unknown": ("收银员未找到", "Cashier not found"),
+    "label.offline.no_shift": ("无班次", "No shift"),
+    # the sales report (client/backoffice/reports.py)
+    "rep.offline": ("其中离线单 {n} 笔 {total}", "of which offline sales: {n}, {total}"),
     # the support command line (client/offline/cli.py)
     "offline.cli.header": ("离线单号          时间              金额        状态",
                            "Local number      Time              Total       State"),

@@ -62,3 +62,6 @@ class SalesReportOut(ApiModel):
     rows: list[ReportRowOut]
     totals: ReportRowOut
     truncated: bool = Field(False, description="product group: more products than ``top``")
+    offline_sales: int = Field(0, description="of these, sales replayed from a counter's "
+                               "offline journal (origin offline), every group")
+    offline_total: int = Field(0, description="their total (fen)")
