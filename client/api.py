@@ -134,8 +134,11 @@ OFFLINE_THRESHOLD = 3.0
 #: a scan, a search, a quote: one try with these (connect, read) — with a standby that is off
 #: too, still within about OFFLINE_THRESHOLD
 SCAN_TIMEOUT = (1.0, 2.0)
-#: a sale's submit may wait longer (and is resent with its own key, never doubled)
-SUBMIT_TIMEOUT = (3.0, 20.0)
+#: a sale's submit may wait longer (and is resent with its own key, never doubled): at most
+#: SUBMIT_ATTEMPTS × (connect + read) ≈ 26 s on a server that takes the connection and never
+#: answers, before the counter journals the sale (a committed sale takes well under a second)
+SUBMIT_TIMEOUT = (3.0, 10.0)
+SUBMIT_ATTEMPTS = 2
 #: the catalogue snapshot (10,000 products at a full refresh)
 SNAPSHOT_TIMEOUT = (3.0, 60.0)
 
@@ -1074,7 +1077,8 @@ class ApiClient:
     def create_sale(self, sale: Body, *, key: str) -> ss.SaleOut:
         """``POST /sales``; a lost answer is resent with the same key (``SUBMIT_TIMEOUT``)."""
         return ss.SaleOut.model_validate(self.request("POST", "/sales", body=sale, key=key,
-                                                      timeout=SUBMIT_TIMEOUT))
+                                                      timeout=SUBMIT_TIMEOUT,
+                                                      attempts=SUBMIT_ATTEMPTS))
 
     def catalog_snapshot(self, since: int | None = None) -> sc.CatalogSnapshotOut:
         """``GET /catalog/snapshot``: the sellable catalogue for the counter's local copy —
