@@ -53,7 +53,6 @@ from ..offline.journal import OFFLINE_METHODS, Journal, JournalDamaged, JournalE
 from ..offline.member_ref import receipt_member_text
 from ..offline.replay import ReplayResult, replay
 from ..qt import QtCore, Signal
-from ..settings import default_config_path
 from ..tasks import TaskRunner
 from ..widgets.context import Services, SessionInfo
 from .cart import Cart
@@ -66,11 +65,6 @@ log = logging.getLogger(__name__)
 REFUSED_METHODS = {"stored_value": "offline.refused.stored_value",
                    "points": "offline.refused.points"}
 SEARCH_LIMIT = 30
-
-
-def default_offline_dir() -> Path:
-    """Next to the client settings file: ``…/lanpos/offline``."""
-    return default_config_path().parent / "offline"
 
 
 def offline_refusal(cart: Cart, payments: Sequence[Mapping[str, Any]] = ()) -> str | None:
@@ -371,5 +365,5 @@ def _close(obj: Any) -> None:
         close()
 
 
-__all__ = ["OFFLINE_METHODS", "OfflineMode", "default_offline_dir", "is_offline_sale",
+__all__ = ["OFFLINE_METHODS", "OfflineMode", "is_offline_sale",
            "local_sale", "offline_refusal", "strip_for_offline"]

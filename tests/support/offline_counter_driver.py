@@ -33,9 +33,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from client.api import ApiClient
-from client.counter.offline_mode import default_offline_dir, is_offline_sale
+from client.counter.offline_mode import is_offline_sale
 from client.counter.payment import PaymentDialog
 from client.devices.facade import DeviceService, DeviceSettings
+from client.offline import offline_dir as default_offline_dir
 from client.qt import Qt, QtWidgets
 from client.settings import ClientSettings
 from client.shell.main_window import MainWindow
