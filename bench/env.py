@@ -128,9 +128,11 @@ class ServerProcess:
     """``lanpos-server run`` on a data dir, as a subprocess (the real waitress server)."""
 
     def __init__(self, data_dir: Path, port: int | None = None, threads: int = 16,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, host: str = "127.0.0.1") -> None:
         self.data_dir = data_dir
         self.port = port or pick_free_port(18600)
+        self.host = host  # where the TLS front listens (plain HTTP is 127.0.0.1 only)
+        self.tls_port = pick_free_port(self.port + 43)
         self.threads = threads
         self.workers = workers  # None: the server's default (one per core)
         self.proc: subprocess.Popen | None = None
@@ -140,6 +142,9 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v1"
 
+    def https_url(self, host: str = "127.0.0.1") -> str:
+        return f"https://{host}:{self.tls_port}/api/v1"
+
     def start(self, timeout: float = 120) -> ServerProcess:
         cfg = Config.load(self.data_dir)
         cfg.server.threads = self.threads
@@ -147,8 +152,8 @@ class ServerProcess:
         exe = Path(sys.executable).with_name("lanpos-server")
         cmd = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else
                                                                 ["-m", "server.cli"]),
-               "run", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
-               "--port", str(self.port)]
+               "run", "--data-dir", str(self.data_dir), "--host", self.host,
+               "--port", str(self.port), "--tls-port", str(self.tls_port)]
         if self.workers is not None:
             cmd += ["--workers", str(self.workers)]
         with self.log.open("wb") as out:  # the child keeps its own copy of the descriptor

@@ -79,7 +79,9 @@ from urllib.parse import quote, urlsplit
 
 import requests
 from pydantic import BaseModel, ValidationError
+from requests.adapters import HTTPAdapter
 
+from common import tlspin
 from common.errors import ApiError
 from common.schemas import catalog as sc
 from common.schemas import members as sm
@@ -107,13 +109,17 @@ from common.schemas.replication import (
 )
 from common.schemas.shop import ShopSettingsOut
 from common.schemas.staff import ServingStaffOut, StaffCreate, StaffOut, StaffUpdate
-from common.schemas.system import AuditEntryOut, HealthOut
+from common.schemas.system import AuditEntryOut, HealthOut, TlsOut
 
 from . import i18n
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 8600
+#: the counters' port: https, the server's TLS front (server/ops/tlsfront.py)
+DEFAULT_PORT = 8643
+#: plain HTTP, which a server answers on 127.0.0.1 only (its own machine: tools, tests)
+PLAIN_PORT = 8600
+TLS_PORT_OFFSET = DEFAULT_PORT - PLAIN_PORT
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 #: status 0 = no HTTP answer at all (the client made this error)
@@ -121,6 +127,10 @@ NETWORK_STATUS = 0
 CODE_UNREACHABLE = "server_unreachable"
 CODE_TIMEOUT = "server_timeout"
 CODE_BAD_RESPONSE = "bad_response"
+#: an https server this counter has not pinned (setup: compare its fingerprint)
+CODE_NOT_PINNED = "server_not_pinned"
+#: an https server whose certificate is not the pinned one (a manager re-pins, or an impostor)
+CODE_CERT_CHANGED = "server_certificate_changed"
 
 #: a write refused with one of these went nowhere: the next server gets it (same key)
 NOT_THE_WRITER = frozenset({(503, "standby_read_only"), (409, "stale_primary")})
@@ -149,6 +159,7 @@ Body = BaseModel | Mapping[str, Any] | None
 #: ``on_epoch(epoch, cluster)``: the newest epoch and the cluster id it belongs to
 EpochCallback = Callable[[int, str], None]
 ServersCallback = Callable[[list[str]], None]
+PinsCallback = Callable[[dict[str, str]], None]
 
 
 @dataclass(frozen=True)
@@ -217,14 +228,22 @@ def pick_writer(views: Sequence[ServerView], newest_epoch: int,
     return best[0].address
 
 
+def is_loopback(host: str | None) -> bool:
+    return bool(host) and (host == "localhost" or host == "::1" or host.startswith("127."))
+
+
 def normalize_server(address: str) -> str:
-    """'192.168.1.10' / '192.168.1.10:8600' / 'http://h:8600/' / '…/api/v1' →
-    'http://192.168.1.10:8600/api/v1'. Raises ValueError for something that is no address."""
+    """'192.168.1.10' / '192.168.1.10:8643' / 'https://h:8643/' / '…/api/v1' →
+    'https://192.168.1.10:8643/api/v1'. Raises ValueError for something that is no address.
+
+    Another machine is https only (its TLS front). Plain http is this machine's own server
+    (127.0.0.1): an ``http://`` address of another machine — a counter set up before TLS — is
+    read as that server's https port (8600 → 8643), never sent anything in clear."""
     text = address.strip().rstrip("/")
     if not text or text.endswith(":"):
         raise ValueError("empty server address")
     if "://" not in text:
-        text = "http://" + text
+        text = "https://" + text
     parts = urlsplit(text)
     if (parts.scheme not in ("http", "https") or not parts.hostname
             or not re.fullmatch(r"[A-Za-z0-9.\-]+", parts.hostname)):
@@ -233,11 +252,55 @@ def normalize_server(address: str) -> str:
         port = parts.port
     except ValueError as e:
         raise ValueError(f"not a server address: {address!r}") from e
-    netloc = parts.netloc if port else f"{parts.netloc}:{DEFAULT_PORT}"
+    scheme = parts.scheme
+    if scheme == "http" and not is_loopback(parts.hostname):
+        scheme, port = "https", (port or PLAIN_PORT) + TLS_PORT_OFFSET
+    if port is None:
+        port = DEFAULT_PORT if scheme == "https" else PLAIN_PORT
     path = parts.path.rstrip("/")
     if not path.endswith(API_PREFIX):
         path = path + API_PREFIX
-    return f"{parts.scheme}://{netloc}{path}"
+    return f"{scheme}://{parts.hostname}:{port}{path}"
+
+
+def _origin(base_url: str) -> str:
+    """'https://h:8643/api/v1' → 'https://h:8643/' (the prefix an adapter is mounted on)."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+class PinnedAdapter(HTTPAdapter):
+    """https that trusts one server's own CA and nothing else (``common.tlspin``): not the
+    public CAs requests would add (``cert_verify``), not the host name (the pinned CA is the
+    identity; a DHCP lease may move the server)."""
+
+    def __init__(self, ca_pem: str) -> None:
+        self._context = tlspin.pinned_context(ca_pem)
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        kwargs["assert_hostname"] = False
+        super().init_poolmanager(*args, **kwargs)
+
+    def build_connection_pool_key_attributes(self, request: Any, verify: Any,
+                                             cert: Any = None) -> tuple[dict, dict]:
+        host, pool = super().build_connection_pool_key_attributes(request, True, cert)
+        pool.pop("ca_certs", None)
+        pool.pop("ca_cert_dir", None)
+        pool["cert_reqs"] = "CERT_REQUIRED"
+        return host, pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        conn.cert_reqs, conn.ca_certs, conn.ca_cert_dir = "CERT_REQUIRED", None, None
+
+
+class _NotTrusted(Exception):
+    """An https server with no pin: nothing was sent to it."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.code)
+        self.error = error
 
 
 def valid_cluster(value: Any) -> str | None:
@@ -255,7 +318,8 @@ def display_server(base_url: str) -> str:
 
 def network_error(code: str, **params: Any) -> ApiError:
     key = {CODE_UNREACHABLE: "net.unreachable", CODE_TIMEOUT: "net.timeout",
-           CODE_BAD_RESPONSE: "net.bad_response"}.get(code, "net.unreachable")
+           CODE_BAD_RESPONSE: "net.bad_response", CODE_NOT_PINNED: "net.not_pinned",
+           CODE_CERT_CHANGED: "net.certificate_changed"}.get(code, "net.unreachable")
     return ApiError(code, status=NETWORK_STATUS, message=i18n.tr(key, **params), **params)
 
 
@@ -290,6 +354,8 @@ class ApiClient:
         cluster: str = "",
         on_epoch: EpochCallback | None = None,
         on_servers: ServersCallback | None = None,
+        pins: Mapping[str, str] | None = None,
+        on_pins: PinsCallback | None = None,
     ) -> None:
         urls: list[str] = []
         for s in servers:
@@ -316,6 +382,49 @@ class ApiClient:
         self._seen: dict[str, ServerSeen] = {}
         self.on_epoch = on_epoch
         self.on_servers = on_servers
+        self.on_pins = on_pins
+        self._pins: dict[str, str] = {}
+        for url, pem in (pins or {}).items():
+            self._mount_pin(normalize_server(url), pem)
+
+    # --- TLS pins ---------------------------------------------------------------------------
+
+    @property
+    def pins(self) -> dict[str, str]:
+        """Server base URL → the CA certificate (PEM) trusted for it."""
+        with self._lock:
+            return dict(self._pins)
+
+    def _mount_pin(self, url: str, pem: str) -> None:
+        self._session.mount(_origin(url), PinnedAdapter(pem))
+        with self._lock:
+            self._pins[url] = pem
+
+    def pin(self, server: str, ca_pem: str) -> None:
+        """Trust ``ca_pem`` for ``server`` (after a person compared its fingerprint, or told by
+        a server already pinned); ``on_pins`` is told."""
+        url = normalize_server(server)
+        tlspin.ca_fingerprint(ca_pem)  # ValueError for something that is no certificate
+        self._mount_pin(url, ca_pem)
+        self._tell(self.on_pins, self.pins)
+
+    def _learn_peer_pin(self, via: str, peer: str) -> None:
+        """A peer named by ``via`` (pinned): pin the peer's CA as ``via`` tells it."""
+        try:
+            url = normalize_server(peer)
+        except ValueError:
+            return
+        if not url.startswith("https://") or url in self.pins or not via.startswith("https://"):
+            return
+        try:
+            t = TlsOut.model_validate(self.request("GET", "/health/tls", server=via,
+                                                   attempts=1, timeout=PROBE_TIMEOUT))
+        except (ApiError, ValidationError) as e:
+            log.warning("could not learn the certificate of %s from %s: %s", url, via, e)
+            return
+        if t.peer_ca_pem and t.peer and normalize_server(t.peer) == url:
+            log.info("pinned %s (%s) as told by %s", url, t.peer_fingerprint, via)
+            self.pin(url, t.peer_ca_pem)
 
     # --- state ----------------------------------------------------------------------------
 
@@ -530,6 +639,7 @@ class ApiClient:
 
         last_error: ApiError | None = None
         standby_error: ApiError | None = None  # more useful to show than "unreachable"
+        trust_error: ApiError | None = None  # the most useful: someone must act
         n = len(servers)
         for attempt in range(max(1, attempts or self.max_attempts)):
             if attempt:
@@ -542,6 +652,16 @@ class ApiClient:
                 try:
                     err, data = self._exchange(method, base, path, query, json_body, headers,
                                                timeout)
+                except _NotTrusted as nt:
+                    last_error = trust_error = nt.error
+                    continue  # nothing was sent: the next server may be trusted
+                except requests.exceptions.SSLError as exc:
+                    # the handshake failed before anything was sent (which is what makes it
+                    # safe to try the next server): not the pinned certificate, or no TLS
+                    log.error("server %s: TLS refused: %s", base, exc)
+                    last_error = trust_error = network_error(
+                        CODE_CERT_CHANGED, server=display_server(base))
+                    continue
                 except requests.RequestException as exc:
                     if _is_connect_failure(exc):
                         log.info("server %s unreachable: %s", base, exc)
@@ -578,7 +698,7 @@ class ApiClient:
                 continue
             if last_error is not None and last_error.status != NETWORK_STATUS:
                 break  # every server answered "standby": retrying will not help
-        error = standby_error or last_error
+        error = trust_error or standby_error or last_error
         assert error is not None
         raise error
 
@@ -592,6 +712,8 @@ class ApiClient:
         The response never outlives this frame: a traceback that kept it would keep its
         socket open."""
         headers = self._fencing_headers(headers)
+        if base.startswith("https://") and base not in self._pins:
+            raise _NotTrusted(network_error(CODE_NOT_PINNED, server=display_server(base)))
         resp = self._session.request(method, base + path, params=query, json=json_body,
                                      headers=headers,
                                      timeout=timeout or (self.connect_timeout,
@@ -628,6 +750,8 @@ class ApiClient:
         out, rep = _health_of(self.request("GET", "/health", server=server))
         if rep is not None and rep.peer:
             self.learn_servers([rep.peer])
+            self._learn_peer_pin(normalize_server(server) if server else
+                                 self.active_server or "", rep.peer)
         return out
 
     def replication_of(self, health: HealthOut) -> ReplicationHealth | None:
@@ -647,14 +771,19 @@ class ApiClient:
             for base in todo:
                 asked.add(base)
                 views.append(self._probe_one(base, timeout))
-            self.learn_servers([v.replication.peer for v in views
-                                if v.replication is not None and v.replication.peer])
+            named = [(v, v.replication.peer) for v in views
+                     if v.replication is not None and v.replication.peer]
+            self.learn_servers([peer for _v, peer in named])
+            for v, peer in named:
+                self._learn_peer_pin(v.address, peer)
         return views
 
     def _probe_one(self, base: str, timeout: tuple[float, float]) -> ServerView:
         headers = self._fencing_headers({
             "Accept": "application/json",
             "Accept-Language": "en" if self.lang == i18n.EN else "zh-CN"})
+        if base.startswith("https://") and base not in self.pins:
+            return ServerView(base, reachable=False, error=CODE_NOT_PINNED)
         try:
             resp = self._session.get(base + "/health", headers=headers, timeout=timeout)
         except requests.RequestException as exc:

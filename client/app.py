@@ -43,7 +43,7 @@ ApiFactory = Callable[[ClientSettings], ApiClient]
 
 def default_api_factory(settings: ClientSettings) -> ApiClient:
     return ApiClient(settings.servers, counter=settings.counter, lang=settings.lang,
-                     epoch=settings.epoch, cluster=settings.cluster)
+                     epoch=settings.epoch, cluster=settings.cluster, pins=settings.pins)
 
 
 class ApiEvents(QtCore.QObject):
@@ -53,10 +53,12 @@ class ApiEvents(QtCore.QObject):
         epoch_seen(int, str): (epoch, cluster id): a newer epoch was seen, or a new cluster
             id with its epoch (a new installation); persisted in the settings.
         servers_learned(object): the list of server addresses grew (a peer was learned).
+        pins_learned(object): the certificate pins grew (a pinned server told its standby's).
     """
 
     epoch_seen = Signal(int, str)
     servers_learned = Signal(object)
+    pins_learned = Signal(object)
 
 
 def choose_font(app: QtWidgets.QApplication, point_size: int = 11) -> str | None:
@@ -133,6 +135,7 @@ class AppController(QtCore.QObject):
         self.api_events = ApiEvents(self)
         self.api_events.epoch_seen.connect(self._epoch_seen)
         self.api_events.servers_learned.connect(self._servers_learned)
+        self.api_events.pins_learned.connect(self._pins_learned)
         self.services = Services(api=self._wire(api_factory(settings), settings),
                                  runner=self.runner, dialogs=self.dialogs, settings=settings)
         self.login_window: LoginWindow | None = None
@@ -150,6 +153,7 @@ class AppController(QtCore.QObject):
         api.observe_epoch(settings.epoch, settings.cluster or None)
         api.on_epoch = self.api_events.epoch_seen.emit
         api.on_servers = self.api_events.servers_learned.emit
+        api.on_pins = self.api_events.pins_learned.emit
         return api
 
     def _epoch_seen(self, epoch: int, cluster: str = "") -> None:
@@ -166,6 +170,12 @@ class AppController(QtCore.QObject):
         merged = tuple(dict.fromkeys([*s.servers, *servers]))
         if merged != s.servers:
             self._remember(replace(s, servers=merged))
+
+    def _pins_learned(self, pins: dict[str, str]) -> None:
+        s = self.settings
+        merged = {**s.pins, **{u: p for u, p in pins.items() if u not in s.pins}}
+        if merged != s.pins:
+            self._remember(replace(s, pins=merged))
 
     def _remember(self, new: ClientSettings) -> None:
         """Settings the client learned by itself (not typed in): kept, the session stays."""
@@ -211,13 +221,15 @@ class AppController(QtCore.QObject):
         old = self.settings
         i18n.set_language(new.lang)
         install_qt_translation(new.lang)
-        if new.servers != old.servers or new.counter != old.counter or new.lang != old.lang:
+        if (new.servers != old.servers or new.counter != old.counter or new.lang != old.lang
+                or new.pins != old.pins):
             token = self.services.api.token
             self.services.api.close()
             self.services.api = self._wire(self.api_factory(new), new)
-            self.services.api.token = token if new.servers == old.servers else None
+            self.services.api.token = token if (new.servers, new.pins) == (
+                old.servers, old.pins) else None
         self.services.settings = new
-        if self.main_window is None or new.servers != old.servers:
+        if self.main_window is None or new.servers != old.servers or new.pins != old.pins:
             self._close_main()
             self.show_login(rebuild=True)
         elif new.lang != old.lang:

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from common import tlspin
+
 from .api import normalize_server, valid_cluster
 from .i18n import EN, LANGS, ZH
 
@@ -34,6 +36,9 @@ class ClientSettings:
     lang: str = ZH
     epoch: int = 0  # the newest cluster epoch seen (0: none yet)
     cluster: str = ""  # the id of the cluster that epoch belongs to ("": none known yet)
+    #: server base URL → the CA certificate (PEM) trusted for it: pinned at setup after a
+    #: person compared its fingerprint, or told by a pinned server about its standby
+    pins: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # future keys kept
 
     @property
@@ -102,10 +107,18 @@ class SettingsStore:
         cluster = valid_cluster(raw_cluster) or ""
         if raw_cluster not in (None, "") and not cluster:
             log.warning("ignoring bad cluster id %r in %s", raw_cluster, self.path)
-        known = {"servers", "counter", "lang", "epoch", "cluster"}
+        pins: dict[str, str] = {}
+        raw_pins = data.get("pins") if isinstance(data.get("pins"), dict) else {}
+        for url, pem in raw_pins.items():
+            try:
+                tlspin.ca_fingerprint(str(pem))
+                pins[normalize_server(str(url))] = str(pem)
+            except ValueError:
+                log.warning("ignoring a bad certificate pin for %r in %s", url, self.path)
+        known = {"servers", "counter", "lang", "epoch", "cluster", "pins"}
         return ClientSettings(servers=tuple(dict.fromkeys(servers)),
                               counter=str(data.get("counter") or "01"), lang=lang, epoch=epoch,
-                              cluster=cluster,
+                              cluster=cluster, pins=pins,
                               extra={k: v for k, v in data.items() if k not in known})
 
     def save(self, settings: ClientSettings) -> None:

@@ -21,7 +21,9 @@ APT_PACKAGES=(
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1  # Qt runtime
   xvfb                                     # a virtual display for screenshots
   libusb-1.0-0                             # USB receipt printers (pyusb)
-  openssl                                  # the server's own CA and certificates (standby TLS)
+  openssl                                  # the server's own CA and certificates (TLS)
+  nginx-light                              # the TLS front of the API (server/ops/tlsfront.py)
+  iproute2                                 # tests: a second host in a network namespace (TLS)
   binutils libpython3-dev                  # PyInstaller (the counter bundle): objdump, libpython3.X.so
 )
 
@@ -41,6 +43,10 @@ install_apt() {
   # lanpos runs its own MariaDB instance; the distribution's service is not needed
   if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled mariadb >/dev/null 2>&1; then
     $SUDO systemctl disable --now mariadb >/dev/null 2>&1 || true
+  fi
+  # ... nor the distribution's nginx: lanpos-server run starts its own (the TLS front)
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled nginx >/dev/null 2>&1; then
+    $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
   fi
 }
 

@@ -27,7 +27,7 @@ from server import demo
 from server.backup.jobs import job_handlers
 from server.backup.service import BackupService, pre_migration_backup
 from server.clock import shop_clock
-from server.config import Config, default_data_dir
+from server.config import LOOPBACK, Config, default_data_dir
 from server.db import migrate
 from server.db.models import Staff
 from server.domain import shop
@@ -38,6 +38,8 @@ from server.domain.verify import run_all
 from server.jobs import JobRunner
 from server.ops.mariadb import MariaDBError, port_is_free
 from server.ops.supervisor import Supervisor, bind_socket, default_workers
+from server.ops.tls import TlsFiles
+from server.ops.tlsfront import TlsFront, TlsFrontError
 from server.replication import peer, seed
 from server.replication.failover import assess, boot_fencing
 from server.replication.failover import promote as promote_standby
@@ -78,6 +80,8 @@ def _load_config(args: argparse.Namespace) -> Config:
         cfg.server.port = args.port
     if getattr(args, "host", None):
         cfg.server.host = args.host
+    if getattr(args, "tls_port", None):
+        cfg.server.tls_port = args.tls_port
     if getattr(args, "db_port", None):
         cfg.database.managed_port = args.db_port
     problem = zone_problem(cfg.shop.timezone)
@@ -184,6 +188,12 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"({'answers' if repl.get('peer_reachable') else 'does not answer'}"
               f"{', ' + str(repl.get('peer_role')) if repl.get('peer_role') else ''}); "
               f"GTID {repl.get('gtid') or '-'}")
+    tls = TlsFiles(cfg.tls_dir)
+    if cfg.server.tls and tls.exists():
+        print(f"TLS: counters connect to https://<this machine>:{cfg.server.effective_tls_port}; "
+              f"certificate fingerprint {tls.fingerprint()}")
+    elif not cfg.server.tls:
+        print("TLS: off ([server] tls = false): only this machine can connect")
     procs = shared.value("server.processes")
     if procs:
         print(f"server: running, supervisor pid {procs['supervisor']}, "
@@ -235,22 +245,44 @@ def _serve(rt: Runtime, args: argparse.Namespace) -> int:
     handlers = {**job_handlers(service), RELISTEN_JOB: relisten_handler(rt)}
     runner = JobRunner(shared, handlers, failure_code="backup_failed")
     replication = ReplicationMonitor(rt, shared)
+    front = TlsFront(cfg) if cfg.server.tls else None
+    problem = None
     try:
-        sock = bind_socket(cfg.server.host, cfg.server.port)
+        sock = bind_socket(LOOPBACK, cfg.server.port)
     except OSError as e:
+        problem = (f"cannot listen on {LOOPBACK}:{cfg.server.port}: {e.strerror or e} "
+                   "(another program uses the port? set [server] port)")
+    if problem is None and front is not None:
+        try:
+            tls = front.prepare()
+        except TlsFrontError as e:
+            problem = str(e)
+        else:
+            if not port_is_free(cfg.server.effective_tls_port, cfg.server.host):
+                problem = (f"cannot listen on {cfg.server.host}:{cfg.server.effective_tls_port}"
+                           " (TLS): another program uses the port (set [server] tls_port)")
+        if problem is not None:
+            sock.close()
+    if problem is not None:
         rt.stop_database(adopted_too=True)
-        print(f"lanpos-server: error: cannot listen on {cfg.server.host}:{cfg.server.port}: "
-              f"{e.strerror or e} (another program uses the port? set [server] port)",
-              file=sys.stderr)
+        print(f"lanpos-server: error: {problem}", file=sys.stderr)
         return 2
     supervisor = Supervisor(rt, shared, workers=workers, threads=cfg.server.threads,
                             background=[scheduler, runner, replication],
-                            verbose=bool(args.verbose))
-    host = "localhost" if cfg.server.host in ("0.0.0.0", "::") else cfg.server.host
+                            verbose=bool(args.verbose), front=front)
     procs = (f"{workers} workers x {cfg.server.threads} threads" if workers else
              f"1 process x {cfg.server.threads} threads")
-    print(f"lanpos server {__version__} listening on http://{host}:{cfg.server.port}/api/v1 "
-          f"with {procs} (data: {cfg.data_dir})", flush=True)
+    print(f"lanpos server {__version__} listening on http://{LOOPBACK}:{cfg.server.port}/api/v1 "
+          f"(this machine) with {procs} (data: {cfg.data_dir})", flush=True)
+    if front is not None:
+        host = "<this machine's address>" if cfg.server.host in ("0.0.0.0", "::") else \
+            cfg.server.host
+        print(f"counters connect to {cfg.server.api_url(host)} (TLS)\n"
+              f"server certificate fingerprint (counters compare it at setup):\n"
+              f"  {tls.fingerprint()}", flush=True)
+    else:
+        print("TLS front off ([server] tls = false): counters on other machines cannot connect",
+              flush=True)
     try:
         return supervisor.run(sock)
     finally:
@@ -451,6 +483,13 @@ def _owner_login(args: argparse.Namespace, where: str) -> tuple[str, str]:
     return username, password
 
 
+def _confirm_fingerprint(found: str) -> bool:
+    print(f"the primary's certificate fingerprint:\n  {found}\n"
+          "is it the one the primary shows (its screen at start, lanpos-server status, the "
+          "back office 双机热备)?")
+    return input("type yes if they are the same: ").strip().lower() in ("yes", "y")
+
+
 def cmd_standby(args: argparse.Namespace) -> int:
     """``standby init``: make this data directory the standby of ``--primary``."""
     cfg = _load_config(args)
@@ -471,7 +510,8 @@ def cmd_standby(args: argparse.Namespace) -> int:
     try:
         res = seed.attach(cfg, primary=args.primary, username=username, password=password,
                           pairing_code=args.pairing_code, advertise=args.advertise,
-                          method=args.seed)
+                          method=args.seed, fingerprint=args.fingerprint,
+                          confirm=_confirm_fingerprint if sys.stdin.isatty() else None)
     except seed.SeedError as e:
         print(f"lanpos-server: error: {e}", file=sys.stderr)
         return 2
@@ -615,8 +655,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     serve = argparse.ArgumentParser(add_help=False)
-    serve.add_argument("--host", default=None, help="listen address (default 0.0.0.0)")
-    serve.add_argument("--port", type=int, default=None, help="API port (default 8600)")
+    serve.add_argument("--host", default=None,
+                       help="the LAN address counters connect to, TLS only (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=None,
+                       help="plain HTTP port on 127.0.0.1 only (default 8600)")
+    serve.add_argument("--tls-port", type=int, default=None,
+                       help="the counters' https port (default: --port + 43, i.e. 8643)")
     serve.add_argument("--workers", type=int, default=None,
                        help="API worker processes (default: [server] workers, else one per "
                             "core; 0 = serve from one process)")
@@ -686,16 +730,19 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--password", default=None, help="the owner's password (default: asked)")
     login.add_argument("--advertise", default=None,
                        help="this server's API address as the other one reaches it "
-                            "(default: http://<this machine's LAN address>:<port>)")
+                            "(default: https://<this machine's LAN address>:<TLS port>)")
 
     s = sub.add_parser("standby", parents=[common, serve, login],
-                       help="standby init --primary http://HOST:8600: make this data "
+                       help="standby init --primary https://HOST:8643: make this data "
                             "directory the primary's standby (README 'Standby server')")
     s.add_argument("action", choices=["init"])
     s.add_argument("--primary", required=True, help="the primary's address")
     s.add_argument("--pairing-code", default=None,
                    help="the one-time code from the primary's back office (双机热备 → 配对码) "
                         "instead of the owner's login")
+    s.add_argument("--fingerprint", default=None,
+                   help="the primary's certificate fingerprint as its screen shows it (https: "
+                        "checked before the login is sent; asked on a terminal otherwise)")
     s.add_argument("--seed", choices=["auto", "dump", "physical"], default="auto",
                    help="how to copy the primary's data: a dump over TLS, a physical copy "
                         "(mariadb-backup over TLS), or auto: physical for a database over "

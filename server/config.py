@@ -7,8 +7,10 @@ Data directory: ``--data-dir DIR``, else ``$LANPOS_DATA_DIR``, else
 database passwords)::
 
     [server]
-    host = "0.0.0.0"          # address the API listens on (counters connect over the LAN)
-    port = 8600
+    host = "0.0.0.0"          # the LAN address counters connect to: TLS only (ops/tlsfront.py)
+    port = 8600               # plain HTTP, on 127.0.0.1 only (this machine's tools, tests)
+    tls = true                # the TLS front (nginx); false: this machine only, no LAN access
+    tls_port = 0              # the counters' port, https; 0 = port + 43 (8643)
     workers = 0               # API worker processes (0 = one per core)
     threads = 16              # waitress threads in each worker
 
@@ -69,6 +71,8 @@ from typing import Any
 from urllib.parse import quote_plus
 
 DEFAULT_API_PORT = 8600
+TLS_PORT_OFFSET = 43  # the TLS port when none is set: 8600 -> 8643
+LOOPBACK = "127.0.0.1"
 DEFAULT_DB_PORT = 3407
 CONFIG_NAME = "lanpos.toml"
 MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
@@ -86,10 +90,24 @@ def default_data_dir() -> Path:
 
 @dataclass
 class ServerSection:
-    host: str = "0.0.0.0"
-    port: int = DEFAULT_API_PORT
+    """``[server]``. Plain HTTP is served on 127.0.0.1 only; every other address gets TLS from
+    the managed nginx in front (``server.ops.tlsfront``), on ``host``:``effective_tls_port``."""
+
+    host: str = "0.0.0.0"  # where the TLS front listens (counters connect here)
+    port: int = DEFAULT_API_PORT  # plain HTTP on 127.0.0.1 (waitress)
+    tls: bool = True
+    tls_port: int = 0  # 0: port + TLS_PORT_OFFSET
     workers: int = 0  # API worker processes; 0 = one per core (Windows: served in-process)
     threads: int = 16  # waitress threads per worker
+
+    @property
+    def effective_tls_port(self) -> int:
+        return self.tls_port or self.port + TLS_PORT_OFFSET
+
+    def api_url(self, host: str) -> str:
+        """This server's address as a machine on the LAN uses it (https on the TLS port)."""
+        host = f"[{host}]" if ":" in host else host
+        return f"https://{host}:{self.effective_tls_port}"
 
 
 @dataclass

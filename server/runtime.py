@@ -19,7 +19,8 @@ from server.db import migrate
 from server.db.session import make_engine, make_session_factory
 from server.ops.lock import FileLock
 from server.ops.mariadb import ManagedMariaDB, pick_free_port, port_is_free
-from server.ops.tls import ensure_certificates
+from server.ops.tls import TlsFiles, ensure_certificates
+from server.replication import peer
 from server.roles import database_writable
 from server.state import SharedState
 
@@ -54,6 +55,10 @@ class Runtime:
     engine: Engine | None = None
     _factory: sessionmaker[Session] | None = field(default=None, repr=False)
     writable: bool = True  # the database takes writes (apply_fencing)
+
+    def __post_init__(self) -> None:
+        # https to the other server of the pair trusts the CA pinned at pairing, only that
+        peer.use_trust(TlsFiles(self.config.tls_dir).peer_ca)
 
     # -- database ----------------------------------------------------------------------------
     def managed_instance(self) -> ManagedMariaDB:

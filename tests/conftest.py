@@ -175,9 +175,14 @@ class LiveServer:
     def __init__(self, app, threads: int = 8) -> None:
         from waitress import create_server
 
+        # as the API workers are (server/ops/worker.py): the TLS front says who the client is
         self.server = create_server(app, host="127.0.0.1", port=0, threads=threads,
-                                    ident="lanpos-test")
-        self.port = self.server.effective_port
+                                    ident="lanpos-test", trusted_proxy="127.0.0.1",
+                                    trusted_proxy_count=1,
+                                    trusted_proxy_headers={"x-forwarded-for",
+                                                           "x-forwarded-proto"},
+                                    clear_untrusted_proxy_headers=True)
+        self.port = int(self.server.effective_port)
         self.url = f"http://127.0.0.1:{self.port}/api/v1"
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.flask_client = app.test_client()  # same app and database, without the network
@@ -214,6 +219,33 @@ def live_server(app) -> Iterator[LiveServer]:
         yield srv
     finally:
         srv.stop()
+
+
+@dataclass
+class TlsFrontServer:
+    """``live_server`` behind the real TLS front (nginx), as a counter on the LAN sees it."""
+
+    url: str  # https base URL
+    ca_pem: str  # the server's CA (what a counter pins)
+    fingerprint: str
+
+
+@pytest.fixture
+def tls_server(live_server, runtime: Runtime) -> Iterator[TlsFrontServer]:
+    from server.ops.tlsfront import TlsFront
+
+    cfg = Config.from_dict(runtime.config.to_dict())
+    cfg.server.host, cfg.server.port = "127.0.0.1", live_server.port
+    cfg.server.tls_port = pick_free_port(live_server.port + 43)
+    front = TlsFront(cfg)
+    files = front.prepare()
+    front.start()
+    try:
+        front.wait_listening()
+        yield TlsFrontServer(f"https://127.0.0.1:{cfg.server.tls_port}/api/v1", files.ca_pem(),
+                             files.fingerprint())
+    finally:
+        front.stop()
 
 
 @pytest.fixture(scope="session")

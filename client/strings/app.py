@@ -29,6 +29,16 @@ APP_STRINGS: dict[str, tuple[str, str]] = {
     "net.bad_response": ("服务器返回了无法识别的内容（HTTP {http_status}）",
                          "The server sent an unreadable answer (HTTP {http_status})"),
     "net.no_server": ("尚未设置服务器地址", "No server address is set"),
+    "net.not_pinned": ("尚未核对服务器（{server}）的证书："
+                       "请打开「收银台设置」，点「测试连接」并核对指纹",
+                       "The certificate of {server} has not been checked yet: open counter "
+                       "setup, test the connection and compare the fingerprint"),
+    "net.certificate_changed": (
+        "服务器（{server}）的证书与本机信任的不一致，已拒绝连接（可能有人冒充服务器）。"
+        "请店长打开「收银台设置」核对新指纹后重新确认",
+        "The certificate of {server} is not the one this counter trusts: connection refused "
+        "(someone may be posing as the server). A manager must compare the new fingerprint "
+        "in counter setup and confirm it"),
     "client.internal": ("程序出错：{detail}", "Program error: {detail}"),
     # roles
     "role.owner": ("店主", "Owner"),
@@ -36,9 +46,42 @@ APP_STRINGS: dict[str, tuple[str, str]] = {
     "role.cashier": ("收银员", "Cashier"),
     # setup
     "setup.title": ("收银台设置", "Counter setup"),
-    "setup.intro": ("请填写后台服务器地址（例如 192.168.1.10:8600）。备用服务器可以不填。",
-                    "Enter the back-office server address (e.g. 192.168.1.10:8600). "
-                    "The standby is optional."),
+    "setup.intro": ("请填写后台服务器地址（例如 192.168.1.10）。备用服务器可以不填。"
+                    "连接全程加密：第一次连接时请核对服务器证书指纹。",
+                    "Enter the back-office server address (e.g. 192.168.1.10). The standby "
+                    "is optional. Connections are encrypted: at the first connection, compare "
+                    "the server's certificate fingerprint."),
+    "setup.pin_title": ("核对服务器证书", "Check the server's certificate"),
+    "setup.pin_ask": ("服务器 {server} 的证书指纹：",
+                      "The certificate fingerprint of {server}:"),
+    "setup.pin_compare": ("请与服务器屏幕（启动时显示）或后台「双机热备」页显示的指纹逐组核对，"
+                          "完全一致才点「一致，信任」。",
+                          "Compare it group by group with the fingerprint the server's screen "
+                          "(at start) or the back office (Standby page) shows. Trust it only "
+                          "if every group is the same."),
+    "setup.pin_changed": ("注意：这台服务器的证书已变更，与本机原先信任的不同。只有店长确认服务器"
+                          "确实换过证书（例如重装）时才能信任，需要店长或店主登录确认。",
+                          "Warning: this server's certificate has changed since this counter "
+                          "trusted it. Trust it only if the manager knows the server got a new "
+                          "certificate (a reinstall, say): a manager or the owner must log in "
+                          "to confirm."),
+    "setup.pin_new_server": ("本收银台已设置过服务器，信任新的服务器需要店长或店主登录确认。",
+                             "This counter is already set up: trusting a new server needs a "
+                             "manager or the owner to log in."),
+    "setup.pin_trust": ("一致，信任", "Same: trust it"),
+    "setup.pin_reject": ("不一致", "Not the same"),
+    "setup.pin_manager": ("店长账号", "Manager username"),
+    "setup.pin_password": ("密码", "Password"),
+    "setup.pin_manager_required": ("请填写店长或店主的账号和密码",
+                                   "Enter a manager's or the owner's username and password"),
+    "setup.pin_not_manager": ("{username} 不是店长或店主：证书未更改",
+                              "{username} is not a manager or the owner: the certificate was "
+                              "not changed"),
+    "setup.pin_rejected": ("未信任服务器 {server}：设置未保存",
+                           "{server} was not trusted: the setup was not saved"),
+    "setup.pin_failed": ("无法读取服务器 {server} 的证书：{detail}",
+                         "Could not read the certificate of {server}: {detail}"),
+    "setup.pin_ok": ("已信任服务器证书 {fingerprint}…", "Trusted certificate {fingerprint}…"),
     "setup.primary": ("主服务器", "Primary server"),
     "setup.standby": ("备用服务器", "Standby server"),
     "setup.counter": ("收银台名称", "Counter name"),

@@ -135,6 +135,10 @@ class PairIn(ApiModel):
     pairing_code: str | None = Field(None, max_length=16,
                                      description="instead of the owner's token: the one-time "
                                                  "code from the back office (15 minutes)")
+    ca_pem: str | None = Field(None, max_length=8000,
+                               description="the standby's own CA certificate (PEM): the primary "
+                                           "trusts it for https to the standby, and tells "
+                                           "counters about it (GET /health/tls)")
 
 
 class PairingCodeOut(ApiModel):

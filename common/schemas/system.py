@@ -67,3 +67,16 @@ class DrawerOpenIn(ApiModel):
     """A manual cash-drawer opening (钱箱) at a counter, recorded before the drawer is kicked."""
 
     reason: str | None = Field(None, max_length=255, description="e.g. 换零钱")
+
+
+class TlsOut(ApiModel):
+    """``GET /health/tls`` (no login): this server's CA, which a counter pins at setup after a
+    person compared the fingerprint with the server's screen; and the other server's CA (the
+    standby pair), which a counter takes only from a server it already pinned."""
+
+    fingerprint: str = Field(description="SHA-256 of the CA certificate, 'AB:CD:…'")
+    ca_pem: str = Field(description="this server's CA certificate (PEM)")
+    tls_port: int = Field(description="the port counters use (https)")
+    peer: str | None = Field(None, description="the other server of the pair (API address)")
+    peer_fingerprint: str | None = None
+    peer_ca_pem: str | None = Field(None, description="the other server's CA certificate")

@@ -3,10 +3,11 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from common import __version__
-from common.schemas.system import DatabaseEventOut, HealthOut
+from common.schemas.system import DatabaseEventOut, HealthOut, TlsOut
 from server.db.migrate import current_revision
 from server.domain import shop
 from server.ops import watchdog
+from server.ops.tls import TlsFiles, ca_fingerprint, ensure_certificates
 from server.replication import monitor
 from server.replication.status import replication_health, replication_warnings
 
@@ -57,3 +58,21 @@ def health(ctx: Ctx) -> tuple[HealthOut, int]:
         workers=len(processes["workers"]) if processes.get("workers") is not None else None,
         replication=replication_health(facts), warnings=warnings)
     return out, (200 if db_state == "ok" else 503)
+
+
+@bp.endpoint("GET", "/health/tls", roles=PUBLIC, response=TlsOut)
+def tls(ctx: Ctx) -> TlsOut:
+    """This server's CA certificate and fingerprint (a counter pins it at setup, once the
+    cashier has compared the fingerprint with the one the server's screen and the back office
+    show), and the other server's of the pair. No login: certificates are public."""
+    cfg = ctx.state.config
+    files = ensure_certificates(cfg.tls_dir)
+    peer_pem = None
+    peer_ca = TlsFiles(cfg.tls_dir).peer_ca
+    if peer_ca.is_file():
+        peer_pem = peer_ca.read_text()
+    r = cfg.fresh_replication()
+    return TlsOut(fingerprint=files.fingerprint(), ca_pem=files.ca_pem(),
+                  tls_port=cfg.server.effective_tls_port, peer=r.peer or None,
+                  peer_fingerprint=ca_fingerprint(peer_pem) if peer_pem else None,
+                  peer_ca_pem=peer_pem)

@@ -2,6 +2,8 @@
 
     supervisor (this process)                      N API workers (server.ops.worker)
     ├─ binds the listening socket once  ─────────▶ waitress on the inherited socket
+    │   (plain HTTP, 127.0.0.1 only)               (127.0.0.1: plain HTTP never leaves the
+    ├─ the TLS front: nginx (child)                 machine; the LAN gets TLS from nginx)
     ├─ the managed mariadbd (child)                (no scheduler, no jobs, no database
     ├─ the database watchdog (main loop)            lifecycle: request handling only)
     ├─ the scheduler thread (backups, daily jobs)
@@ -35,6 +37,7 @@ from typing import Any, Protocol
 
 from server.app import create_app
 from server.ops.process import die_with_parent, exit_description
+from server.ops.tlsfront import TlsFront
 from server.ops.watchdog import DatabaseWatchdog
 from server.ops.worker import make_server
 from server.runtime import Runtime
@@ -92,6 +95,7 @@ class Supervisor:
     verbose: bool = False
     poll_seconds: float = POLL_SECONDS
     watchdog: DatabaseWatchdog | None = None
+    front: TlsFront | None = None  # nginx, the LAN's TLS door (None: loopback only)
     _slots: list[WorkerSlot] = field(default_factory=list, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
     _sock: socket.socket | None = field(default=None, init=False)
@@ -122,6 +126,9 @@ class Supervisor:
                     self._spawn(slot)
             else:
                 self._serve_in_process(sock)
+            if self.front is not None:
+                self.front.start()
+                self.front.wait_listening()
             self._publish()
             for b in self.background:
                 b.start()
@@ -139,6 +146,8 @@ class Supervisor:
         changed = False
         for slot in self._slots:
             changed |= self._tend(slot)
+        if self.front is not None:
+            changed |= self.front.tend()
         if changed:
             self._publish()
         assert self.watchdog is not None
@@ -148,7 +157,9 @@ class Supervisor:
             log.exception("database watchdog round failed")
 
     def _shutdown(self) -> None:
-        log.info("stopping: workers, then background work, then the database")
+        log.info("stopping: the TLS front, workers, then background work, then the database")
+        if self.front is not None:
+            self.front.stop()
         for slot in self._slots:
             if slot.proc is not None and slot.proc.poll() is None:
                 slot.proc.terminate()
@@ -222,7 +233,8 @@ class Supervisor:
     def _publish(self) -> None:
         self.shared.put_value("server.processes", {
             "supervisor": os.getpid(), "workers": self.worker_pids(),
-            "workers_wanted": self.workers, "threads": self.threads})
+            "workers_wanted": self.workers, "threads": self.threads,
+            "tls_front": self.front.pid if self.front is not None else None})
 
     # -- one process (Windows, or workers = 0) -------------------------------------------------
     def _serve_in_process(self, sock: socket.socket) -> None:

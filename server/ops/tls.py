@@ -14,16 +14,18 @@ standby gets at pairing is the CA *certificate*.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ipaddress
 import logging
 import os
 import shutil
 import socket
-import ssl
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from common.tlspin import ca_fingerprint
+
+__all__ = ["TlsError", "TlsFiles", "ca_fingerprint", "ensure_certificates", "machine_names"]
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +70,6 @@ class TlsFiles:
 
     def fingerprint(self) -> str:
         return ca_fingerprint(self.ca_pem())
-
-
-def ca_fingerprint(pem: str) -> str:
-    """SHA-256 of the certificate's DER bytes, as 'AB:CD:…' (what a counter pins)."""
-    der = ssl.PEM_cert_to_DER_cert(pem)
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
 def machine_names() -> tuple[list[str], list[str]]:

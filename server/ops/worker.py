@@ -47,6 +47,9 @@ def _setup_logging(cfg: Config, index: int, verbose: bool) -> None:
 def make_server(app: Any, sock: socket.socket, threads: int) -> Any:
     """waitress on a socket bound beforehand (every worker, and the one-process mode)."""
     return create_server(app, sockets=[sock], threads=threads, ident="lanpos",
+                         # the TLS front (nginx on this machine) says who the client is
+                         trusted_proxy="127.0.0.1", trusted_proxy_count=1,
+                         trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
                          clear_untrusted_proxy_headers=True,
                          asyncore_use_poll=True)  # no select() limit of 1024 descriptors
 

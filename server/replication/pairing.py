@@ -40,7 +40,8 @@ def admin_instance(cfg: Config) -> ManagedMariaDB:
 
 
 def pair(cfg: Config, shared: SharedState, *, standby_ip: str, advertise: str,
-         wait_job: Any, seed: str = "none", physical_ok: bool = False) -> dict[str, Any]:
+         wait_job: Any, seed: str = "none", physical_ok: bool = False,
+         standby_ca_pem: str | None = None) -> dict[str, Any]:
     """Make the replication account for a standby at ``standby_ip`` (runs in an API worker).
 
     ``wait_job(kind, params)`` queues a job for the supervisor and waits for it (the LAN
@@ -59,6 +60,10 @@ def pair(cfg: Config, shared: SharedState, *, standby_ip: str, advertise: str,
     dbops.set_semi_sync_master(mdb, True, r.semi_sync_timeout_ms)
     shared.record_event("standby_paired", {"standby": advertise, "ip": standby_ip})
     tls = TlsFiles(cfg.tls_dir)
+    if standby_ca_pem:
+        # https to the standby (its health, a switchover) trusts this CA; counters get it
+        # from GET /health/tls of this (pinned) server
+        tls.peer_ca.write_text(standby_ca_pem)
     size = physical.database_bytes(cfg)
     if seed == "auto":
         seed = ("physical" if physical_ok and size > physical.LARGE_BYTES

@@ -1,15 +1,56 @@
-"""Talking to the other server of the pair over its API (health, pairing, promotion)."""
+"""Talking to the other server of the pair over its API (health, pairing, promotion).
+
+Between machines that is https to the other server's TLS front, checked against the other
+server's CA that this one pinned at pairing (``<data_dir>/tls/peer-ca.pem``): only that CA
+is trusted, so the host name is not checked (a DHCP lease may move the address; the
+certificate names the addresses it had when it was made). Plain http is for 127.0.0.1 (one
+machine: tests, local tools). The first contact, before anything is pinned, is
+``fetch_ca()``: the fingerprint it returns is what the owner compares with the other
+server's screen (``standby init`` asks, or takes ``--fingerprint``).
+"""
 
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from common import tlspin
 from common.schemas.base import API_PREFIX
+
+#: the pinned CA of the other server (set by ``use_trust``: every Runtime does it)
+_peer_ca: Path | None = None
+
+
+def use_trust(peer_ca: Path) -> None:
+    """Trust ``peer_ca`` (the other server's CA certificate) for https to the other server."""
+    global _peer_ca
+    _peer_ca = Path(peer_ca)
+
+
+def _context(address: str) -> ssl.SSLContext | None:
+    """None for http; for https a context that trusts the pinned CA only."""
+    if urlsplit(api_base(address)).scheme != "https":
+        return None
+    if _peer_ca is None or not _peer_ca.is_file():
+        raise PeerError(f"{api_base(address)}: the other server's certificate is not known yet "
+                        "(pair first: lanpos-server standby init)", code="peer_not_pinned")
+    return tlspin.pinned_context(_peer_ca.read_text())
+
+
+def fetch_ca(address: str, timeout: float = 5.0) -> tuple[str, str]:
+    """(CA PEM, fingerprint) of the server at ``address``, before anything is pinned
+    (``common.tlspin.fetch_ca``: show the fingerprint to the owner)."""
+    try:
+        return tlspin.fetch_ca(api_base(address), timeout)
+    except tlspin.PinError as e:
+        raise PeerError(str(e)) from e
 
 
 class PeerError(RuntimeError):
@@ -22,10 +63,12 @@ class PeerError(RuntimeError):
 
 
 def api_base(address: str) -> str:
-    """'http://h:8600' / 'h:8600' / '…/api/v1' → 'http://h:8600/api/v1'."""
+    """'https://h:8643' / 'h:8643' / '…/api/v1' → 'https://h:8643/api/v1' (no scheme: https,
+    but http for 127.0.0.1 and localhost, where the plain port is)."""
     a = address.strip().rstrip("/")
     if "://" not in a:
-        a = "http://" + a
+        local = a.split(":")[0] in ("127.0.0.1", "localhost")
+        a = ("http://" if local else "https://") + a
     if not a.endswith(API_PREFIX):
         a += API_PREFIX
     return a
@@ -45,8 +88,9 @@ def call(address: str, method: str, path: str, body: Any = None, *, token: str |
         req.add_header("Authorization", f"Bearer {token}")
     if method in ("POST", "PUT", "PATCH", "DELETE"):
         req.add_header("Idempotency-Key", str(uuid.uuid4()))
+    ctx = _context(address)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=ctx) as resp:
             raw = resp.read()
             status, headers = resp.status, dict(resp.headers.items())
     except urllib.error.HTTPError as e:

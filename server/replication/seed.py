@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from common.tlspin import same_fingerprint
 from server.backup.dumpfile import DbTarget, dump_to_file, iter_sql, load_file
 from server.config import Config
-from server.ops.tls import TlsFiles, ca_fingerprint
+from server.ops.tls import TlsFiles, ca_fingerprint, ensure_certificates
 from server.replication import dbops, gtid, peer, physical
 from server.runtime import Runtime
 from server.state import ServerRole, SharedState
@@ -74,16 +75,44 @@ def _login(primary: str, username: str | None, password: str | None,
         raise SeedError(f"login on {primary} failed: {e}") from e
 
 
+def pin_primary(cfg: Config, primary: str, *, fingerprint: str | None = None,
+                confirm: Callable[[str], bool] | None = None, say: Say = print) -> None:
+    """Trust the primary's CA for https before anything secret goes to it (the owner's
+    password, the pairing code): its fingerprint must equal ``fingerprint`` (as shown on the
+    primary's screen and back office), or ``confirm(fingerprint)`` says a person compared it.
+    Nothing to pin for http (127.0.0.1: one machine)."""
+    if urlsplit(peer.api_base(primary)).scheme != "https":
+        return
+    try:
+        pem, found = peer.fetch_ca(primary)
+    except peer.PeerError as e:
+        raise SeedError(f"the primary at {primary} does not answer over TLS: {e}") from e
+    if fingerprint:
+        if not same_fingerprint(fingerprint, found):
+            raise SeedError(f"the primary's certificate fingerprint is {found}, not the one "
+                            "given: this is not the primary (or not its certificate); "
+                            "nothing was sent to it")
+    elif confirm is None or not confirm(found):
+        raise SeedError(f"the primary's certificate fingerprint is {found}: compare it with "
+                        "the one the primary shows (lanpos-server status, or the back office "
+                        "双机热备) and pass it with --fingerprint")
+    files = ensure_certificates(cfg.tls_dir)
+    files.peer_ca.write_text(pem)
+    say(f"trusting the primary's certificate {found}")
+
+
 def attach(cfg: Config, *, primary: str, username: str | None = None,
            password: str | None = None, pairing_code: str | None = None,
            advertise: str | None = None, seed: bool = True, method: str = "auto",
-           say: Say = print) -> dict[str, Any]:
+           say: Say = print, fingerprint: str | None = None,
+           confirm: Callable[[str], bool] | None = None) -> dict[str, Any]:
     """Pair with ``primary`` and replicate from it: from a fresh seed (``seed``; ``method``
     dump | physical | auto: physical for a large database when both machines have
     mariadb-backup), or from this database's own position (an old primary that holds nothing
     the new one lacks)."""
     if not cfg.managed:
         raise SeedError("a standby needs lanpos's own managed database (no [database] url)")
+    pin_primary(cfg, primary, fingerprint=fingerprint, confirm=confirm, say=say)
     h = peer.health(primary, timeout=5)
     if not h.reachable:
         raise SeedError(f"the primary at {primary} does not answer: {h.error}")
@@ -139,8 +168,11 @@ def request_pairing(cfg: Config, primary: str, token: str | None, pair_body: dic
                     ) -> tuple[dict[str, Any], str, str]:
     """Ask ``primary`` for a replication account: (its answer, its host, our address)."""
     host = _host_of(primary)
-    adv = advertise or cfg.fresh_replication().advertise or \
-        f"http://{local_address_towards(host)}:{cfg.server.port}"
+    me = local_address_towards(host)
+    plain = urlsplit(peer.api_base(primary)).scheme == "http"  # one machine (127.0.0.1)
+    adv = advertise or cfg.fresh_replication().advertise or (
+        f"http://{me}:{cfg.server.port}" if plain else cfg.server.api_url(me))
+    pair_body = {**pair_body, "ca_pem": ensure_certificates(cfg.tls_dir).ca_pem()}
     say(f"pairing with the primary at {_root_address(primary)} (this standby: {adv}) ...")
     try:
         p = peer.checked(primary, "POST", "/replication/pair", {**pair_body, "advertise": adv},
@@ -260,7 +292,7 @@ def rejoin(cfg: Config, *, primary: str | None, username: str, password: str,
     then replicate from the new primary (re-seeded when the histories differ)."""
     new_primary = primary or cfg.replication.peer
     if not new_primary:
-        raise SeedError("which server is the primary now? give --primary http://HOST:8600")
+        raise SeedError("which server is the primary now? give --primary https://HOST:8643")
     h = peer.health(new_primary, timeout=5)
     if not h.reachable or h.role != ServerRole.PRIMARY.value:
         raise SeedError(f"{new_primary} is not an answering primary "

@@ -17,9 +17,17 @@ from .conftest import dead_address
 
 
 def test_normalize_server_accepts_what_people_type() -> None:
-    assert normalize_server("192.168.1.10") == "http://192.168.1.10:8600/api/v1"
-    assert normalize_server(" 192.168.1.10:9000/ ") == "http://192.168.1.10:9000/api/v1"
-    assert normalize_server("http://h:1/api/v1") == "http://h:1/api/v1"
+    # another machine is https on the TLS port; plain http is 127.0.0.1's only
+    assert normalize_server("192.168.1.10") == "https://192.168.1.10:8643/api/v1"
+    assert normalize_server(" 192.168.1.10:9000/ ") == "https://192.168.1.10:9000/api/v1"
+    assert normalize_server("https://h:1/api/v1") == "https://h:1/api/v1"
+    assert normalize_server("http://127.0.0.1:8600") == "http://127.0.0.1:8600/api/v1"
+    assert normalize_server("http://localhost") == "http://localhost:8600/api/v1"
+    # a counter set up before TLS: its plain address is read as the server's https port,
+    # never used in clear
+    assert normalize_server("http://192.168.1.10:8600/api/v1") == \
+        "https://192.168.1.10:8643/api/v1"
+    assert normalize_server("http://h") == "https://h:8643/api/v1"
     with pytest.raises(ValueError):
         normalize_server("http://")
     with pytest.raises(ValueError):
