@@ -24,6 +24,7 @@ from bench.env import ServerProcess, open_shift
 from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
 from server.config import Config
 from server.ops.mariadb import pick_free_port
+from server.ops.tls import TlsFiles
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER_PW = "ownerpw1"
@@ -129,16 +130,19 @@ class Pair:
         return self.root / "standby"
 
     def start(self, *, workers: int = 2, threads: int = 8, semi_sync_timeout_ms: int = 1500,
-              pairing_code: bool = False, seed: str = "auto") -> Pair:
+              pairing_code: bool = False, seed: str = "auto", tls: bool = False) -> Pair:
+        """``tls``: the servers talk https through their TLS fronts, as two machines do (the
+        standby pins the primary by the fingerprint it shows); else plain http on 127.0.0.1."""
         init_primary(self.p_dir, semi_sync_timeout_ms=semi_sync_timeout_ms)
         self.primary = ServerProcess(self.p_dir, threads=threads, workers=workers).start()
         try:
-            return self._pair(workers, threads, pairing_code, seed)
+            return self._pair(workers, threads, pairing_code, seed, tls)
         except BaseException:
             self.stop()
             raise
 
-    def _pair(self, workers: int, threads: int, pairing_code: bool, seed: str) -> Pair:
+    def _pair(self, workers: int, threads: int, pairing_code: bool, seed: str,
+              tls: bool = False) -> Pair:
         self.token = login(self.primary.url)
         open_shift(self.primary.url, self.token)  # counter 01 sells (ring, the tests)
         s_port = pick_free_port(self.primary.port + 1)
@@ -150,16 +154,21 @@ class Pair:
             how = ["--pairing-code", self.pairing_code]
         else:
             how = ["--username", "owner", "--password", OWNER_PW]
+        standby = ServerProcess(self.s_dir, port=s_port, threads=threads, workers=workers)
+        primary_url, advertise = self.primary.url, f"http://127.0.0.1:{s_port}"
+        if tls:
+            primary_url = self.primary.https_url()
+            advertise = standby.https_url().removesuffix("/api/v1")
+            how += ["--fingerprint", TlsFiles(self.p_dir / "tls").fingerprint()]
         t0 = time.monotonic()
-        r = cli("standby", "init", "--primary", self.primary.url, "--data-dir",
-                str(self.s_dir), "--port", str(s_port), "--db-port",
-                str(pick_free_port(34700)), *how, "--advertise", f"http://127.0.0.1:{s_port}",
+        r = cli("standby", "init", "--primary", primary_url, "--data-dir",
+                str(self.s_dir), "--port", str(s_port), "--tls-port", str(standby.tls_port),
+                "--db-port", str(pick_free_port(34700)), *how, "--advertise", advertise,
                 "--seed", seed)
         self.init_output = r.stdout
         assert r.returncode == 0, r.stdout + r.stderr
         self.seed_seconds = time.monotonic() - t0
-        self.standby = ServerProcess(self.s_dir, port=s_port, threads=threads,
-                                     workers=workers).start()
+        self.standby = standby.start()
         return self
 
     def stop(self) -> None:

@@ -87,6 +87,7 @@ def _load_config(args: argparse.Namespace) -> Config:
     problem = zone_problem(cfg.shop.timezone)
     if problem:
         raise SystemExit(f"lanpos-server: error: {cfg.path} [shop] timezone: {problem}")
+    peer.use_trust(TlsFiles(cfg.tls_dir).peer_ca)  # https to the other server of the pair
     return cfg
 
 

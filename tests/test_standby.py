@@ -18,15 +18,22 @@ import requests
 
 from bench.env import ServerProcess
 from bench.pair import OWNER_PW, Pair, cli, db_conn, finish, kill_hard, ring, sale_counts
+from client.api import ApiClient, normalize_server
+from common import tlspin
 from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER, ROLE_HEADER
 from server.config import Config
+from server.ops.mariadb import pick_free_port
+from server.ops.tls import TlsFiles
+from server.state import SharedState
 
 
 @pytest.fixture
 def pair(tmp_path, request) -> Iterator[Pair]:
     code = request.node.get_closest_marker("pairing_code") is not None
     physical = request.node.get_closest_marker("physical_seed") is not None
-    p = Pair(tmp_path).start(pairing_code=code, seed="physical" if physical else "auto")
+    tls = request.node.get_closest_marker("tls_pair") is not None
+    p = Pair(tmp_path).start(pairing_code=code, seed="physical" if physical else "auto",
+                             tls=tls)
     try:
         yield p
     finally:
@@ -67,6 +74,55 @@ def _root_sql(data, sql: str, *params) -> list[tuple]:
 
 
 # -- pairing ---------------------------------------------------------------------------------
+@pytest.mark.tls_pair
+def test_a_pair_over_tls_pins_each_other_and_tells_counters_the_standby(pair: Pair, tmp_path):
+    """Two machines' way (issue 16): the standby pinned the primary by the fingerprint the
+    primary shows, each trusts the other's CA, and a counter that pinned only the primary
+    learns the standby and its certificate from the primary, then reads from it over TLS."""
+    p_tls, s_tls = TlsFiles(pair.p_dir / "tls"), TlsFiles(pair.s_dir / "tls")
+    assert "trusting the primary's certificate " + p_tls.fingerprint() in pair.init_output
+    assert tlspin.ca_fingerprint(s_tls.peer_ca.read_text()) == p_tls.fingerprint()
+    assert tlspin.ca_fingerprint(p_tls.peer_ca.read_text()) == s_tls.fingerprint()
+    standby_url = pair.standby.https_url()
+    assert Config.load(pair.p_dir).replication.peer == standby_url.removesuffix("/api/v1")
+    assert Config.load(pair.s_dir).replication.peer == pair.primary.https_url().removesuffix(
+        "/api/v1")
+
+    primary_url = pair.primary.https_url()
+    api = ApiClient([primary_url], pins={primary_url: p_tls.ca_pem()}, max_attempts=1)
+    try:
+        assert api.login("owner", OWNER_PW).staff.username == "owner"
+        assert api.health().replication is not None
+        assert normalize_server(standby_url) in api.servers  # learned from the primary
+        assert tlspin.ca_fingerprint(api.pins[normalize_server(standby_url)]) == \
+            s_tls.fingerprint()
+        h = api.health(server=standby_url)  # over TLS, checked against the learned pin
+        assert h.role == "standby"
+        # and a sale rung over TLS through the primary (counter 01's shift) is on the standby
+        api.token = pair.token
+        sid = str(uuid.uuid4())
+        sale = api.request("POST", "/sales", key=sid, server=primary_url, body={
+            "id": sid, "lines": [{"product_id": pair.product(), "qty": 1}],
+            "payments": [{"method": "cash", "amount": 300}]})
+        assert sale["id"] == sid
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and sale_counts(pair.s_dir).get(sid) != 1:
+            time.sleep(0.2)
+        assert sale_counts(pair.s_dir).get(sid) == 1
+    finally:
+        api.close()
+
+    # a second standby that is given the wrong fingerprint sends nothing to the primary
+    events = SharedState.for_data_dir(pair.p_dir)
+    before = len(events.events("standby_paired"))
+    r = cli("standby", "init", "--primary", primary_url, "--data-dir", str(tmp_path / "s2"),
+            "--port", str(pick_free_port(19900)), "--db-port", str(pick_free_port(35900)),
+            "--username", "owner", "--password", OWNER_PW, "--fingerprint",
+            s_tls.fingerprint())
+    assert r.returncode == 2 and "not the one given" in r.stderr, r.stdout + r.stderr
+    assert len(events.events("standby_paired")) == before
+
+
 def test_a_sale_reaches_the_standby_within_a_second_with_semi_sync_after_sync(pair: Pair):
     product = pair.product()
     r = _sale(pair.primary.url, pair.token, product)

@@ -63,7 +63,7 @@ def pair(cfg: Config, shared: SharedState, *, standby_ip: str, advertise: str,
     if standby_ca_pem:
         # https to the standby (its health, a switchover) trusts this CA; counters get it
         # from GET /health/tls of this (pinned) server
-        tls.peer_ca.write_text(standby_ca_pem)
+        tls.peer_ca.write_text(standby_ca_pem.strip() + "\n")
     size = physical.database_bytes(cfg)
     if seed == "auto":
         seed = ("physical" if physical_ok and size > physical.LARGE_BYTES
