@@ -35,7 +35,15 @@ BANNER_STYLE = (f"QLabel {{ background-color: {RED}; color: white; font-weight: 
                 "font-size: 15px; padding: 8px 12px; border-radius: 4px; }")
 
 ROWS = ("reach", "role", "epoch", "state", "threads", "lag", "semi_sync", "last_sale", "disk",
-        "backup", "error")
+        "backup", "error", "fingerprint")
+
+
+def fingerprint_lines(fingerprint: str | None) -> str:
+    """The 32 groups in 4 lines of 8: what a cashier compares at a counter's setup."""
+    if not fingerprint:
+        return tr("standby.none_value")
+    groups = fingerprint.split(":")
+    return "\n".join(" ".join(groups[i:i + 8]) for i in range(0, len(groups), 8))
 
 
 def short_time(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
@@ -117,6 +125,7 @@ def fact_rows(f: ServerFacts, not_reached: str | None) -> dict[str, tuple[str, b
                     and f.disk_free_bytes < failover.DISK_WARN_BYTES)
     rows["backup"] = (long_time(f.newest_verified_backup_at), False)
     rows["error"] = (f.last_error or none, bool(f.last_error))
+    rows["fingerprint"] = (fingerprint_lines(f.tls_fingerprint), False)
     return rows
 
 
@@ -135,6 +144,9 @@ class ServerCard(QtWidgets.QGroupBox):
             value.setObjectName(f"fact_{name}")
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            if name == "fingerprint":
+                value.setFont(QtGui.QFontDatabase.systemFont(
+                    QtGui.QFontDatabase.SystemFont.FixedFont))
             form.addRow(tr(f"standby.row.{name}"), value)
             self.values[name] = value
         self.facts: ServerFacts | None = None

@@ -46,6 +46,7 @@ STANDBY_STRINGS: dict[str, tuple[str, str]] = {
     "standby.row.disk": ("磁盘剩余", "Disk free"),
     "standby.row.backup": ("最新已验证备份", "Newest verified backup"),
     "standby.row.error": ("最近错误", "Last error"),
+    "standby.row.fingerprint": ("证书指纹", "Certificate fingerprint"),
     "standby.reach.ok": ("✔ 可以连接", "✔ answers"),
     "standby.reach.no": ("✘ 无法连接：{why}", "✘ does not answer: {why}"),
     "standby.reach.via": ("✘ 本收银台连不上（{why}）；以下是另一台服务器看到的情况",

@@ -63,6 +63,9 @@ class ServerFacts(ApiModel):
     newest_verified_backup_at: UtcDatetime | None = None
     semi_sync_fallbacks: list[SemiSyncChange] = []
     error: str | None = Field(None, description="why the server could not be asked")
+    tls_fingerprint: str | None = Field(
+        None, description="its CA's fingerprint: what a counter compares at setup (the other "
+                          "server's: the one this server pinned at pairing)")
 
 
 class SemiSyncChange(ApiModel):

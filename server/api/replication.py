@@ -133,7 +133,7 @@ def status(ctx: Ctx) -> ReplicationStatusOut:
     return ReplicationStatusOut(
         this=status_facts.this_server(state.config, state.shared,
                                       state.services.backups.newest_verified()),
-        peer=status_facts.other_server(address) if address else None,
+        peer=status_facts.other_server(address, ctx.state.config.tls_dir) if address else None,
         warnings=status_facts.replication_warnings(monitor.facts_of(state.shared),
                                                    state.shared.cluster().role, ctx.lang))
 

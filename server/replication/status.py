@@ -4,6 +4,7 @@ monitor's facts (``server.replication.monitor``) and this server's own records."
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 from common.schemas.replication import (
@@ -13,6 +14,7 @@ from common.schemas.replication import (
     ServerFacts,
 )
 from server.config import Config
+from server.ops.tls import TlsFiles, ca_fingerprint
 from server.replication import dbops, monitor, peer
 from server.replication.pairing import admin_instance
 from server.state import ServerRole, SharedState
@@ -65,14 +67,23 @@ def this_server(cfg: Config, shared: SharedState, newest_verified_backup: Any) -
         disk_free_bytes=shutil.disk_usage(cfg.data_dir).free,
         newest_verified_backup_at=newest_verified_backup.started_at
         if newest_verified_backup else None,
-        semi_sync_fallbacks=changes)
+        semi_sync_fallbacks=changes, tls_fingerprint=_fingerprint(TlsFiles(cfg.tls_dir).ca_cert))
 
 
-def other_server(address: str) -> ServerFacts:
-    """The other server as its public ``/health`` shows it."""
+def _fingerprint(pem_file: Path) -> str | None:
+    try:
+        return ca_fingerprint(pem_file.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def other_server(address: str, tls_dir: Path | None = None) -> ServerFacts:
+    """The other server as its public ``/health`` shows it (and the CA this one pinned)."""
     h = peer.health(address, timeout=1.5)
     other = ServerFacts(address=address, reachable=h.reachable, role=h.role, epoch=h.epoch,
-                        error=h.error)
+                        error=h.error,
+                        tls_fingerprint=_fingerprint(TlsFiles(tls_dir).peer_ca)
+                        if tls_dir else None)
     if h.payload and h.payload.get("replication"):
         other.replication = ReplicationHealth.model_validate(h.payload["replication"])
     return other

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from client.api import ApiClient
 from client.app import AppController
-from client.backoffice.standby import FailoverDialog, StandbyScreen
+from client.backoffice.standby import FailoverDialog, StandbyScreen, fingerprint_lines
 from client.counter.payment import PaymentDialog
 from client.devices.facade import DeviceService, DeviceSettings
 from client.qt import Qt, QtCore, QtGui
@@ -30,6 +30,7 @@ from client.widgets.context import Services, SessionInfo
 from common.errors import ApiError
 from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
 from server.db.sales import Sale
+from server.ops.tls import ensure_certificates
 from tests.conftest import TEST_PASSWORD
 
 from .conftest import FaultProxy, ensure_shift, save_shot
@@ -387,12 +388,16 @@ def show_standby(qtbot, win: MainWindow) -> StandbyScreen:
 
 def test_dashboard_shows_both_servers_and_the_fall_back_banner(
         qtbot, pair, owner, make_api, runner, dialogs, tmp_path, screenshots) -> None:
+    p_tls = ensure_certificates(pair.state(pair.primary).config.tls_dir)
     win = open_counter(qtbot, pair, make_api, runner, dialogs, tmp_path, "boss",
                        servers=[pair.primary.url, pair.standby.url])
     screen = show_standby(qtbot, win)
     assert screen.timer.isActive()  # refreshes itself while it is shown
     assert len(screen.cards) == 2
     prim, stby = (c.text() for c in screen.cards)
+    # the fingerprint a cashier compares at a counter's setup, as the setup shows it
+    assert fingerprint_lines(p_tls.fingerprint()) in prim
+    assert len(fingerprint_lines(p_tls.fingerprint()).splitlines()) == 4
     assert f"主服务器 · 127.0.0.1:{pair.primary.port}（本收银台正在使用）" in prim
     assert f"备用服务器 · 127.0.0.1:{pair.standby.port}" in stby
     assert "✔ 正在同步" in stby and "接收 Yes · 应用 Yes" in stby
