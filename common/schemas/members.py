@@ -163,6 +163,9 @@ class MemberOut(ApiModel):
     has_pin: bool
     created_at: UtcDatetime
     cards: list[CardOut] = Field(default_factory=list)
+    anonymised_at: UtcDatetime | None = Field(
+        None, description="注销: the member's personal data was removed at their request; "
+                          "balances and history are kept")
 
 
 class MemberQuery(PageQuery):

@@ -42,11 +42,15 @@ bp = ApiBlueprint("members", __name__, tag="members")
 
 
 def _one(ctx: Ctx, member) -> MemberOut:
-    return MemberOut.model_validate(members_domain.views(ctx.db, [member])[0])
+    """The member's own record: the full phone to every role (``common.privacy``)."""
+    return MemberOut.model_validate(members_domain.views(ctx.db, [member], viewer=ctx.me.role,
+                                                         own_record=True)[0])
 
 
 def _page(ctx: Ctx, rows, more: bool, query) -> Page[MemberOut]:
-    items = [MemberOut.model_validate(v) for v in members_domain.views(ctx.db, rows)]
+    """A list: phones masked for roles without the permission."""
+    items = [MemberOut.model_validate(v)
+             for v in members_domain.views(ctx.db, rows, viewer=ctx.me.role)]
     return Page[MemberOut](items=items, page=query.page, page_size=query.page_size,
                            has_more=more)
 
