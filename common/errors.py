@@ -84,6 +84,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "external_id_taken": ("原系统编号 {external_id} 已被使用",
                           "External id {external_id} is already used"),
     "member_inactive": ("会员“{name}”已停用", "Member '{name}' is deactivated"),
+    "member_anonymised": ("该会员已注销，个人信息已删除，不能再修改",
+                          "This member was anonymised; the record can no longer be edited"),
     "insufficient_balance": ("储值余额不足：需要 {amount}，可用 {balance}",
                              "Not enough stored value: {amount} needed, {balance} available"),
     "card_not_found": ("找不到卡号 {card_no}", "No member card {card_no}"),

@@ -129,6 +129,11 @@ class MemberUpdate(ApiModel):
         return _phone(v)
 
 
+class AnonymiseIn(ApiModel):
+    reason: str | None = Field(None, max_length=255,
+                               description="e.g. the member asked in person on 2026-12-01")
+
+
 class CardOut(ApiModel):
     id: int
     card_no: str

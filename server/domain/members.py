@@ -271,8 +271,14 @@ def create(session: Session, actor: Actor, data: MemberCreate, *, external_id: s
     return m
 
 
+def require_not_anonymised(m: Member) -> None:
+    if m.anonymised_at is not None:
+        raise ApiError("member_anonymised", status=409)
+
+
 def update(session: Session, actor: Actor, member_id: int, data: MemberUpdate) -> Member:
     m = lock(session, member_id)
+    require_not_anonymised(m)
     before = snapshot(m)
     changes = data.model_dump(exclude_unset=True)
     if "level_id" in changes and changes["level_id"] != m.level_id:
