@@ -227,6 +227,12 @@ def test_anonymise_removes_personal_data_and_keeps_every_figure(
     # the phone is free for a new member
     assert post(client, cashier, "/members", {"name": "新会员", "phone": PHONE}
                 ).status_code == 201
+    # the balance kept on the record can still be paid out by the owner (退储值)
+    r = post(client, owner, f"/members/{mid}/stored-value/refunds",
+             {"amount": 30000 - 5800, "method": "cash", "reason": "注销退款"})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["stored_value"] == 0
+    assert_invariants()
 
 
 def test_anonymise_replaces_a_member_number_that_is_a_phone(client, owner, manager):
