@@ -67,7 +67,9 @@ class LoginThrottle(Base):
 
 
 class AuditLog(Base):
-    """Append-only: rows are inserted, never updated or deleted."""
+    """Append-only: rows are inserted, never deleted, never updated — except that 注销 (a
+    member anonymised at their request, ``server/domain/member_privacy.py``) blanks the
+    member's personal fields in their entries' ``before``/``after``."""
 
     __tablename__ = "audit_log"
     __table_args__ = (
