@@ -1067,6 +1067,12 @@ class ApiClient:
     def update_member(self, mid: int, body: Body, *, key: str | None = None) -> sm.MemberOut:
         return sm.MemberOut.model_validate(self._patch(f"/members/{mid}", body, key=key))
 
+    def anonymise_member(self, mid: int, reason: str | None = None, *, key: str | None = None
+                         ) -> sm.MemberOut:
+        """注销会员 (owner): the member's personal data removed, balances and history kept."""
+        return sm.MemberOut.model_validate(self._post(f"/members/{mid}/anonymise",
+                                                      {"reason": reason}, key=key))
+
     def member_ledger(self, mid: int, book: str, page: int = 1, page_size: int = 50
                       ) -> Page[sm.LedgerEntryOut]:
         return Page[sm.LedgerEntryOut].model_validate(self._get(

@@ -60,6 +60,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "account_locked": ("密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试或联系店长",
                        "Too many failed logins; the account is locked for {minutes} minutes"),
     "account_disabled": ("该账号已停用", "This account is disabled"),
+    "too_many_attempts": ("这台电脑登录失败次数过多，请 {minutes} 分钟后再试",
+                          "Too many failed logins from this computer; try again in {minutes} "
+                          "minutes"),
     "username_taken": ("用户名“{username}”已被使用", "Username '{username}' is already taken"),
     "cannot_manage_role": ("您不能管理{role}账号", "You cannot manage {role} accounts"),
     "last_owner": ("至少要保留一个启用的店主账号", "At least one active owner must remain"),
@@ -81,6 +84,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "external_id_taken": ("原系统编号 {external_id} 已被使用",
                           "External id {external_id} is already used"),
     "member_inactive": ("会员“{name}”已停用", "Member '{name}' is deactivated"),
+    "member_anonymised": ("该会员已注销，个人信息已删除，不能再修改",
+                          "This member was anonymised; the record can no longer be edited"),
     "insufficient_balance": ("储值余额不足：需要 {amount}，可用 {balance}",
                              "Not enough stored value: {amount} needed, {balance} available"),
     "card_not_found": ("找不到卡号 {card_no}", "No member card {card_no}"),

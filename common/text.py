@@ -27,7 +27,10 @@ def pinyin_initials(text: str, max_len: int = 32) -> str:
 def mask_phone(phone: str | None) -> str:
     """``13812341234`` → ``138****1234``; keeps the first 3 and last 4 digits (receipts,
     customer-facing screens). A ``+86``/``86`` prefix is dropped; short numbers keep only
-    their last 2 digits."""
+    their last 2 digits. A number already masked (it has a ``*``) is returned as it is, so the
+    server's masked phone prints the same on a receipt."""
+    if phone and "*" in phone:
+        return phone
     digits = "".join(ch for ch in (phone or "") if ch.isdigit())
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]

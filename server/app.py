@@ -55,7 +55,8 @@ def create_app(config: Config, engine: Engine | None = None, *, run_jobs: bool =
         engine=engine,
         session_factory=factory,
         passwords=Passwords(sec.argon2_time_cost, sec.argon2_memory_kib),
-        auth_policy=AuthPolicy(sec.token_ttl_hours, sec.max_failed_logins, sec.lockout_minutes),
+        auth_policy=AuthPolicy(sec.token_ttl_hours, sec.max_failed_logins, sec.lockout_minutes,
+                               sec.max_failed_logins_per_address, sec.login_window_minutes),
         shared=shared,
         services=Services.build(runtime, shared, run_jobs=run_jobs),
     )
@@ -72,6 +73,8 @@ def _error_response(err: ApiError) -> Response:
     )
     if err.status == 503:
         resp.headers["Retry-After"] = "5"
+    if err.status == 429:  # too_many_attempts: the seconds until the address may try again
+        resp.headers["Retry-After"] = str(err.params.get("retry_after", 60))
     if err.status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="lanpos"'
     return resp

@@ -25,8 +25,12 @@ database passwords)::
 
     [security]
     token_ttl_hours = 16      # a login lasts a working day
-    max_failed_logins = 5     # then the account is locked ...
+    max_failed_logins = 5     # wrong passwords within the window, then the account is locked
     lockout_minutes = 15      # ... for this long
+    max_failed_logins_per_address = 10  # failed logins from one computer within the window,
+                              # then it is refused (429) whatever account it tries; keep it
+                              # above max_failed_logins: one address locks at most 10 // 5 = 2
+    login_window_minutes = 15 # the window both limits count in (README "登录与账号锁定")
 
     [shop]
     name = "..."              # seeds the shop name in the database at init/demo (the shop
@@ -126,6 +130,8 @@ class SecuritySection:
     token_ttl_hours: int = 16
     max_failed_logins: int = 5
     lockout_minutes: int = 15
+    max_failed_logins_per_address: int = 10
+    login_window_minutes: int = 15
     # Argon2id cost; the defaults follow argon2-cffi's RFC 9106 "low memory" profile.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.errors import ApiError
 from common.money import format_fen
+from common.privacy import can_anonymise_members, can_export_members
 from common.schemas.members import LedgerEntryOut, LevelOut, MemberOut
+from common.schemas.staff import StaffOut
 
 from .. import labels
 from ..i18n import tr
@@ -245,12 +248,14 @@ class MemberDetailDialog(QtWidgets.QDialog):
     member_changed = Signal(object)
 
     def __init__(self, services: Services, member: MemberOut, levels: list[LevelOut],
-                 page_size: int = 50, parent: QtWidgets.QWidget | None = None) -> None:
+                 page_size: int = 50, parent: QtWidgets.QWidget | None = None, *,
+                 me: StaffOut | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("memberDetailDialog")
         self.services = services
         self.member = member
         self.levels = levels
+        self.me = me
         self.last_dialog: QtWidgets.QDialog | None = None
         self.summary = QtWidgets.QLabel()
         self.summary.setObjectName("memberSummary")
@@ -276,11 +281,15 @@ class MemberDetailDialog(QtWidgets.QDialog):
         self.points_button = button(tr("mem.adjust_points"), "adjustPoints",
                                     self.adjust_points)
         self.edit_button = button(tr("bo.edit"), "editMember", self.edit)
+        # 注销: the owner's (common.privacy); other roles do not see the button
+        self.anonymise_button = button(tr("mem.anonymise"), "anonymiseMember", self.anonymise)
+        self.anonymise_button.setVisible(me is not None and can_anonymise_members(me.role))
         close = button(tr("common.close"), "close", self.accept)
         row = QtWidgets.QHBoxLayout()
         for b in (self.sv_button, self.points_button, self.edit_button):
             row.addWidget(b)
         row.addStretch(1)
+        row.addWidget(self.anonymise_button)
         row.addWidget(close)
         lay = QtWidgets.QVBoxLayout(self)
         lay.addWidget(self.summary)
@@ -293,12 +302,17 @@ class MemberDetailDialog(QtWidgets.QDialog):
     def _show_member(self, m: MemberOut) -> None:
         self.member = m
         self.setWindowTitle(tr("mem.detail.title", name=m.name, number=m.number))
-        self.summary.setText(tr("mem.detail.summary", name=m.name, number=m.number,
-                                phone=m.phone or "—",
-                                level=m.level_name or "—", sv=format_fen(m.stored_value),
-                                principal=format_fen(m.sv_principal),
-                                bonus=format_fen(m.sv_bonus), points=m.points,
-                                spent=format_fen(m.total_spent), visits=m.visit_count))
+        text = tr("mem.detail.summary", name=m.name, number=m.number, phone=m.phone or "—",
+                  level=m.level_name or "—", sv=format_fen(m.stored_value),
+                  principal=format_fen(m.sv_principal), bonus=format_fen(m.sv_bonus),
+                  points=m.points, spent=format_fen(m.total_spent), visits=m.visit_count)
+        if m.anonymised_at is not None:
+            text += "\n" + tr("mem.anonymised.note", date=local_time(m.anonymised_at))
+        self.summary.setText(text)
+        anonymised = m.anonymised_at is not None
+        for b in (self.edit_button, self.sv_button, self.points_button,
+                  self.anonymise_button):
+            b.setEnabled(not anonymised)
 
     def _tab(self, index: int) -> None:
         book = list(self.ledgers)[index]
@@ -335,13 +349,38 @@ class MemberDetailDialog(QtWidgets.QDialog):
     def edit(self) -> FormDialog:
         return self._open(MemberDialog(self.services, self.levels, self.member, self), None)
 
+    def anonymise_text(self) -> str:
+        """The confirmation: what goes, what stays (the balances by name)."""
+        m = self.member
+        return tr("mem.anonymise.confirm", name=m.name, number=m.number,
+                  phone=m.phone or "—", sv=format_fen(m.stored_value), points=m.points)
+
+    def anonymise(self) -> bool:
+        """注销会员 after the owner confirmed what will go; False when not confirmed."""
+        if not self.services.dialogs.confirm(self, self.anonymise_text()):
+            return False
+        api, mid = self.services.api, self.member.id
+        self.services.runner.op(lambda: api.anonymise_member(mid, tr("mem.anonymise.reason")),
+                                self._anonymised, self._anonymise_failed, owner=self)
+        return True
+
+    def _anonymised(self, m: MemberOut) -> None:
+        self._show_member(m)
+        self.member_changed.emit(m)
+        self.services.dialogs.info(self, tr("mem.anonymise.done", name=m.name))
+
+    def _anonymise_failed(self, err: ApiError) -> None:
+        self.services.dialogs.error(self, err)
+
 
 class MembersScreen(ListScreen):
     """One search box over every member; one page at a time from the server."""
 
     def __init__(self, services: Services, page_size: int = 50,
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None, *, me: StaffOut | None = None
+                 ) -> None:
         api = services.api
+        self.me = me
         super().__init__(
             services, "membersScreen",
             lambda page, size, f: api.list_members(page, size, q=f.get("q"),
@@ -364,8 +403,11 @@ class MembersScreen(ListScreen):
         for w in (self.new_button, self.edit_button, self.detail_button):
             actions.addWidget(w)
         actions.addStretch(1)
+        # export: every phone and birthday at once — the owner's (common.privacy)
+        self.export_button = button(tr("mem.export"), "exportMembers", self.export_members)
+        self.export_button.setVisible(me is not None and can_export_members(me.role))
         for w in (button(tr("mem.import"), "importMembers", self.import_members),
-                  button(tr("mem.export"), "exportMembers", self.export_members),
+                  self.export_button,
                   button(tr("common.refresh"), "refresh", self.model.reload)):
             actions.addWidget(w)
         lay = self.list.layout()
@@ -395,7 +437,8 @@ class MembersScreen(ListScreen):
         if not isinstance(m, MemberOut):
             self.services.dialogs.info(self, tr("mem.select_first"))
             return None
-        dlg = MemberDetailDialog(self.services, m, self.levels, self.model.page_size, self)
+        dlg = MemberDetailDialog(self.services, m, self.levels, self.model.page_size, self,
+                                 me=self.me)
         dlg.member_changed.connect(
             lambda new: self.model.replace_item(lambda x: x.id == new.id, new))
         self.show_dialog(dlg)

@@ -44,7 +44,8 @@ class ScreenSpec:
 
 SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("products", "menu.products", lambda s, me, n: ProductsScreen(s, page_size=n)),
-    ScreenSpec("members", "menu.members", lambda s, me, n: MembersScreen(s, page_size=n)),
+    ScreenSpec("members", "menu.members",
+               lambda s, me, n: MembersScreen(s, page_size=n, me=me)),
     ScreenSpec("levels", "menu.levels", lambda s, me, n: LevelsScreen(s, page_size=n)),
     ScreenSpec("recharge_rules", "menu.recharge_rules",
                lambda s, me, n: RechargeRulesScreen(s, page_size=n)),

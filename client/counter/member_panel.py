@@ -222,7 +222,8 @@ class MemberPanel(QtWidgets.QWidget):
         self.message.setText(tr("common.loading"))
         self.message.show()
         api = self.services.api
-        self.services.runner.op(lambda: api.list_members(page_size=20, q=q), self._found,
+        self.services.runner.op(lambda: api.list_members(page_size=20, q=q),
+                                lambda page: self._found(page, q),
                                 lambda err: self._search_failed(q, err), owner=self)
 
     def _search_failed(self, q: str, err: ApiError) -> None:
@@ -269,16 +270,19 @@ class MemberPanel(QtWidgets.QWidget):
             self.search.setText(ref.ref)
             self.do_search()
 
-    def _remember(self, m: MemberOut) -> None:
-        for key in (m.phone, m.number, *(c.card_no for c in m.cards)):
-            if key:
+    def _remember(self, m: MemberOut, typed: str = "") -> None:
+        """``typed``: the full phone the cashier searched by — a cashier's search answers
+        with masked phones (``common.privacy``), so the number typed is the key."""
+        for key in (m.phone, m.number, *(c.card_no for c in m.cards), typed):
+            if key and "*" not in key:
                 self.known[key] = m
 
-    def _found(self, page: Any) -> None:
+    def _found(self, page: Any, q: str = "") -> None:
         items: list[MemberOut] = list(page.items)
         self.offline_ref, self.offline_name = None, ""  # the server answered
+        typed = parse_member_ref(q) if len(items) == 1 else None
         for m in items:
-            self._remember(m)
+            self._remember(m, typed.ref if typed is not None else "")
         self.results.clear()
         if not items:
             self.results.hide()

@@ -258,6 +258,23 @@ BACKOFFICE_STRINGS: dict[str, tuple[str, str]] = {
                            "{name} ({number})  phone {phone}  level {level}\n"
                            "stored value {sv} (principal {principal}, bonus {bonus})  "
                            "points {points}  spent {spent}  {visits} visits"),
+    "mem.anonymise": ("注销会员…", "Anonymise…"),
+    "mem.anonymise.confirm": (
+        "注销会员“{name}”（{number}）？\n\n"
+        "将删除：姓名、手机号 {phone}、生日、性别、标签、备注、原系统编号、支付密码；"
+        "会员停用，不能再编辑，也不能再用手机号找到。\n"
+        "将保留：会员号、会员卡号、储值余额 {sv}、积分 {points}、全部流水和销售记录"
+        "（报表数字不变）。\n\n此操作不能撤销。",
+        "Anonymise member '{name}' ({number})?\n\n"
+        "Removed: name, phone {phone}, birthday, gender, tags, notes, old-system id, payment "
+        "PIN; the member is deactivated, can no longer be edited or found by phone.\n"
+        "Kept: member number, card numbers, stored value {sv}, points {points}, every ledger "
+        "and sale (reports do not change).\n\nThis cannot be undone."),
+    "mem.anonymise.reason": ("会员本人申请注销", "The member asked to be removed"),
+    "mem.anonymise.done": ("已注销，记录现为“{name}”", "Anonymised: the record is now '{name}'"),
+    "mem.anonymised.note": ("已于 {date} 注销：个人信息已删除，余额与流水保留",
+                            "Anonymised on {date}: personal data removed, balances and "
+                            "ledgers kept"),
     "mem.book.stored_value": ("储值流水", "Stored value"),
     "mem.book.points": ("积分流水", "Points"),
     "mem.book.count_cards": ("次卡流水", "Count cards"),

@@ -129,6 +129,11 @@ class MemberUpdate(ApiModel):
         return _phone(v)
 
 
+class AnonymiseIn(ApiModel):
+    reason: str | None = Field(None, max_length=255,
+                               description="e.g. the member asked in person on 2026-12-01")
+
+
 class CardOut(ApiModel):
     id: int
     card_no: str
@@ -163,6 +168,9 @@ class MemberOut(ApiModel):
     has_pin: bool
     created_at: UtcDatetime
     cards: list[CardOut] = Field(default_factory=list)
+    anonymised_at: UtcDatetime | None = Field(
+        None, description="注销: the member's personal data was removed at their request; "
+                          "balances and history are kept")
 
 
 class MemberQuery(PageQuery):

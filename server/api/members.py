@@ -8,6 +8,7 @@ import base64
 from common.schemas.base import Page, PageQuery
 from common.schemas.catalog import ExportQuery, FileOut, ImportIn
 from common.schemas.members import (
+    AnonymiseIn,
     BirthdayQuery,
     LedgerEntryOut,
     LedgerQuery,
@@ -33,7 +34,15 @@ from common.schemas.members import (
     StoredValueResultOut,
 )
 from server.clock import shop_clock
-from server.domain import count_cards, ledger_refs, member_import, points, tabular, wallet
+from server.domain import (
+    count_cards,
+    ledger_refs,
+    member_import,
+    member_privacy,
+    points,
+    tabular,
+    wallet,
+)
 from server.domain import members as members_domain
 
 from .base import ALL_STAFF, MANAGERS, OWNER, ApiBlueprint, Ctx
@@ -41,12 +50,20 @@ from .base import ALL_STAFF, MANAGERS, OWNER, ApiBlueprint, Ctx
 bp = ApiBlueprint("members", __name__, tag="members")
 
 
-def _one(ctx: Ctx, member) -> MemberOut:
-    return MemberOut.model_validate(members_domain.views(ctx.db, [member])[0])
+def _one(ctx: Ctx, member, viewed: bool = True) -> MemberOut:
+    """The member's own record: the full phone to every role (``common.privacy``); a
+    cashier's reading it is audited (``member_privacy.record_view``)."""
+    if viewed:
+        member_privacy.record_view(ctx.db, ctx.me, member.id,
+                                   writable=ctx.state.policy.accepts_writes)
+    return MemberOut.model_validate(members_domain.views(ctx.db, [member], viewer=ctx.me.role,
+                                                         own_record=True)[0])
 
 
 def _page(ctx: Ctx, rows, more: bool, query) -> Page[MemberOut]:
-    items = [MemberOut.model_validate(v) for v in members_domain.views(ctx.db, rows)]
+    """A list: phones masked for roles without the permission."""
+    items = [MemberOut.model_validate(v)
+             for v in members_domain.views(ctx.db, rows, viewer=ctx.me.role)]
     return Page[MemberOut](items=items, page=query.page, page_size=query.page_size,
                            has_more=more)
 
@@ -76,7 +93,7 @@ def list_members(ctx: Ctx, query: MemberQuery) -> Page[MemberOut]:
              status=201)
 def create_member(ctx: Ctx, body: MemberCreate) -> MemberOut:
     """Create a member (optionally issuing a card at once)."""
-    return _one(ctx, members_domain.create(ctx.db, ctx.me, body))
+    return _one(ctx, members_domain.create(ctx.db, ctx.me, body), viewed=False)
 
 
 @bp.endpoint("GET", "/members/birthdays", roles=ALL_STAFF, query=BirthdayQuery,
@@ -112,6 +129,17 @@ def get_member(ctx: Ctx, member_id: int) -> MemberOut:
 def update_member(ctx: Ctx, member_id: int, body: MemberUpdate) -> MemberOut:
     """Edit a member. Level changes and (de)activation: manager/owner. Never deleted."""
     return _one(ctx, members_domain.update(ctx.db, ctx.me, member_id, body))
+
+
+@bp.endpoint("POST", "/members/<int:member_id>/anonymise", roles=OWNER, body=AnonymiseIn,
+             response=MemberOut)
+def anonymise_member(ctx: Ctx, member_id: int, body: AnonymiseIn) -> MemberOut:
+    """注销会员 at the member's request (owner; audited; idempotent): name, phone, birthday,
+    notes and the other personal fields are removed, the member is deactivated; ledgers,
+    sales and balances are kept unchanged. Editing the record afterwards: 409
+    ``member_anonymised``."""
+    m = member_privacy.anonymise(ctx.db, ctx.me, member_id, body.reason)
+    return _one(ctx, m, viewed=False)
 
 
 @bp.endpoint("PUT", "/members/<int:member_id>/pin", roles=ALL_STAFF, body=PinIn,
@@ -271,10 +299,11 @@ def import_members(ctx: Ctx, body: ImportIn) -> MemberImportReportOut:
     return MemberImportReportOut.model_validate(report)
 
 
-@bp.endpoint("GET", "/members/export", roles=MANAGERS, query=ExportQuery, response=FileOut)
+@bp.endpoint("GET", "/members/export", roles=OWNER, query=ExportQuery, response=FileOut)
 def export_members(ctx: Ctx, query: ExportQuery) -> FileOut:
-    """Export members as CSV or Excel (base64 in JSON)."""
-    data = member_import.export_members(ctx.db, query.format)
+    """Export members as CSV or Excel (base64 in JSON): every phone and birthday at once, so
+    owner only; audited (``member.export``, the row count)."""
+    data = member_import.export_members(ctx.db, ctx.me, query.format)
     ctype = ("text/csv" if query.format == "csv" else
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return FileOut(filename=f"members.{query.format}", content_type=ctype,

@@ -127,7 +127,8 @@ def update_rule(ctx: Ctx, rule_id: int, body: RechargeRulePatch) -> RechargeRule
 def lookup_card(ctx: Ctx, query: CardQuery) -> CardLookupOut:
     """A scanned/swiped card and its member (any status: the client shows lost/frozen)."""
     card = member_cards.find(ctx.db, query.card_no)
-    member = members_domain.views(ctx.db, [members_domain.get(ctx.db, card.member_id)])[0]
+    member = members_domain.views(ctx.db, [members_domain.get(ctx.db, card.member_id)],
+                                  viewer=ctx.me.role)[0]  # a look-up: as in a list
     return CardLookupOut(card=CardOut.model_validate(card), member=MemberOut.model_validate(member))
 
 

@@ -49,8 +49,8 @@ def create_sale(ctx: Ctx, body: SaleIn) -> SaleOut:
     ``GET /sales/offline-differences``."""
     new = offline_sales.accept_sale(ctx.db, ctx.me, ctx.state.passwords, body,
                                     clock=shop_clock(ctx.state.config))
-    return sale_views.sale_out(ctx.db, new.sale, new.stock_warnings, lines=new.lines,
-                               payments=new.payments)
+    return sale_views.sale_out(ctx.db, new.sale, new.stock_warnings, viewer=ctx.me.role,
+                               lines=new.lines, payments=new.payments)
 
 
 @bp.endpoint("GET", "/sales", roles=ALL_STAFF, query=SaleQuery, response=Page[SaleSummaryOut])
@@ -77,7 +77,7 @@ def offline_differences(ctx: Ctx, query: OfflineDifferenceQuery) -> Page[Offline
 @bp.endpoint("GET", "/sales/<string:sale_ref>", roles=ALL_STAFF, response=SaleOut)
 def get_sale(ctx: Ctx, sale_ref: str) -> SaleOut:
     """One sale by UUID or by number (scan the receipt barcode) — for reprints and refunds."""
-    return sale_views.sale_out(ctx.db, sales.get_sale(ctx.db, sale_ref))
+    return sale_views.sale_out(ctx.db, sales.get_sale(ctx.db, sale_ref), viewer=ctx.me.role)
 
 
 @bp.endpoint("POST", "/sales/<string:sale_ref>/refunds", roles=ALL_STAFF, body=RefundIn,
@@ -87,7 +87,7 @@ def refund_sale(ctx: Ctx, sale_ref: str, body: RefundIn) -> RefundOut:
     owners refund directly; a cashier needs a manager's approval token (purpose refund)."""
     rf = refunds.refund(ctx.db, ctx.me, sale_ref, body,
                         today=shop_clock(ctx.state.config).today())
-    return sale_views.refund_out(ctx.db, rf)
+    return sale_views.refund_out(ctx.db, rf, viewer=ctx.me.role)
 
 
 @bp.endpoint("POST", "/approvals", roles=ALL_STAFF, body=ApprovalIn, response=ApprovalOut,

@@ -98,6 +98,9 @@ class Member(Base):
     pin_locked_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[created_ts]
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    # 注销: name, phone, birthday, notes… removed at the member's request (PIPL); ledgers and
+    # sales are kept (server/domain/member_privacy.py)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
 
 
 class MemberCard(Base):

@@ -29,6 +29,9 @@ class Staff(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # the first of the failed logins counted in ``failed_logins``: older than the lockout
+    # window, the count starts afresh (server/domain/auth.py)
+    failed_since: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     locked_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[created_ts]
@@ -50,8 +53,23 @@ class AuthToken(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
 
 
+class LoginThrottle(Base):
+    """Failed logins per client address (``server/domain/login_throttle.py``): the times of
+    the failures within the window, newest last. The row is also the lock that serialises
+    logins from one address across worker processes."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = TABLE_ARGS
+
+    ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    failures: Mapped[Any] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
 class AuditLog(Base):
-    """Append-only: rows are inserted, never updated or deleted."""
+    """Append-only: rows are inserted, never deleted, never updated — except that 注销 (a
+    member anonymised at their request, ``server/domain/member_privacy.py``) blanks the
+    member's personal fields in their entries' ``before``/``after``."""
 
     __tablename__ = "audit_log"
     __table_args__ = (

@@ -25,7 +25,8 @@ APPROVAL_MINUTES = 5
 
 def grant(session: Session, actor: Actor, passwords: Passwords, policy: AuthPolicy,
           username: str, password: str, purpose: str) -> tuple[str, Approval, Staff]:
-    approver = login_check(session, passwords, policy, username, password)
+    approver = login_check(session, passwords, policy, username, password, ip=actor.ip,
+                           counter=actor.counter, purpose="approval")
     if Role(approver.role).rank < Role.MANAGER.rank:
         raise ApiError("approver_not_manager", status=403)
     token = secrets.token_urlsafe(24)

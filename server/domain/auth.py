@@ -1,5 +1,10 @@
 """Staff authentication: Argon2id password hashes, opaque bearer tokens stored hashed,
-lockout after repeated failures."""
+lockout after repeated failures — per account (``max_failed_logins`` wrong passwords within
+``login_window_minutes`` lock it for ``lockout_minutes``) and per client address
+(``login_throttle``: ``max_failed_logins_per_address`` failures within the window refuse
+the address, whatever account it tries). Every failed login is audited
+(``auth.login_failed``: the username tried, why, the client address), and so is every login
+(``auth.login``)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from common.schemas.base import Role
 from server.db.base import utcnow
 from server.db.models import AuthToken, Staff
 
+from . import audit, login_throttle
 from .actor import Actor
 
 
@@ -28,6 +34,9 @@ class AuthPolicy:
     token_ttl_hours: int = 16
     max_failed_logins: int = 5
     lockout_minutes: int = 15
+    # above max_failed_logins: one address locks at most 10 // 5 = 2 accounts per window
+    max_failed_logins_per_address: int = 10
+    login_window_minutes: int = 15
 
 
 class Passwords:
@@ -59,14 +68,40 @@ class LoginResult:
 
 
 def login_check(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
-                password: str) -> Staff:
+                password: str, *, ip: str | None = None, counter: str = "",
+                purpose: str = "login") -> Staff:
     """Check a username and password with the lockout rules (login and manager approvals).
-    Failures raise ``ApiError``; the caller must commit even then, so the failed-attempt
-    counter and lockout are kept."""
-    now = utcnow()
+    Failures raise ``ApiError`` (``too_many_attempts`` 429 for an address over its limit,
+    ``login_failed``, ``account_locked``, ``account_disabled``), are counted for the address
+    and audited; the caller must commit even then, so counters, lockouts and the audit entry
+    are kept."""
+    throttle = login_throttle.check(session, ip, policy.max_failed_logins_per_address,
+                                    policy.login_window_minutes)
     staff = session.scalars(
         select(Staff).where(Staff.username == username).with_for_update()
     ).one_or_none()
+    try:
+        _check_account(staff, passwords, policy, password)
+    except ApiError as e:
+        tripped = login_throttle.failed(throttle, policy.max_failed_logins_per_address,
+                                        policy.login_window_minutes)
+        who = Actor(staff_id=None, username=username[:32], role=Role.CASHIER,
+                    counter=counter, ip=ip)
+        audit.write(session, who, "auth.login_failed", "staff",
+                    staff.id if staff is not None else None,
+                    after={"username": username, "reason": e.code, "purpose": purpose})
+        if tripped:
+            audit.write(session, who, "auth.address_blocked", "address", ip,
+                        after={"failures": policy.max_failed_logins_per_address,
+                               "minutes": policy.login_window_minutes})
+        raise
+    assert staff is not None
+    return staff
+
+
+def _check_account(staff: Staff | None, passwords: Passwords, policy: AuthPolicy,
+                   password: str) -> None:
+    now = utcnow()
     if staff is None:
         passwords.verify(None, password)  # same time as a real check
         raise ApiError("login_failed", status=401, left=policy.max_failed_logins)
@@ -74,24 +109,27 @@ def login_check(session: Session, passwords: Passwords, policy: AuthPolicy, user
         minutes = max(1, int((staff.locked_until - now).total_seconds() // 60) + 1)
         raise ApiError("account_locked", status=403, minutes=minutes)
     if not passwords.verify(staff.password_hash, password):
+        window = dt.timedelta(minutes=policy.login_window_minutes)
+        if staff.failed_since is None or staff.failed_since <= now - window:
+            staff.failed_logins, staff.failed_since = 0, now  # older failures: forgotten
         staff.failed_logins = (staff.failed_logins or 0) + 1
         left = policy.max_failed_logins - staff.failed_logins
         if left <= 0:
-            staff.failed_logins = 0
+            staff.failed_logins, staff.failed_since = 0, None
             staff.locked_until = now + dt.timedelta(minutes=policy.lockout_minutes)
             raise ApiError("account_locked", status=403, minutes=policy.lockout_minutes)
         raise ApiError("login_failed", status=401, left=left)
     if not staff.active:
         raise ApiError("account_disabled", status=403)
-    staff.failed_logins = 0
+    staff.failed_logins, staff.failed_since = 0, None
     staff.locked_until = None
-    return staff
 
 
 def login(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
           password: str, counter: str, ip: str | None) -> LoginResult:
     """Check the password and issue a token (see ``login_check`` for failures)."""
-    staff = login_check(session, passwords, policy, username, password)
+    staff = login_check(session, passwords, policy, username, password, ip=ip,
+                        counter=counter)
     now = utcnow()
     token = secrets.token_urlsafe(32)
     row = AuthToken(
@@ -103,6 +141,9 @@ def login(session: Session, passwords: Passwords, policy: AuthPolicy, username: 
     )
     session.add(row)
     session.flush()
+    audit.write(session, Actor(staff_id=staff.id, username=staff.username,
+                               role=Role(staff.role), counter=counter or "", ip=ip),
+                "auth.login", "staff", staff.id, after={"counter": counter or ""})
     return LoginResult(token=token, token_row=row, staff=staff)
 
 
@@ -113,9 +154,12 @@ LocalTokens = Callable[[str], dict[str, Any] | None]
 
 
 def check_read_only(session: Session, passwords: Passwords, policy: AuthPolicy,
-                    username: str, password: str) -> Staff:
+                    username: str, password: str, ip: str | None = None) -> Staff:
     """``login_check`` without a write (a standby's database is a replica): failed attempts
-    cannot be counted there — argon2's cost is the brake; a lock set on the primary holds."""
+    cannot be counted there — argon2's cost is the brake; a lock set on the primary holds, and
+    so does the primary's refusal of an address (``ip``)."""
+    login_throttle.check_read_only(session, ip, policy.max_failed_logins_per_address,
+                                   policy.login_window_minutes)
     staff = session.scalars(select(Staff).where(Staff.username == username)).one_or_none()
     ok = passwords.verify(staff.password_hash if staff else None, password)
     now = utcnow()
@@ -137,7 +181,7 @@ def login_read_only(session: Session, passwords: Passwords, policy: AuthPolicy, 
     write — failed attempts cannot be counted there, argon2's cost is the brake — and the token
     is kept by ``keep(digest, staff_id, counter, expires_at, ip)``. The token row returned is
     not in the session."""
-    staff = check_read_only(session, passwords, policy, username, password)
+    staff = check_read_only(session, passwords, policy, username, password, ip)
     now = utcnow()
     token = secrets.token_urlsafe(32)
     row = AuthToken(token_hash=token_digest(token), staff_id=staff.id, counter=counter or "",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from common.errors import ApiError
 from common.membership_rules import normalize_mobile
 from common.money import MoneyError, format_plain, parse_yuan
+from common.privacy import can_export_members
 from common.schemas.members import MemberCreate
 from server.db.members import Member, MemberCard, MemberLevel
 
@@ -229,10 +230,16 @@ def import_members(session: Session, actor: Actor, filename: str, data: bytes,
 _LABEL = {"phone": "手机号", "external_id": "原系统编号", "number": "会员号", "card_no": "卡号"}
 
 
-def export_members(session: Session, fmt: str) -> bytes:
+def export_members(session: Session, actor: Actor, fmt: str) -> bytes:
+    """Every member with phone and birthday (owner only: ``common.privacy``); audited with
+    the row count."""
+    if not can_export_members(actor.role):
+        raise ApiError("forbidden", status=403)
     levels = {lv.id: lv.name for lv in session.scalars(select(MemberLevel))}
+    count = 0
 
     def rows():
+        nonlocal count
         last_id = 0
         while True:  # in chunks: a big export stays small in memory
             batch = list(session.scalars(select(Member).where(Member.id > last_id)
@@ -243,6 +250,7 @@ def export_members(session: Session, fmt: str) -> bytes:
             for m in batch:
                 card = next((c.card_no for c in cards[m.id] if c.status in ("active", "frozen")),
                             "")
+                count += 1
                 yield [m.number, m.name, m.phone or "",
                        {"M": "男", "F": "女"}.get(m.gender or "", ""),
                        m.birthday.isoformat() if m.birthday else "",
@@ -252,4 +260,7 @@ def export_members(session: Session, fmt: str) -> bytes:
                        m.external_id or "", "正常" if m.active else "停用"]
             last_id = batch[-1].id
 
-    return tabular.write_table(fmt, EXPORT_HEADERS, rows())
+    data = tabular.write_table(fmt, EXPORT_HEADERS, rows())
+    audit.write(session, actor, "member.export", "member", None,
+                after={"rows": count, "format": fmt})
+    return data

@@ -39,6 +39,7 @@ from common.errors import ApiError
 from common.membership_rules import LevelRule, level_after_spend
 from common.payment import pin_required
 from common.pricing import Member as PricingMember
+from common.privacy import shown_phone
 from common.schemas.base import Role
 from common.schemas.members import (
     LevelIn,
@@ -270,8 +271,14 @@ def create(session: Session, actor: Actor, data: MemberCreate, *, external_id: s
     return m
 
 
+def require_not_anonymised(m: Member) -> None:
+    if m.anonymised_at is not None:
+        raise ApiError("member_anonymised", status=409)
+
+
 def update(session: Session, actor: Actor, member_id: int, data: MemberUpdate) -> Member:
     m = lock(session, member_id)
+    require_not_anonymised(m)
     before = snapshot(m)
     changes = data.model_dump(exclude_unset=True)
     if "level_id" in changes and changes["level_id"] != m.level_id:
@@ -561,9 +568,12 @@ def count_active(session: Session) -> int:
                           .where(Member.active.is_(True))) or 0
 
 
-def views(session: Session, rows: list[Member], with_cards: bool = True) -> list[dict[str, Any]]:
-    """Members as the API shows them: with level name/discount, total stored value, whether
-    a PIN is set and (optionally) their cards."""
+def views(session: Session, rows: list[Member], with_cards: bool = True, *, viewer: Role,
+          own_record: bool = False) -> list[dict[str, Any]]:
+    """Members as the API shows them to ``viewer``: with level name/discount, total stored
+    value, whether a PIN is set and (optionally) their cards. The phone is masked unless
+    ``viewer`` may see it (``common.privacy``): in a list always, on the member's
+    ``own_record`` never."""
     levels = levels_by_id(session, [m.level_id for m in rows])
     cards = cards_by_member(session, [m.id for m in rows]) if with_cards else {}
     out = []
@@ -571,7 +581,8 @@ def views(session: Session, rows: list[Member], with_cards: bool = True) -> list
         lv = levels.get(m.level_id) if m.level_id else None
         out.append({
             "id": m.id, "number": m.number, "name": m.name, "pinyin": m.pinyin,
-            "phone": m.phone, "gender": m.gender, "birthday": m.birthday,
+            "phone": shown_phone(m.phone, viewer, own_record=own_record),
+            "gender": m.gender, "birthday": m.birthday,
             "level_id": m.level_id, "level_name": lv.name if lv else None,
             "discount_bp": lv.discount_bp if lv and lv.active else 10_000,
             "tags": list(m.tags or []), "notes": m.notes, "active": m.active,
@@ -580,5 +591,6 @@ def views(session: Session, rows: list[Member], with_cards: bool = True) -> list
             "total_spent": m.total_spent, "visit_count": m.visit_count,
             "last_visit_at": m.last_visit_at, "has_pin": bool(m.pin_hash),
             "created_at": m.created_at, "cards": cards.get(m.id, []),
+            "anonymised_at": m.anonymised_at,
         })
     return out

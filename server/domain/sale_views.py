@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.pricing import Quote
+from common.privacy import shown_phone
+from common.schemas.base import Role
 from common.schemas.sales import (
     PAYMENT_LABELS_ZH,
     MemberAfterOut,
@@ -48,8 +50,11 @@ def quote_out(pc: PricedCart) -> QuoteOut:
                     coupon_id=q.coupon_id, needs_approval=q.needs_approval)
 
 
-def member_after(session: Session, member_id: int | None, points_earned: int = 0
-                 ) -> MemberAfterOut | None:
+def member_after(session: Session, member_id: int | None, points_earned: int = 0, *,
+                 viewer: Role) -> MemberAfterOut | None:
+    """The sale's member as ``viewer`` may see it: a sale is no member's own record, so the
+    phone is masked for roles without the permission (``common.privacy``) — the receipt
+    prints it masked anyway."""
     if member_id is None:
         return None
     m = session.get(Member, member_id)
@@ -63,7 +68,7 @@ def member_after(session: Session, member_id: int | None, points_earned: int = 0
                  MemberCountCard.member_id == m.id, MemberCountCard.status == "active",
                  MemberCountCard.remaining_uses > 0).order_by(MemberCountCard.id))
              if c.expires_at is None or c.expires_at > now]
-    return MemberAfterOut(id=m.id, name=m.name, phone=m.phone,
+    return MemberAfterOut(id=m.id, name=m.name, phone=shown_phone(m.phone, viewer),
                           level_name=level.name if level else None,
                           stored_value=m.sv_principal + m.sv_bonus, points=m.points,
                           points_earned=points_earned, count_cards=cards)
@@ -77,9 +82,10 @@ def _payment_out(p: SalePayment | RefundPayment, change: int = 0) -> PaymentOut:
 
 
 def sale_out(session: Session, sale: Sale, stock_warnings: list[str] | None = None, *,
-             lines: list[SaleLine] | None = None, payments: list[SalePayment] | None = None
-             ) -> SaleOut:
-    """``lines``/``payments``: the rows just written (a new sale), else read back."""
+             viewer: Role, lines: list[SaleLine] | None = None,
+             payments: list[SalePayment] | None = None) -> SaleOut:
+    """``lines``/``payments``: the rows just written (a new sale), else read back;
+    ``viewer``: who asks (the member's phone, :func:`member_after`)."""
     if lines is None:
         lines = list(session.scalars(select(SaleLine).where(SaleLine.sale_id == sale.id)
                                      .order_by(SaleLine.line_no)))
@@ -105,14 +111,14 @@ def sale_out(session: Session, sale: Sale, stock_warnings: list[str] | None = No
         list_total=sale.list_total, discount_total=sale.list_total - sale.total,
         total=sale.total, paid_total=sale.paid_total, change=sale.change,
         payments=[_payment_out(p, p.change) for p in pays],
-        member=member_after(session, sale.member_id, sale.points_earned),
+        member=member_after(session, sale.member_id, sale.points_earned, viewer=viewer),
         refunded_total=sale.refunded_total,
         approved_by=names.get(sale.approved_by, (None,))[0] if sale.approved_by else None,
         note=sale.note, stock_warnings=stock_warnings or [], origin=sale.origin,
         offline_number=sale.offline_number)
 
 
-def refund_out(session: Session, rf: Refund) -> RefundOut:
+def refund_out(session: Session, rf: Refund, *, viewer: Role) -> RefundOut:
     sale = session.get(Sale, rf.sale_id)
     assert sale is not None
     lines: list[dict[str, Any]] = [
@@ -128,7 +134,7 @@ def refund_out(session: Session, rf: Refund) -> RefundOut:
                      approved_by=approver[0] if approver else None,
                      total=rf.total, reason=rf.reason, created_at=rf.created_at, lines=lines,
                      payments=[_payment_out(p) for p in pays],
-                     member=member_after(session, sale.member_id))
+                     member=member_after(session, sale.member_id, viewer=viewer))
 
 
 def list_sales(session: Session, page: int, page_size: int, q: str | None = None,
