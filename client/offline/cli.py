@@ -20,7 +20,7 @@ import contextlib
 import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from common.errors import ApiError
@@ -99,7 +99,7 @@ def _password(args: argparse.Namespace, user: str) -> str:
 
 
 def cmd_replay(journal: Journal, args: argparse.Namespace, servers: Sequence[str],
-               counter: str, lang: str) -> int:
+               counter: str, lang: str, pins: Mapping[str, str] | None = None) -> int:
     pending = journal.pending()
     if not pending:
         print(i18n.tr("offline.cli.result", sent=0, remaining=0,
@@ -109,7 +109,8 @@ def cmd_replay(journal: Journal, args: argparse.Namespace, servers: Sequence[str
         print(i18n.tr("offline.cli.no_server"), file=sys.stderr)
         return EXIT_FAILED
     user = args.user or pending[0].entry.cashier
-    api = ApiClient(servers, counter=pending[0].entry.counter or counter, lang=lang)
+    api = ApiClient(servers, counter=pending[0].entry.counter or counter, lang=lang,
+                    pins=pins)  # the certificates the counter trusts (its settings)
     try:
         try:
             api.login(user, _password(args, user))
@@ -155,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "list":
             return cmd_list(journal, args.limit)
-        return cmd_replay(journal, args, settings.servers, settings.counter, settings.lang)
+        return cmd_replay(journal, args, settings.servers, settings.counter, settings.lang,
+                          settings.pins)
     finally:
         journal.close()
