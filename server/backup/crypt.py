@@ -258,9 +258,9 @@ def encrypt_file(src: Path, dst: Path, recipient: pyrage.x25519.Recipient) -> di
     Returns ``{"sha256", "size"}`` of the ciphertext."""
     tmp = dst.with_name(f".{dst.name}{PARTIAL_SUFFIX}")
     try:
-        with src.open("rb") as fi, tmp.open("wb") as fo:
+        with src.open("rb", buffering=CHUNK) as fi, tmp.open("wb") as fo:
             w = _HashingWriter(fo)
-            pyrage.encrypt_io(io.BufferedReader(fi, CHUNK), w, [recipient])
+            pyrage.encrypt_io(fi, w, [recipient])
             fo.flush()
             os.fsync(fo.fileno())
         written = w.sha.hexdigest()
@@ -280,8 +280,8 @@ def decrypt_file(src: Path, dst: Path, identity: pyrage.x25519.Identity, name: s
     ciphertext (age's authentication fails) → ``backup_copy_corrupt``. Plaintext written before
     a failure stays in ``dst`` — the caller removes it (a partial name)."""
     try:
-        with src.open("rb") as fi, dst.open("wb") as fo:
-            pyrage.decrypt_io(io.BufferedReader(fi, CHUNK), fo, [identity])
+        with src.open("rb", buffering=CHUNK) as fi, dst.open("wb", buffering=CHUNK) as fo:
+            pyrage.decrypt_io(fi, fo, [identity])
             fo.flush()
             os.fsync(fo.fileno())
     except pyrage.DecryptError as e:
