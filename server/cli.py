@@ -363,6 +363,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
         _rt, svc = _backup_service(args, start_db=False)
         backups = svc.list()
         print(f"backups in {svc.folder}: {len(backups)}")
+        key = svc.key_status()
+        if svc.settings.destinations:
+            print("copies to " + ", ".join(svc.settings.destinations) + ": "
+                  + (f"encrypted (backup key {key['recipient'][:16]}…, set up "
+                     f"{key['created_at']})" if key["configured"] else
+                     "NONE — no backup key set up (back office 数据备份 → 设置备份口令)"))
         for b in reversed(backups):
             _print_backup(b, svc.tz)
         for w in svc.health_warnings():

@@ -179,6 +179,12 @@ def test_fresh_machine_restores_with_the_passphrase_and_with_the_recovery_sheet(
     assert (new / "backups" / (info.id + ".sql.gz")).is_file()  # now a local backup
     r = _cli("verify", "--data-dir", str(new))
     assert r.returncode == 0 and "0 failed" in r.stdout, r.stdout + r.stderr
+    cfg = Config.load(new)  # the new machine has no key of its own yet: `backup list` says so
+    cfg.backup.destinations = [str(usb)]
+    cfg.save()
+    r = _cli("backup", "list", "--data-dir", str(new))
+    assert r.returncode == 0 and info.id in r.stdout
+    assert "NONE — no backup key set up" in r.stdout and "还没有备份密钥" in r.stdout
 
     # 2. the recovery sheet alone (no key file anywhere: the stick's was lost too)
     (usb / KEY_FILE).unlink()

@@ -489,6 +489,12 @@ class BackupService:
         if backups and self.settings.destinations:
             with self._work_lock:
                 self.copy_to_destinations(backups[-1])
+        else:  # no backup to copy yet: the "no key" refusals are over all the same
+            waiting = self.destination_status()
+            fresh = {d: st for d, st in waiting.items() if st.get("error") != NO_KEY_ERROR}
+            if fresh != waiting:
+                with contextlib.suppress(OSError):
+                    _write_json_atomic(self._dest_status_path, fresh)
         return {**status, "recovery_key": secret}
 
     def change_key(self, new_passphrase: str, unlock: crypt.Unlock, session: Any = None,
