@@ -89,6 +89,7 @@ from common.schemas import sales as ss
 from common.schemas.auth import LoginResponse, MeResponse
 from common.schemas.backups import (
     BackupJobOut,
+    BackupKeyOut,
     BackupListOut,
     BackupSettingsIn,
     BackupSettingsOut,
@@ -952,6 +953,21 @@ class ApiClient:
         return BackupJobOut.model_validate(self.request(
             "POST", f"/backups/{quote(backup_id, safe='')}/restore", idempotent=False,
             body={"confirm": confirm, "force": force}))
+
+    def backup_key(self) -> BackupKeyOut:
+        return BackupKeyOut.model_validate(self._get("/backups/key"))
+
+    def setup_backup_key(self, passphrase: str) -> BackupKeyOut:
+        """The answer holds the recovery key once (not resent, not stored by the server)."""
+        return BackupKeyOut.model_validate(self.request(
+            "POST", "/backups/key", idempotent=False, body={"passphrase": passphrase}))
+
+    def change_backup_key(self, passphrase: str, *, old_passphrase: str | None = None,
+                          recovery_key: str | None = None) -> BackupKeyOut:
+        return BackupKeyOut.model_validate(self.request(
+            "PUT", "/backups/key", idempotent=False,
+            body={"passphrase": passphrase, "old_passphrase": old_passphrase,
+                  "recovery_key": recovery_key}))
 
     def backup_settings(self) -> BackupSettingsOut:
         return BackupSettingsOut.model_validate(self._get("/backups/settings"))

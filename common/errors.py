@@ -151,6 +151,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "backup_busy": ("另一个备份/还原任务（{kind}）正在进行，请稍后再试",
                     "Another backup/restore job ({kind}) is running; try again later"),
     "backup_settings_invalid": ("备份设置有误：{reason}", "Invalid backup settings: {reason}"),
+    # encrypted backup copies (issue 16)
+    "backup_key_wrong": ("口令或恢复密钥不对，无法解开这份备份：数据库未作任何改动",
+                         "Wrong passphrase or recovery key for this backup: the database "
+                         "was not changed"),
+    "backup_copy_corrupt": ("加密备份 {backup} 已损坏（校验不符），无法解开：数据库未作任何改动",
+                            "Encrypted backup {backup} is damaged (authentication failed): "
+                            "the database was not changed"),
+    "backup_copy_conflict": ("本机已有同编号但内容不同的备份 {backup}，未导入：数据库未作任何改动",
+                             "A different backup with the id {backup} is already here; "
+                             "nothing imported, the database was not changed"),
+    "backup_key_needed": ("这份备份已加密：请输入备份口令或恢复单上的密钥",
+                          "This backup is encrypted: give the backup passphrase or the "
+                          "recovery sheet's key"),
+    "backup_key_missing": ("还没有设置备份密钥（备份口令）：请店主在“数据备份”里设置",
+                           "No backup key is set up yet: the owner sets one in Backups"),
+    "backup_key_exists": ("备份密钥已经设置过；如需更换口令请用“更改口令”",
+                          "A backup key is set up already; use \"change passphrase\""),
+    "backup_passphrase_short": ("备份口令至少 {min} 个字符", "The backup passphrase needs at "
+                                                           "least {min} characters"),
     # checkout
     "product_not_found": ("商品不存在或已下架（#{product_id}）",
                           "Product #{product_id} does not exist or is inactive"),

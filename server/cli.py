@@ -24,6 +24,7 @@ from common.errors import ApiError
 from common.schemas.base import Role
 from common.timezones import zone_problem
 from server import demo
+from server.backup.crypt import Unlock, is_encrypted_ref
 from server.backup.jobs import job_handlers
 from server.backup.service import BackupService, pre_migration_backup
 from server.clock import shop_clock
@@ -353,6 +354,35 @@ def _backup_service(args: argparse.Namespace, start_db: bool = True):
     return rt, BackupService(rt)
 
 
+def _unlock(args: argparse.Namespace) -> Unlock:
+    """What opens an encrypted copy: ``--key-file`` (the recovery sheet's secret key, as text),
+    ``--passphrase-file`` (its first line), else the passphrase asked at the terminal."""
+    if getattr(args, "key_file", None):
+        return Unlock(secret_key=Path(args.key_file).expanduser().read_text(
+            encoding="utf-8", errors="replace"))
+    if getattr(args, "passphrase_file", None):
+        lines = Path(args.passphrase_file).expanduser().read_text(encoding="utf-8").splitlines()
+        return Unlock(passphrase=lines[0] if lines else "")
+    if sys.stdin.isatty():
+        return Unlock(passphrase=getpass.getpass("备份口令 / backup passphrase: "))
+    raise ApiError("backup_key_needed", status=400)
+
+
+def _open_encrypted(svc: BackupService, args: argparse.Namespace, ref: str | None) -> str | None:
+    """An encrypted copy (``….sql.gz.age``) is decrypted and checked completely into the
+    backup folder before anything else (no database is started or touched for a wrong key);
+    returns the id of the local backup it became (other refs as they are)."""
+    if not ref or not is_encrypted_ref(ref):
+        return ref
+    try:
+        info = svc.open_copy(ref, _unlock(args))
+    except ApiError as e:
+        raise SystemExit(f"lanpos-server: error: {e.message('zh')}\n"
+                         f"lanpos-server: error: {e.message('en')}") from e
+    print(f"decrypted {ref} -> {info.path}")
+    return info.id
+
+
 def _print_backup(b, tz) -> None:
     v = {True: "verified", False: "FAILED", None: "unverified"}[b.verified]
     local = b.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
@@ -366,6 +396,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
         _rt, svc = _backup_service(args, start_db=False)
         backups = svc.list()
         print(f"backups in {svc.folder}: {len(backups)}")
+        key = svc.key_status()
+        if svc.settings.destinations:
+            print("copies to " + ", ".join(svc.settings.destinations) + ": "
+                  + (f"encrypted (backup key {key['recipient'][:16]}…, set up "
+                     f"{key['created_at']})" if key["configured"] else
+                     "NONE — no backup key set up (back office 数据备份 → 设置备份口令)"))
         for b in reversed(backups):
             _print_backup(b, svc.tz)
         for w in svc.health_warnings():
@@ -373,6 +409,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         return 0
     rt, svc = _backup_service(args, start_db=(action == "now"))
     try:
+        if action == "verify":
+            args.id = _open_encrypted(svc, args, args.id)
         if action == "now":
             info = svc.backup(reason="manual-cli")
             _print_backup(info, svc.tz)
@@ -425,8 +463,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
               "`lanpos-server run` first (or restore from the back-office screen)",
               file=sys.stderr)
         return 2
-    rt, svc = _backup_service(args, start_db=True)
+    rt, svc = _backup_service(args, start_db=False)
     try:
+        args.backup = _open_encrypted(svc, args, args.backup)
+        rt.start_database()
         if args.backup and args.verify:
             res = svc.verify(args.backup)
             print(f"verify {res.backup_id}: {'OK' if res.ok else 'FAILED'}")
@@ -711,12 +751,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--verify", action="store_true", help="now: verify it right away")
     s.add_argument("--no-verify", action="store_true",
                    help="now: skip the verification even if verify_after_backup is set")
+    s.add_argument("--passphrase-file", default=None,
+                   help="verify an encrypted copy (….sql.gz.age): the backup passphrase is the "
+                        "first line of this file (default: asked)")
+    s.add_argument("--key-file", default=None,
+                   help="verify an encrypted copy with the recovery sheet's secret key "
+                        "(AGE-SECRET-KEY-1…) in this file")
     s.set_defaults(func=cmd_backup)
 
     s = sub.add_parser("restore", parents=[common],
                        help="replace the data with a backup (id or file), or "
                             "--to 'YYYY-MM-DD HH:MM' for point-in-time recovery")
-    s.add_argument("backup", nargs="?", default=None, help="backup id or .sql.gz file")
+    s.add_argument("backup", nargs="?", default=None,
+                   help="backup id, .sql.gz file or encrypted copy (.sql.gz.age)")
     s.add_argument("--to", default=None,
                    help="point in time, shop local time ([shop] timezone, default this "
                         "machine's): newest backup before it + binary log up to it")
@@ -725,6 +772,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true",
                    help="restore even an unverified / failed / damaged backup")
     s.add_argument("--yes", action="store_true", help="do not ask for the typed confirmation")
+    s.add_argument("--passphrase-file", default=None,
+                   help="an encrypted copy (….sql.gz.age, e.g. on a USB disk): the backup "
+                        "passphrase is the first line of this file (default: asked)")
+    s.add_argument("--key-file", default=None,
+                   help="an encrypted copy, opened with the recovery sheet's secret key "
+                        "(AGE-SECRET-KEY-1…) in this file instead of the passphrase")
     s.set_defaults(func=cmd_restore)
     login = argparse.ArgumentParser(add_help=False)
     login.add_argument("--username", default=None, help="the owner's username")

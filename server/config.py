@@ -50,7 +50,7 @@ database passwords)::
     keep_daily = 14           # ... D days,
     keep_weekly = 8           # ... W weeks,
     keep_monthly = 12         # ... M months; the newest verified backup is never deleted
-    destinations = []         # extra folders (USB disk, NAS mount) that get a copy of each backup
+    destinations = []         # extra folders (USB disk, NAS): an encrypted copy of each backup
     verify_after_backup = true  # test-restore each new backup in a throwaway MariaDB
     compress_level = 1        # gzip level 1-9 (1: fastest, the dump is the bottleneck otherwise)
     scratch_dir = ""          # throwaway instances for verify; empty: <data_dir>/tmp

@@ -453,13 +453,20 @@ def test_tool_missing_and_database_down_give_clear_errors(svc, tmp_path, monkeyp
 
 
 def test_destinations_get_copies_and_a_missing_one_is_a_warning(svc, tmp_path):
+    import pyrage
+
     usb = tmp_path / "usb"
     usb.mkdir()
     gone = tmp_path / "unplugged"
     svc.settings.destinations = [str(usb), str(gone)]
+    secret = svc.setup_key("correct horse battery")["recovery_key"]  # copies are encrypted
     info = svc.backup()
-    assert (usb / (info.id + ".sql.gz")).read_bytes() == info.path.read_bytes()
-    assert (usb / (info.id + ".json")).exists()
+    identity = pyrage.x25519.Identity.from_str(secret)
+    assert pyrage.decrypt((usb / (info.id + ".sql.gz.age")).read_bytes(),
+                          [identity]) == info.path.read_bytes()
+    assert json.loads(pyrage.decrypt((usb / (info.id + ".json.age")).read_bytes(),
+                                     [identity])) == info.manifest
+    assert not (usb / (info.id + ".sql.gz")).exists()
     assert not gone.exists()  # never created: it would land on the system disk
     status = svc.destination_status()
     assert status[str(usb)]["ok"] is True
@@ -468,7 +475,7 @@ def test_destinations_get_copies_and_a_missing_one_is_a_warning(svc, tmp_path):
     assert any(str(gone) in w for w in warnings)
     assert any("no verified backup" in w for w in warnings)
     svc.verify(info.id)
-    assert (usb / (info.id + ".verify.json")).exists()
+    assert (usb / (info.id + ".verify.json.age")).exists()
     assert not any("no verified backup" in w for w in svc.health_warnings())
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
     assert any("older than a day" in w for w in svc.health_warnings(later))

@@ -1,5 +1,6 @@
 """Back office (owner): backups — list, back up now with a progress bar, verify, restore with a
-typed confirmation, extra destinations.
+typed confirmation, extra destinations, and the backup passphrase that encrypts the copies in
+those destinations (set up once with a recovery sheet shown once; changed later).
 
 Long work runs on the server as a job; this screen polls ``GET /backups/jobs/<id>`` (readable
 without login, so a restore can be followed while the API is in maintenance and the login
@@ -9,11 +10,18 @@ tokens are being replaced).
 from __future__ import annotations
 
 from common.errors import ApiError
-from common.schemas.backups import BackupJobOut, BackupListOut, BackupOut, BackupSettingsOut
+from common.schemas.backups import (
+    BACKUP_PASSPHRASE_MIN,
+    BackupJobOut,
+    BackupKeyOut,
+    BackupListOut,
+    BackupOut,
+    BackupSettingsOut,
+)
 
 from .. import labels
 from ..i18n import tr
-from ..qt import Qt, QtCore, QtWidgets, Signal
+from ..qt import Qt, QtCore, QtGui, QtPrintSupport, QtWidgets, Signal
 from ..widgets.context import Services
 from .staff import local_time
 
@@ -84,16 +92,144 @@ class RestoreDialog(QtWidgets.QDialog):
                                              or self.force.isChecked()))
 
 
+class KeyDialog(QtWidgets.QDialog):
+    """The backup passphrase, typed twice (and, to change it, the current passphrase or the
+    recovery key). OK only when both agree and are long enough (``BACKUP_PASSPHRASE_MIN``, the
+    server's rule too)."""
+
+    def __init__(self, change: bool, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("keyDialog")
+        self.change = change
+        self.setWindowTitle(tr("backup.key.title.change" if change else "backup.key.title.setup"))
+        explain = QtWidgets.QLabel(tr("backup.key.explain", min=BACKUP_PASSPHRASE_MIN))
+        explain.setWordWrap(True)
+        form = QtWidgets.QFormLayout()
+
+        def secret(name: str) -> QtWidgets.QLineEdit:
+            e = QtWidgets.QLineEdit()
+            e.setObjectName(name)
+            e.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+            e.textChanged.connect(self._update)
+            return e
+
+        self.old_edit = secret("oldPassphrase")
+        self.pass_edit = secret("passphrase")
+        self.again_edit = secret("passphraseAgain")
+        if change:
+            form.addRow(tr("backup.key.old"), self.old_edit)
+        form.addRow(tr("backup.key.passphrase"), self.pass_edit)
+        form.addRow(tr("backup.key.again"), self.again_edit)
+        self.hint = QtWidgets.QLabel()
+        self.hint.setObjectName("keyHint")
+        self.hint.setStyleSheet("color: #b00020;")
+        buttons = QtWidgets.QDialogButtonBox()
+        self.ok_button = buttons.addButton(tr("common.ok"),
+                                           QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
+        assert self.ok_button is not None
+        self.ok_button.setObjectName("keyOk")
+        cancel = buttons.addButton(tr("common.cancel"),
+                                   QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
+        assert cancel is not None
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(explain)
+        layout.addLayout(form)
+        layout.addWidget(self.hint)
+        layout.addWidget(buttons)
+        self._update()
+
+    def _update(self, *_: object) -> None:
+        p, again = self.pass_edit.text(), self.again_edit.text()
+        hint = ""
+        if p and len(p) < BACKUP_PASSPHRASE_MIN:
+            hint = tr("backup.key.too_short", min=BACKUP_PASSPHRASE_MIN)
+        elif again and p != again:
+            hint = tr("backup.key.mismatch")
+        self.hint.setText(hint)
+        self.ok_button.setEnabled(len(p) >= BACKUP_PASSPHRASE_MIN and p == again
+                                  and (not self.change or bool(self.old_edit.text().strip())))
+
+    def unlock(self) -> dict[str, str | None]:
+        """The current secret, as the API takes it: a recovery key or a passphrase."""
+        old = self.old_edit.text()
+        if "AGE-SECRET-KEY-1" in "".join(old.split()).upper():
+            return {"old_passphrase": None, "recovery_key": old}
+        return {"old_passphrase": old, "recovery_key": None}
+
+
+class RecoverySheetDialog(QtWidgets.QDialog):
+    """The recovery key, shown once with a clear warning, printable on the office printer.
+    Closing needs the box "I printed or copied it down" ticked."""
+
+    def __init__(self, key: BackupKeyOut, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recoverySheet")
+        self.setWindowTitle(tr("backup.sheet.title"))
+        warning = QtWidgets.QLabel(tr("backup.sheet.warning"))
+        warning.setObjectName("sheetWarning")
+        warning.setWordWrap(True)
+        warning.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.sheet_text = tr("backup.sheet.text", shop=key.shop_name or "",
+                             date=local_time(key.created_at), recipient=key.recipient or "",
+                             secret=key.recovery_key or "")
+        self.text = QtWidgets.QPlainTextEdit(self.sheet_text)
+        self.text.setObjectName("sheetText")
+        self.text.setReadOnly(True)
+        self.text.setFont(QtGui.QFontDatabase.systemFont(
+            QtGui.QFontDatabase.SystemFont.FixedFont))
+        self.print_button = QtWidgets.QPushButton(tr("backup.sheet.print"))
+        self.print_button.setObjectName("printSheet")
+        self.print_button.clicked.connect(self.print_dialog)
+        self.kept = QtWidgets.QCheckBox(tr("backup.sheet.kept"))
+        self.kept.setObjectName("sheetKept")
+        self.close_button = QtWidgets.QPushButton(tr("backup.sheet.close"))
+        self.close_button.setObjectName("sheetClose")
+        self.close_button.setEnabled(False)
+        self.kept.toggled.connect(self.close_button.setEnabled)
+        self.close_button.clicked.connect(self.accept)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.print_button)
+        row.addStretch(1)
+        row.addWidget(self.kept)
+        row.addWidget(self.close_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(warning)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(row)
+        self.resize(640, 360)
+
+    def print_to(self, printer: QtPrintSupport.QPrinter) -> None:
+        doc = QtGui.QTextDocument()
+        doc.setDefaultFont(QtGui.QFontDatabase.systemFont(
+            QtGui.QFontDatabase.SystemFont.FixedFont))
+        doc.setPlainText(self.sheet_text)
+        doc.print(printer)
+
+    def print_dialog(self) -> None:
+        printer = QtPrintSupport.QPrinter()
+        dlg = QtPrintSupport.QPrintDialog(printer, self)
+        if dlg.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.print_to(printer)
+
+    def reject(self) -> None:
+        if self.kept.isChecked():  # Esc / the window's close button: only once it is kept
+            super().reject()
+
+
 class BackupScreen(QtWidgets.QWidget):
     """Signals:
         list_loaded(object): the BackupListOut shown.
         job_finished(object): a job this screen started ended (BackupJobOut).
         settings_saved(object): BackupSettingsOut after saving the destinations.
+        key_changed(object): BackupKeyOut after the backup passphrase was set up or changed.
     """
 
     list_loaded = Signal(object)
     job_finished = Signal(object)
     settings_saved = Signal(object)
+    key_changed = Signal(object)
 
     POLL_MS = 400
 
@@ -168,6 +304,21 @@ class BackupScreen(QtWidgets.QWidget):
         dest_layout.addLayout(dest_row)
         dest_layout.addWidget(self.dest_status)
 
+        self.key_status = QtWidgets.QLabel()
+        self.key_status.setObjectName("keyStatus")
+        self.key_status.setWordWrap(True)
+        self.key_button = QtWidgets.QPushButton(tr("backup.key.setup"))
+        self.key_button.setObjectName("keyButton")
+        self.key_button.clicked.connect(self.edit_key)
+        self.key: BackupKeyOut | None = None
+        self.key_dialog: KeyDialog | None = None
+        self.sheet: RecoverySheetDialog | None = None
+        key_box = QtWidgets.QGroupBox(tr("backup.key.box"))
+        key_row = QtWidgets.QHBoxLayout(key_box)
+        key_row.addWidget(self.key_status, 1)
+        key_row.addWidget(self.key_button)
+        dest_layout.addWidget(key_box)
+
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(tools)
         layout.addWidget(self.progress)
@@ -190,6 +341,7 @@ class BackupScreen(QtWidgets.QWidget):
             self.services.runner.op(api.list_backups, on_success=self._show_list, owner=self)
             self.services.runner.op(api.backup_settings, on_success=self._show_settings,
                                     owner=self)
+            self.services.runner.op(api.backup_key, on_success=self._show_key, owner=self)
 
     def _show_list(self, data: BackupListOut) -> None:
         self.backups = list(data.items)
@@ -222,6 +374,59 @@ class BackupScreen(QtWidgets.QWidget):
 
     def _show_settings(self, s: BackupSettingsOut) -> None:
         self.destinations.setText("; ".join(s.destinations))
+
+    def _show_key(self, key: BackupKeyOut) -> None:
+        self.key = key
+        if key.configured:
+            self.key_status.setText(tr("backup.key.ok", created=local_time(key.created_at),
+                                       changed=local_time(key.changed_at)))
+            self.key_status.setStyleSheet("")
+            self.key_button.setText(tr("backup.key.change"))
+        else:
+            self.key_status.setText(tr("backup.key.none"))
+            self.key_status.setStyleSheet("color: #b00020;")
+            self.key_button.setText(tr("backup.key.setup"))
+
+    def edit_key(self) -> KeyDialog:
+        """Set up (first time) or change the backup passphrase (the dialog is returned; tests
+        drive it)."""
+        change = bool(self.key and self.key.configured)
+        dlg = KeyDialog(change, self)
+        self.key_dialog = dlg
+        dlg.accepted.connect(lambda: self._save_key(dlg))
+        dlg.setModal(True)
+        dlg.show()
+        return dlg
+
+    def _save_key(self, dlg: KeyDialog) -> None:
+        api = self.services.api
+        passphrase = dlg.pass_edit.text()
+        if dlg.change:
+            unlock = dlg.unlock()
+            self.services.runner.op(
+                lambda: api.change_backup_key(passphrase, **unlock),
+                on_success=self._key_changed, on_error=self._key_failed, owner=self)
+        else:
+            self.services.runner.op(lambda: api.setup_backup_key(passphrase),
+                                    on_success=self._key_set_up, on_error=self._key_failed,
+                                    owner=self)
+
+    def _key_failed(self, err: ApiError) -> None:
+        self.services.dialogs.error(self, err)
+
+    def _key_set_up(self, key: BackupKeyOut) -> None:
+        self.sheet = RecoverySheetDialog(key, self)
+        self.sheet.setModal(True)
+        self.sheet.show()
+        self._show_key(key.model_copy(update={"recovery_key": None}))
+        self.key_changed.emit(key)
+        self.start(reload=True)
+
+    def _key_changed(self, key: BackupKeyOut) -> None:
+        self._show_key(key)
+        self.services.dialogs.info(self, tr("backup.key.changed"))
+        self.key_changed.emit(key)
+        self.start(reload=True)
 
     def selected(self) -> BackupOut | None:
         rows = {i.row() for i in self.table.selectedIndexes()}

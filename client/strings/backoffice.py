@@ -56,6 +56,50 @@ BACKOFFICE_STRINGS: dict[str, tuple[str, str]] = {
     "backup.verify.done.ok": ("备份 {id} 通过还原验证", "Backup {id} passed its test restore"),
     "backup.verify.done.bad": ("备份 {id} 未通过验证：\n{problems}",
                                "Backup {id} failed verification:\n{problems}"),
+    "backup.key.box": ("备份加密（U 盘、NAS 上的备份副本）",
+                       "Encryption of the copies (USB disk, NAS)"),
+    "backup.key.none": ("✘ 还没有设置备份口令：不会把备份复制到 U 盘/NAS（本机备份不受影响）",
+                        "✘ No backup passphrase yet: nothing is copied to a USB disk or NAS "
+                        "(the backups on this server are not affected)"),
+    "backup.key.ok": ("✔ 备份副本已加密（设置于 {created}，口令更改于 {changed}）",
+                      "✔ Copies are encrypted (set up {created}, passphrase changed {changed})"),
+    "backup.key.setup": ("设置备份口令…", "Set up a backup passphrase…"),
+    "backup.key.change": ("更改备份口令…", "Change the backup passphrase…"),
+    "backup.key.title.setup": ("设置备份口令", "Set up the backup passphrase"),
+    "backup.key.title.change": ("更改备份口令", "Change the backup passphrase"),
+    "backup.key.explain": (
+        "U 盘、NAS 上的备份副本将用这个口令加密。丢了 U 盘，别人也看不到会员资料。\n"
+        "忘记口令又没有恢复单，这些副本就再也打不开了。口令至少 {min} 个字符。",
+        "Copies on a USB disk or NAS are encrypted with this passphrase: a lost USB stick "
+        "shows nobody the members' data.\nWithout the passphrase or the recovery sheet the "
+        "copies cannot be opened again. At least {min} characters."),
+    "backup.key.passphrase": ("新口令", "New passphrase"),
+    "backup.key.again": ("再输一次", "Once more"),
+    "backup.key.old": ("当前口令或恢复密钥", "Current passphrase or recovery key"),
+    "backup.key.too_short": ("口令至少 {min} 个字符", "At least {min} characters"),
+    "backup.key.mismatch": ("两次输入的口令不一样", "The two passphrases differ"),
+    "backup.key.changed": ("备份口令已更改；以前的备份副本用新口令也能打开",
+                           "Passphrase changed; older copies open with the new one too"),
+    "backup.sheet.title": ("备份恢复单（只显示这一次）", "Backup recovery sheet (shown once)"),
+    "backup.sheet.warning": (
+        "请把下面的恢复密钥打印或抄下来，和店里的重要证件放在一起。它只显示这一次，"
+        "服务器不保存它。忘了口令时，凭它也能在新电脑上还原 U 盘上的备份。"
+        "谁拿到它就能打开备份：不要拍照、不要发到聊天软件。",
+        "Print or copy down the recovery key below and keep it with the shop's important "
+        "papers. It is shown only now; the server does not keep it. With it a USB disk's "
+        "backups can be restored on a new machine even if the passphrase is forgotten. "
+        "Whoever holds it can open the backups: no photos, no chat apps."),
+    "backup.sheet.text": (
+        "lanpos 备份恢复单\n店名：{shop}\n日期：{date}\n公钥：{recipient}\n\n"
+        "恢复密钥：\n{secret}\n\n还原：lanpos-server restore --data-dir 新目录 "
+        "--key-file 恢复单.txt U盘/lanpos-….sql.gz.age",
+        "lanpos backup recovery sheet\nShop: {shop}\nDate: {date}\nPublic key: {recipient}"
+        "\n\nRecovery key:\n{secret}\n\nRestore: lanpos-server restore --data-dir NEW "
+        "--key-file sheet.txt USB/lanpos-….sql.gz.age"),
+    "backup.sheet.print": ("打印恢复单…", "Print the sheet…"),
+    "backup.sheet.kept": ("我已打印或抄下恢复密钥，并妥善保管", "I printed or copied down the "
+                                                             "recovery key and keep it safe"),
+    "backup.sheet.close": ("关闭", "Close"),
     # client/backoffice/common.py
     "bo.new": ("新建", "New"),
     "bo.edit": ("编辑", "Edit"),

@@ -100,6 +100,8 @@ WORDS_STRINGS: dict[str, tuple[str, str]] = {
     "label.audit.points.expire": ("积分过期", "Points expired"),
     "label.audit.drawer.open": ("手动开钱箱", "Cash drawer opened"),
     "label.audit.backup.settings": ("修改备份设置", "Backup settings changed"),
+    "label.audit.backup.key_setup": ("设置备份口令（加密密钥）", "Backup key set up"),
+    "label.audit.backup.key_change": ("更改备份口令", "Backup passphrase changed"),
     "label.audit.backup.restore": ("还原备份", "Backup restored"),
     "label.audit.backup.restore_to": ("按时间点恢复", "Point-in-time restore"),
     "label.audit.standby.pairing_code": ("生成备用机配对码", "Standby pairing code"),

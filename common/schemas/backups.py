@@ -10,6 +10,7 @@ from .base import ApiModel, UtcDatetime
 
 BACKUP_ID_PATTERN = r"^lanpos-\d{8}-\d{6}Z(?:-\d{1,3})?$"
 HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+BACKUP_PASSPHRASE_MIN = 10  # the owner's backup passphrase (it guards every copy on a USB disk)
 
 
 class BinlogPosition(ApiModel):
@@ -61,6 +62,9 @@ class DestinationStatus(ApiModel):
 class BackupListOut(ApiModel):
     items: list[BackupOut] = Field(description="newest first")
     folder: str
+    key_configured: bool = Field(False, description="the owner's backup key is set up: copies "
+                                                    "to the destinations are encrypted (none "
+                                                    "are written without it)")
     newest_verified: str | None = None
     newest_verified_age_seconds: int | None = None
     destinations: list[DestinationStatus] = []
@@ -137,3 +141,30 @@ class BackupSettingsIn(ApiModel):
     compress_level: int | None = Field(None, ge=1, le=9)
     timezone: str | None = Field(None, max_length=64)
     scratch_dir: str | None = Field(None, max_length=400)
+
+
+class BackupKeyOut(ApiModel):
+    """The owner's key for encrypted copies (``server.backup.crypt``)."""
+
+    configured: bool
+    recipient: str | None = Field(None, description="the public key (age1…): encrypts only")
+    created_at: UtcDatetime | None = None
+    changed_at: UtcDatetime | None = None
+    recovery_key: str | None = Field(
+        None, description="only in the answer to the setup: the secret key (AGE-SECRET-KEY-1…) "
+                          "for the recovery sheet; shown once, never stored in the clear")
+    shop_name: str | None = Field(None, description="for the recovery sheet")
+
+
+class BackupKeySetupIn(ApiModel):
+    passphrase: str = Field(min_length=BACKUP_PASSPHRASE_MIN, max_length=200,
+                            description="the owner's backup passphrase (the client asks twice)")
+
+
+class BackupKeyChangeIn(ApiModel):
+    """A new passphrase for the same key; opened with the current passphrase or with the
+    recovery sheet's secret key."""
+
+    passphrase: str = Field(min_length=BACKUP_PASSPHRASE_MIN, max_length=200)
+    old_passphrase: str | None = Field(None, max_length=200)
+    recovery_key: str | None = Field(None, max_length=400)

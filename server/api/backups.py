@@ -13,6 +13,9 @@ from common.errors import ApiError
 from common.schemas.backups import (
     BackupCreateIn,
     BackupJobOut,
+    BackupKeyChangeIn,
+    BackupKeyOut,
+    BackupKeySetupIn,
     BackupListOut,
     BackupOut,
     BackupSettingsIn,
@@ -22,8 +25,10 @@ from common.schemas.backups import (
     RestoreToIn,
 )
 from server.backup.catalogue import ID_RE
+from server.backup.crypt import Unlock
 from server.backup.jobs import actor_record
 from server.backup.service import BackupService
+from server.domain import shop
 from server.state import JobRecord
 
 from .base import OWNER, PUBLIC, ApiBlueprint, Ctx
@@ -60,6 +65,7 @@ def list_backups(ctx: Ctx) -> BackupListOut:
                                           if k in ("ok", "at", "backup", "error")})
              for d in svc.settings.destinations]
     return BackupListOut(items=items, folder=str(svc.folder),
+                         key_configured=svc.key.configured,
                          newest_verified=good.id if good else None,
                          newest_verified_age_seconds=svc.newest_verified_age_seconds(),
                          destinations=dests, warnings=svc.health_warnings())
@@ -147,3 +153,29 @@ def put_settings(ctx: Ctx, body: BackupSettingsIn) -> BackupSettingsOut:
     svc = _svc(ctx)
     svc.update_settings(body.model_dump(exclude_unset=True), ctx.db, ctx.me)
     return _settings_out(svc)
+
+
+@bp.endpoint("GET", "/backups/key", roles=OWNER, response=BackupKeyOut)
+def get_key(ctx: Ctx) -> BackupKeyOut:
+    """Is the owner's backup key set up (copies to the destinations are encrypted with it)?"""
+    return BackupKeyOut.model_validate(_svc(ctx).key_status())
+
+
+@bp.endpoint("POST", "/backups/key", roles=OWNER, body=BackupKeySetupIn,
+             response=BackupKeyOut, status=201, idempotent=False)
+def setup_key(ctx: Ctx, body: BackupKeySetupIn) -> BackupKeyOut:
+    """Set up the backup key with the owner's passphrase. The answer carries the recovery
+    sheet's secret key once (never stored: not idempotent, so no stored response holds it).
+    409 when a key exists. Audited."""
+    out = _svc(ctx).setup_key(body.passphrase, ctx.db, ctx.me)
+    return BackupKeyOut.model_validate({**out, "shop_name": shop.get(ctx.db).name})
+
+
+@bp.endpoint("PUT", "/backups/key", roles=OWNER, body=BackupKeyChangeIn,
+             response=BackupKeyOut, idempotent=False)
+def change_key(ctx: Ctx, body: BackupKeyChangeIn) -> BackupKeyOut:
+    """A new passphrase for the same key (older copies stay readable), opened with the
+    current passphrase or the recovery key. Audited."""
+    unlock = Unlock(passphrase=body.old_passphrase, secret_key=body.recovery_key)
+    return BackupKeyOut.model_validate(
+        _svc(ctx).change_key(body.passphrase, unlock, ctx.db, ctx.me))

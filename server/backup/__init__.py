@@ -10,6 +10,7 @@ import from the module they need (nothing is re-exported here):
     pitr       point in time: the base backup and the binary-log replay
     schedule   the schedule (pure parts) and the scheduler thread
     jobs       long work for the API as in-memory jobs
+    crypt      the owner's key and the encrypted copies in the destinations (age), opening one
     service    ``BackupService``, the façade the CLI, the API and the scheduler use
 
 A backup is two files in the backup folder (``[backup] dir``, default ``<data_dir>/backups``):

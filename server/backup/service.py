@@ -26,7 +26,7 @@ from server.ops.mariadb import ManagedMariaDB
 from server.runtime import Runtime
 from server.state import SharedState
 
-from . import pitr
+from . import crypt, pitr
 from . import restore as live_restore
 from . import verify as test_restore
 from .catalogue import (
@@ -45,7 +45,6 @@ from .dumpfile import (
     BackupError,
     DbTarget,
     Progress,
-    _copy_atomic,
     _disk_error,
     _fsync_dir,
     _iso,
@@ -62,6 +61,8 @@ log = logging.getLogger(__name__)
 
 MIN_FREE_BYTES = 16 * 1024 * 1024
 LAST_ERROR_KEY = "backup.last_error"
+NO_KEY_ERROR = ("未设置备份密钥，未复制：不会把未加密的备份写到 U 盘/NAS "
+                "(no backup key set up: copies are never written unencrypted)")
 RESTORE_REASON = "正在还原备份 restoring a backup"
 
 
@@ -127,15 +128,34 @@ class BackupService:
     def list(self) -> list[BackupInfo]:
         return list_backups(self.folder)
 
-    def get(self, ref: str | Path) -> BackupInfo:
-        """A backup by id (in the backup folder) or by a file path (anywhere)."""
+    @property
+    def key(self) -> crypt.BackupKey:
+        """The owner's key for the copies in the destinations (``server.backup.crypt``)."""
+        return crypt.BackupKey(self.config.data_dir)
+
+    def get(self, ref: str | Path, unlock: crypt.Unlock | None = None) -> BackupInfo:
+        """A backup by id (in the backup folder) or by a file path (anywhere). An encrypted
+        copy (``….sql.gz.age``, e.g. on a USB disk) needs ``unlock``: it is decrypted and
+        checked completely into the backup folder first (:meth:`open_copy`)."""
         s = str(ref)
+        if crypt.is_encrypted_ref(s) and not ID_RE.match(s):
+            if unlock is None:
+                raise BackupError("backup_key_needed", status=400)
+            return self.open_copy(s, unlock)
         if ID_RE.match(s):
             return read_backup(self.folder / (s + MANIFEST_SUFFIX))
         p = Path(s).expanduser()
         if p.exists():
             return read_backup(p)
         raise BackupError("backup_not_found", status=404, backup=s)
+
+    def open_copy(self, ref: str | Path, unlock: crypt.Unlock) -> BackupInfo:
+        """Decrypt an encrypted copy into the local backup folder (nothing else is touched;
+        a wrong key or a damaged copy is a clear error and leaves no file)."""
+        with self._work_lock:
+            info = crypt.open_copy(ref, unlock, self.key, self.folder)
+        log.info("opened the encrypted copy %s as backup %s", ref, info.id)
+        return info
 
     def newest_verified(self) -> BackupInfo | None:
         good = [b for b in self.list() if b.verified]
@@ -262,25 +282,37 @@ class BackupService:
             return {}
 
     def copy_to_destinations(self, info: BackupInfo) -> dict[str, dict[str, Any]]:
-        """Copy the backup (+ manifest, + verification) to every extra folder. A missing or
+        """Copy the backup (+ manifest, + verification), encrypted with the owner's key
+        (``server.backup.crypt``), to every extra folder. Without a key nothing is copied (a
+        copy is never written in the clear) and each destination says so. A missing or
         unwritable destination is recorded (health warning), never fatal. A missing folder is
         not created: an unplugged USB disk must not fill the system disk instead."""
         status = self.destination_status()
         status = {k: v for k, v in status.items() if k in self.settings.destinations}
+        key = self.key
+        configured = key.configured
         for dest in self.settings.destinations:
             entry: dict[str, Any] = {"at": _iso(utcnow()), "backup": info.id}
             try:
                 d = Path(dest).expanduser()
+                if not configured:
+                    raise BackupError("backup_key_missing", status=409)
                 if not d.is_dir():
                     raise FileNotFoundError(errno.ENOENT, "folder not found (disk unplugged?)",
                                             str(d))
-                for src in (info.path, info.manifest_path, info.verify_path):
-                    if src.exists():
-                        _copy_atomic(src, d / src.name)
+                crypt.write_copy(info, d, key)
                 entry["ok"] = True
-            except OSError as e:
+                entry["encrypted"] = True
+                leftovers = crypt.plain_copies(d)
+                if leftovers:
+                    entry["plain_copies"] = len(leftovers)
+            except BackupError as e:
                 entry["ok"] = False
-                entry["error"] = f"{e.strerror or e}"
+                entry["error"] = NO_KEY_ERROR if e.code == "backup_key_missing" else str(e)
+                log.warning("backup copy to %s refused: %s", dest, entry["error"])
+            except Exception as e:  # OSError, or pyrage failing to write: never fatal
+                entry["ok"] = False
+                entry["error"] = f"{getattr(e, 'strerror', None) or e}"
                 log.warning("backup copy to %s failed: %s", dest, e)
             status[dest] = entry
         if self.settings.destinations or self._dest_status_path.exists():
@@ -301,7 +333,8 @@ class BackupService:
             folders = [self.folder] + [Path(d).expanduser() for d in self.settings.destinations]
             for bid in doomed:
                 for folder in folders:
-                    for suffix in (MANIFEST_SUFFIX, VERIFY_SUFFIX, DATA_SUFFIX):
+                    for suffix in (MANIFEST_SUFFIX, VERIFY_SUFFIX, DATA_SUFFIX,
+                                   *crypt.COPY_SUFFIXES):
                         with contextlib.suppress(OSError):
                             (folder / (bid + suffix)).unlink()
             if doomed:
@@ -316,9 +349,10 @@ class BackupService:
             yield mdb
 
     # -- verify ----------------------------------------------------------------------------
-    def verify(self, ref: str | Path, progress: Progress = _noop) -> VerifyResult:
+    def verify(self, ref: str | Path, progress: Progress = _noop,
+               unlock: crypt.Unlock | None = None) -> VerifyResult:
         with self._work_lock:
-            return self._verify(self.get(ref), progress)
+            return self._verify(self.get(ref, unlock), progress)
 
     def verify_newest(self) -> VerifyResult | None:
         backups = self.list()
@@ -341,11 +375,13 @@ class BackupService:
 
     def restore(self, ref: str | Path, force: bool = False, progress: Progress = _noop,
                 safety_backup: bool = True, *, by: str = "lanpos-server restore",
-                job_id: str | None = None) -> dict[str, Any]:
+                job_id: str | None = None,
+                unlock: crypt.Unlock | None = None) -> dict[str, Any]:
         """Replace the live data with a backup. ``by`` / ``job_id``: who holds the maintenance
-        that every API worker answers with meanwhile."""
+        that every API worker answers with meanwhile. An encrypted copy is decrypted and
+        checked completely (``unlock``) before anything else happens."""
         with self._work_lock:
-            info = self.get(ref)
+            info = self.get(ref, unlock)
             self.check_restorable(info, force)
             return self._restore(info, progress, safety_backup, None, by, job_id)
 
@@ -433,6 +469,54 @@ class BackupService:
                             after={k: after[k] for k in changes})
         return new
 
+    # -- the owner's key for encrypted copies ----------------------------------------------
+    def key_status(self) -> dict[str, Any]:
+        return crypt.key_status(self.key)
+
+    def setup_key(self, passphrase: str, session: Any = None,
+                  actor: Any = None) -> dict[str, Any]:
+        """Set up the owner's backup key (``server.backup.crypt``). Returns the status plus
+        ``recovery_key`` — the secret key for the recovery sheet, shown once, never stored in
+        the clear. The newest backup is then copied (encrypted) to the destinations that were
+        waiting for a key. Audited (the recipient only)."""
+        with self._work_lock:
+            secret = self.key.setup(passphrase)
+        status = self.key_status()
+        if session is not None and actor is not None:
+            audit_log.write(session, actor, "backup.key_setup", "backup", None,
+                            after={"recipient": status["recipient"]})
+        backups = self.list()
+        if backups and self.settings.destinations:
+            with self._work_lock:
+                self.copy_to_destinations(backups[-1])
+        else:  # no backup to copy yet: the "no key" refusals are over all the same
+            waiting = self.destination_status()
+            fresh = {d: st for d, st in waiting.items() if st.get("error") != NO_KEY_ERROR}
+            if fresh != waiting:
+                with contextlib.suppress(OSError):
+                    _write_json_atomic(self._dest_status_path, fresh)
+        return {**status, "recovery_key": secret}
+
+    def change_key(self, new_passphrase: str, unlock: crypt.Unlock, session: Any = None,
+                   actor: Any = None) -> dict[str, Any]:
+        """A new passphrase for the same key (opened with the old one or the recovery key):
+        every older copy stays readable. The destinations get the re-wrapped key file at
+        their next copy. Audited."""
+        with self._work_lock:
+            self.key.change(new_passphrase, unlock)
+            for dest in self.settings.destinations:
+                try:
+                    crypt.refresh_key_file(Path(dest).expanduser(), self.key)
+                except OSError as e:  # unplugged: it gets the new file at its next copy
+                    log.info("backup key file not refreshed in %s: %s", dest, e)
+        status = self.key_status()
+        if session is not None and actor is not None:
+            audit_log.write(session, actor, "backup.key_change", "backup", None,
+                            after={"recipient": status["recipient"],
+                                   "with": "recovery key" if unlock.secret_key
+                                   else "passphrase"})
+        return status
+
     def audit(self, actor: Any, action: str, entity_id: str | None,
               after: dict[str, Any] | None = None) -> None:
         """An audit entry in a session of its own (after a restore the request's session
@@ -462,10 +546,20 @@ class BackupService:
         if backups and backups[-1].verified is False:
             out.append(f"最新备份 {backups[-1].id} 未通过还原验证 "
                        f"(the newest backup failed its test restore)")
+        if self.settings.destinations and not self.key.configured:
+            out.append("已设置额外备份位置，但还没有备份密钥：不会复制到 U 盘/NAS，请在“数据备份”里"
+                       "设置备份口令 (destinations are set but no backup key: nothing is copied "
+                       "until the owner sets a backup passphrase)")
         for dest, st in self.destination_status().items():
-            if dest in self.settings.destinations and not st.get("ok"):
+            if dest not in self.settings.destinations:
+                continue
+            if not st.get("ok"):
                 out.append(f"备份复制到 {dest} 失败：{st.get('error')} "
                            f"(backup copy to {dest} failed)")
+            elif st.get("plain_copies"):
+                out.append(f"{dest} 里还有 {st['plain_copies']} 份未加密的旧备份，请删除 "
+                           f"(lanpos-*.sql.gz/.json: unencrypted copies from before; delete "
+                           f"them)")
         if self.last_error:
             out.append(f"上次备份任务失败：{self.last_error} (last backup job failed)")
         return out
