@@ -127,7 +127,7 @@ install_bundle() {
   if [ -n "$d" ]; then say "desktop shortcut: $d/$NAME.desktop"; fi
   if [ -f "$AUTOSTART_ENTRY" ]; then say "starts with the session: $AUTOSTART_ENTRY"; fi
   check_install
-  say "first start: enter the server address (e.g. 192.168.1.10:8600) and the counter name"
+  say "first start: enter the server address (e.g. 192.168.1.10) and compare the fingerprint and the counter name"
 }
 
 check_install() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lanpos-server as a systemd service (Debian/Ubuntu):
 #   bash installer/service.sh install     [--owner-password PW] [--no-start]
-#                  [--standby-of http://PRIMARY:8600 (--pairing-code C | --username U --password P)]
+#                  [--standby-of https://PRIMARY:8643 --fingerprint FP
+#                   (--pairing-code C | --username U --password P)]
 #   bash installer/service.sh upgrade     stop, reinstall the code from this checkout, start
 #   bash installer/service.sh status
 #   bash installer/service.sh uninstall   [--purge [--yes]]   (keeps /var/lib/lanpos unless --purge)
@@ -40,7 +41,7 @@ die() { echo "[lanpos] error: $*" >&2; exit 1; }
 
 usage() {
   echo "usage:" >&2
-  sed -n '3,8p' "${BASH_SOURCE[0]}" | sed 's/^#//' >&2
+  sed -n '3,9p' "${BASH_SOURCE[0]}" | sed 's/^#//' >&2
   exit 2
 }
 
@@ -210,12 +211,14 @@ init_data() {  # $1 = owner password or ""
   SECRET=""
 }
 
-standby_data() {  # $1 = primary address, $2 = pairing code, $3 = username, $4 = password
+standby_data() {  # $1 = primary address, $2 = pairing code, $3 = username, $4 = password,
+                  # $5 = the primary's certificate fingerprint (as its screen shows it)
   if [ -e "$ROOT$DATA_DIR/lanpos.toml" ]; then
     say "data directory $DATA_DIR already set up (lanpos.toml exists): kept as it is"
     return
   fi
   local args=(standby init --primary "$1" --data-dir "$DATA_DIR")
+  if [ -n "${5:-}" ]; then args+=(--fingerprint "$5"); fi
   if [ -n "$2" ]; then
     args+=(--pairing-code "$2"); SECRET="$2"
   else
@@ -302,7 +305,7 @@ need_root() {
 # ---------------------------------------------------------------------------------------------
 # Commands
 cmd_install() {
-  local start=yes venv=yes password="" standby_of="" code="" username="owner"
+  local start=yes venv=yes password="" standby_of="" code="" username="owner" fingerprint=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --no-start) start=no ;;
@@ -311,6 +314,7 @@ cmd_install() {
       --owner-password=*|--password=*) password="${1#*=}" ;;
       --standby-of) [ $# -ge 2 ] || usage; standby_of="$2"; shift ;;
       --pairing-code) [ $# -ge 2 ] || usage; code="$2"; shift ;;
+      --fingerprint) [ $# -ge 2 ] || usage; fingerprint="$2"; shift ;;
       --username) [ $# -ge 2 ] || usage; username="$2"; shift ;;
       *) usage ;;
     esac
@@ -327,7 +331,7 @@ cmd_install() {
   make_data_dir
   install_unit
   if [ -n "$standby_of" ]; then
-    standby_data "$standby_of" "$code" "$username" "$password"
+    standby_data "$standby_of" "$code" "$username" "$password" "$fingerprint"
   else
     init_data "$password"
   fi

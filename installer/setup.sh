@@ -103,8 +103,8 @@ case "$MODE" in
       echo "[lanpos] opening the counter window"
       .venv/bin/lanpos-client --server "http://127.0.0.1:$PORT" --counter 01 &
     else
-      echo "[lanpos] no display here. On a counter PC run:"
-      echo "           lanpos-client --server http://${IP:-<this-machine-ip>}:$PORT"
+      echo "[lanpos] no display here. On a counter PC run (and compare the fingerprint printed above):"
+      echo "           lanpos-client --server ${IP:-<this-machine-ip>}:$((PORT + 43))"
     fi
     echo "[lanpos] server running: curl http://127.0.0.1:$PORT/api/v1/health  (Ctrl+C stops)"
     wait "$SERVER"
