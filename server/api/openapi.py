@@ -41,9 +41,9 @@ def error_statuses(spec: EndpointSpec) -> list[int]:
     Idempotency-Key); 401/403 who; 404 what (a path's row, an id in the body); 409 a rule or
     a conflict (a write: stale primary, busy, idempotency); 413 a body past its limit; 503
     maintenance / standby / database down."""
-    out = [400, 404]
+    out = [400, 401, 404]  # 401: a bad token, or a public login/pairing refused
     if spec.roles is not PUBLIC:
-        out += [401, 403]
+        out.append(403)
     if spec.method in WRITE_METHODS or spec.body is not None:
         out += [409, 413]
     out.append(503)

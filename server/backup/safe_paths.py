@@ -37,7 +37,10 @@ def path_problem(raw: str, data_dir: Path | None = None) -> str | None:
         if len(parts) <= 1 or parts[1] in WINDOWS_SYSTEM:
             return f"{raw}: 不能使用系统目录 (a system folder)"
         return None
-    path = Path(os.path.normpath(os.path.abspath(os.path.expanduser(text))))
+    expanded = os.path.expanduser(text)
+    if not os.path.isabs(expanded):  # relative to whatever folder the server started in
+        return f"{raw}: 请填写完整路径 (an absolute path, e.g. /mnt/usb/lanpos)"
+    path = Path(os.path.normpath(expanded))
     resolved = path.resolve(strict=False)  # a symlink into /etc is /etc
     for candidate in {path, resolved}:
         if candidate == Path("/"):
