@@ -5,8 +5,8 @@ to (and old files in them deleted by retention) with the server's rights; a typo
 owner's session must not point them at ``/etc`` or at the database's own files. Refused:
 the root, the system trees (``/etc``, ``/usr``, ``/bin``, ``/sbin``, ``/lib*``, ``/boot``,
 ``/proc``, ``/sys``, ``/dev``, ``/run``, ``/var/lib/mysql`` …, ``/root``), anything inside
-them, and the managed MariaDB's data folder (and its parents: the data dir itself would hold
-the database). Windows: the drive roots and ``C:\\Windows`` / ``Program Files``.
+them, and the managed MariaDB's data folder ``<data dir>/mariadb``. Windows: the drive roots
+and ``C:\\Windows`` / ``Program Files``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def path_problem(raw: str, data_dir: Path | None = None) -> str | None:
     """Why ``raw`` may not be a backup folder or destination (None: it may). A folder inside
     the server's data dir (its ``backups`` folder: the default) is fine wherever the data dir
     is (``/root/.local/share/lanpos`` for a server run as root), but not the managed
-    database's folder ``<data dir>/mariadb``, nor the data dir itself or a folder above it."""
+    database's folder ``<data dir>/mariadb`` or anything in it."""
     text = raw.strip()
     if not text:
         return None
@@ -47,9 +47,9 @@ def path_problem(raw: str, data_dir: Path | None = None) -> str | None:
             return f"{raw}: 不能使用根目录 (the root folder)"
         if data_dir is not None:
             home = Path(os.path.abspath(data_dir)).resolve(strict=False)
-            if _inside(candidate, home / "mariadb") or _inside(home, candidate):
+            if _inside(candidate, home / "mariadb"):
                 return f"{raw}: 不能使用数据库所在目录 (the database's folder)"
-            if home in candidate.parents:
+            if _inside(candidate, home):
                 continue
         for system in POSIX_SYSTEM:
             if _inside(candidate, Path(system)) or _inside(candidate, Path(system).resolve()):
