@@ -20,6 +20,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # generic
     "validation_error": ("输入有误，请检查标出的项目", "Some fields are not valid"),
     "invalid_json": ("请求内容不是有效的 JSON", "The request body is not valid JSON"),
+    "json_too_deep": ("请求内容层级太深（最多 {limit} 层）",
+                      "The request body is nested too deeply (at most {limit} levels)"),
     "unauthorized": ("请先登录", "Please log in"),
     "token_expired": ("登录已过期，请重新登录", "Your login has expired, please log in again"),
     "forbidden": ("您没有权限执行此操作", "You are not allowed to do this"),
@@ -222,6 +224,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "missing": ("必填", "Required"),
+    "null_not_allowed": ("不能为空（不修改请不要提交这一项）",
+                         "Cannot be empty (leave the field out to keep it unchanged)"),
+    "control_characters": ("含有不允许的隐藏字符（控制符或文字方向符），请重新输入",
+                           "Contains hidden characters (control or text-direction marks) that "
+                           "are not allowed; please type it again"),
+    "multiline_not_allowed": ("不能换行", "Must be a single line"),
     "extra_forbidden": ("不允许的字段", "Unknown field"),
     "string_too_short": ("至少 {min_length} 个字符", "At least {min_length} characters"),
     "string_too_long": ("最多 {max_length} 个字符", "At most {max_length} characters"),

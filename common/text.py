@@ -1,4 +1,5 @@
-"""Text helpers shared by server and client: pinyin initials for search, phone masking.
+"""Text helpers shared by server and client: pinyin initials for search, phone masking, and
+the characters no text typed at a counter may hold.
 
 ``pinyin_initials('张三')`` → ``'zs'``; letters and digits pass through lower-cased, other
 characters are dropped: ``'李娜Lina'`` → ``'lnlina'``. Heteronyms take the most common reading.
@@ -13,6 +14,24 @@ import re
 from pypinyin import Style, lazy_pinyin
 
 _KEEP = re.compile(r"[0-9a-z]")
+
+# NUL and the other C0 controls (tab, newline and carriage return aside), DEL, and the
+# invisible marks that reorder or disguise text on a screen or a receipt: LRM/RLM, ALM, the
+# bidi embeddings/overrides U+202A–U+202E and the isolates U+2066–U+2069
+HIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+LINE_BREAKS = re.compile("[\r\n\u2028\u2029]")
+
+
+def has_hidden_characters(text: str) -> bool:
+    """True if ``text`` holds a character refused in every request (see HIDDEN_CHARACTERS);
+    tabs and line breaks are allowed here (notes may have several lines)."""
+    return HIDDEN_CHARACTERS.search(text) is not None
+
+
+def is_single_line(text: str) -> bool:
+    """Names, units, usernames: no line break and no tab."""
+    return LINE_BREAKS.search(text) is None and "\t" not in text
 
 
 def pinyin_initials(text: str, max_len: int = 32) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .base import ApiModel, UtcDatetime
+from .base import ApiModel, PatchModel, UtcDatetime
 
 BACKUP_ID_PATTERN = r"^lanpos-\d{8}-\d{6}Z(?:-\d{1,3})?$"
 HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -122,7 +122,7 @@ class BackupSettingsOut(ApiModel):
     scratch_dir: str
 
 
-class BackupSettingsIn(ApiModel):
+class BackupSettingsIn(PatchModel):
     """Only the fields sent are changed (lanpos.toml [backup]; ``timezone`` is the shop's,
     [shop] timezone)."""
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 T = TypeVar("T")
 
@@ -31,6 +41,70 @@ UtcDatetime = Annotated[dt.datetime, PlainSerializer(_utc_iso, return_type=str)]
 
 FenAmount = Annotated[int, Field(description="money in integer fen (分); ¥12.50 = 1250",
                                  strict=True)]
+
+# -- input limits ---------------------------------------------------------------------------
+# Every integer a request carries has bounds that fit its column (BIGINT: ±2^63) with room
+# for the sums made of it, and that make sense for a shop. One set of aliases, used by every
+# schema (README "Input limits"); a value past a bound is a 400 validation_error naming the
+# field ("不能大于 …"), never a database error.
+BIGINT_MAX = 2**63 - 1
+MAX_PRICE_FEN = 100_000_000
+"""¥1,000,000: one product's price or cost, one recharge, one stored-value operation."""
+MAX_AMOUNT_FEN = 1_000_000_000
+"""¥10,000,000: one sale's total, one payment, the cash handed over (tendered)."""
+MAX_QTY = 10_000_000
+"""Stock on hand, counted stock, one stock adjustment (±)."""
+MAX_POINTS = 100_000_000
+"""Points of one operation (redeem, adjust, pay)."""
+MAX_ID = BIGINT_MAX
+"""Row ids (BIGINT)."""
+
+PriceFen = Annotated[int, Field(ge=0, le=MAX_PRICE_FEN, strict=True,
+                                description="money in integer fen (分), at most ¥1,000,000")]
+AmountFen = Annotated[int, Field(ge=0, le=MAX_AMOUNT_FEN, strict=True,
+                                 description="money in integer fen (分), at most ¥10,000,000")]
+Quantity = Annotated[int, Field(ge=0, le=MAX_QTY)]
+StockChange = Annotated[int, Field(ge=-MAX_QTY, le=MAX_QTY,
+                                   description="signed quantity, e.g. -2 for breakage")]
+Points = Annotated[int, Field(ge=0, le=MAX_POINTS, strict=True)]
+DbId = Annotated[int, Field(ge=0, le=MAX_ID, description="a row id")]
+
+
+class PatchModel(ApiModel):
+    """A partial update (PATCH, and the PUT of settings): a field left out stays as it is.
+    ``null`` clears a field named in ``clearable`` (a value that may be empty: a member's
+    birthday, a product's cost); for any other field ``null`` is refused with 400
+    ``validation_error`` ("不能为空") — and the OpenAPI document shows those fields without
+    ``null``, so the schema and the server agree."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_only_where_clearable(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
+            raise PydanticCustomError("null_not_allowed", "may not be null")
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for name, prop in target.get("properties", {}).items():
+            if name in cls.clearable:
+                continue
+            prop.pop("default", None)
+            options = prop.get("anyOf")
+            if options is None:
+                continue
+            kept = [o for o in options if o.get("type") != "null"]
+            if len(kept) == 1:
+                del prop["anyOf"]
+                prop.update(kept[0])
+            else:
+                prop["anyOf"] = kept
+        return schema
 
 
 class Role(StrEnum):

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from .base import ApiModel, FenAmount, PageQuery, UtcDatetime
+from .base import (
+    MAX_ID,
+    ApiModel,
+    DbId,
+    PageQuery,
+    PatchModel,
+    PriceFen,
+    Quantity,
+    StockChange,
+    UtcDatetime,
+)
 from .members import LevelOut, MembershipSettings
 from .shop import ShopSettingsOut
 
@@ -21,7 +31,7 @@ class CategoryIn(ApiModel):
     active: bool = True
 
 
-class CategoryPatch(ApiModel):
+class CategoryPatch(PatchModel):
     name: str | None = Field(None, min_length=1, max_length=64)
     sort_order: int | None = Field(None, ge=0, le=100_000)
     active: bool | None = None
@@ -39,14 +49,14 @@ class _ProductFields(ApiModel):
     sku: str | None = Field(None, max_length=32)
     name: str = Field(min_length=1, max_length=100)
     unit: str = Field("件", min_length=1, max_length=8)
-    category_id: int | None = None
-    price: FenAmount = Field(ge=0, le=100_000_000)
-    member_price: FenAmount | None = Field(None, ge=0, le=100_000_000)
-    cost: FenAmount | None = Field(None, ge=0, le=100_000_000)
+    category_id: DbId | None = None
+    price: PriceFen
+    member_price: PriceFen | None = None
+    cost: PriceFen | None = None
     open_price: bool = Field(False, description="cashier enters the price at sale time")
     discountable: bool = True
     track_stock: bool = False
-    low_stock: int | None = Field(None, ge=0, le=10_000_000)
+    low_stock: Quantity | None = None
     commission_kind: CommissionKind = "none"
     commission_value: int = Field(0, ge=0, le=100_000_000,
                                   description="basis points of the amount (percent) or fen "
@@ -55,6 +65,11 @@ class _ProductFields(ApiModel):
     active: bool = True
     favourite: bool = Field(False, description="收银台常用: a button on the counter's grid")
     favourite_order: int = Field(0, ge=0, le=100_000, description="order on the grid")
+
+    @field_validator("sku")
+    @classmethod
+    def _blank_sku(cls, v: str | None) -> str | None:
+        return v or None  # an empty SKU is no SKU (the column is unique)
 
     @model_validator(mode="after")
     def _rules(self):
@@ -66,30 +81,38 @@ class _ProductFields(ApiModel):
 
 
 class ProductIn(_ProductFields):
-    opening_stock: int = Field(0, ge=0, le=10_000_000,
+    opening_stock: Quantity = Field(0,
                                description="initial stock (tracked products), as a ledger entry")
 
 
-class ProductPatch(ApiModel):
-    """Every field optional; stock is never set here (use stock adjustments)."""
+class ProductPatch(PatchModel):
+    """Every field optional; stock is never set here (use stock adjustments). ``null``
+    clears sku, category, member price, cost and the low-stock mark."""
+
+    clearable = frozenset({"sku", "category_id", "member_price", "cost", "low_stock"})
 
     sku: str | None = Field(None, max_length=32)
     name: str | None = Field(None, min_length=1, max_length=100)
     unit: str | None = Field(None, min_length=1, max_length=8)
-    category_id: int | None = None
-    price: FenAmount | None = Field(None, ge=0, le=100_000_000)
-    member_price: FenAmount | None = Field(None, ge=0, le=100_000_000)
-    cost: FenAmount | None = Field(None, ge=0, le=100_000_000)
+    category_id: DbId | None = None
+    price: PriceFen | None = None
+    member_price: PriceFen | None = None
+    cost: PriceFen | None = None
     open_price: bool | None = None
     discountable: bool | None = None
     track_stock: bool | None = None
-    low_stock: int | None = Field(None, ge=0, le=10_000_000)
+    low_stock: Quantity | None = None
     commission_kind: CommissionKind | None = None
     commission_value: int | None = Field(None, ge=0, le=100_000_000)
     barcodes: list[str] | None = Field(None, max_length=10)
     active: bool | None = None
     favourite: bool | None = None
     favourite_order: int | None = Field(None, ge=0, le=100_000)
+
+    @field_validator("sku")
+    @classmethod
+    def _blank_sku(cls, v: str | None) -> str | None:
+        return v or None  # an empty SKU is no SKU (the column is unique)
 
 
 class ProductOut(ApiModel):
@@ -121,8 +144,9 @@ class ProductOut(ApiModel):
 
 
 class CatalogSnapshotQuery(ApiModel):
-    since: int | None = Field(None, ge=0, description="the version the counter holds; absent "
-                                                      "(or one the server cannot diff): full")
+    since: int | None = Field(None, ge=0, le=MAX_ID,
+                              description="the version the counter holds; absent (or one the "
+                                          "server cannot diff): full")
 
 
 class CatalogSnapshotOut(ApiModel):
@@ -143,7 +167,7 @@ class CatalogSnapshotOut(ApiModel):
 class ProductQuery(PageQuery):
     q: str | None = Field(None, max_length=64,
                           description="barcode, SKU, name (part) or pinyin initials")
-    category_id: int | None = None
+    category_id: DbId | None = None
     kind: ProductKind | None = None
     include_inactive: bool = False
     low_stock_only: bool = False
@@ -153,7 +177,7 @@ class ProductQuery(PageQuery):
 
 class StockLedgerOut(ApiModel):
     id: int
-    product_id: int
+    product_id: DbId
     change: int
     balance_after: int
     kind: str
@@ -165,8 +189,8 @@ class StockLedgerOut(ApiModel):
 
 
 class StockAdjustmentIn(ApiModel):
-    product_id: int
-    change: int = Field(description="signed quantity, e.g. -2 for breakage")
+    product_id: DbId
+    change: StockChange
     reason: str = Field(min_length=1, max_length=255)
 
     @model_validator(mode="after")
@@ -177,9 +201,9 @@ class StockAdjustmentIn(ApiModel):
 
 
 class PurchaseLineIn(ApiModel):
-    product_id: int
+    product_id: DbId
     qty: int = Field(gt=0, le=1_000_000)
-    unit_cost: FenAmount = Field(ge=0, le=100_000_000)
+    unit_cost: PriceFen
 
 
 class PurchaseIn(ApiModel):
@@ -198,8 +222,8 @@ class PurchaseOut(ApiModel):
 
 
 class StockCountLineIn(ApiModel):
-    product_id: int
-    counted: int = Field(ge=0, le=10_000_000)
+    product_id: DbId
+    counted: Quantity
 
 
 class StockCountIn(ApiModel):
@@ -209,7 +233,7 @@ class StockCountIn(ApiModel):
 
 
 class StockCountLineOut(ApiModel):
-    product_id: int
+    product_id: DbId
     name: str
     expected: int
     counted: int

@@ -13,7 +13,16 @@ from pydantic import Field, field_validator, model_validator
 
 from common.membership_rules import normalize_mobile
 
-from .base import ApiModel, FenAmount, PageQuery, UtcDatetime
+from .base import (
+    MAX_POINTS,
+    MAX_PRICE_FEN,
+    ApiModel,
+    DbId,
+    FenAmount,
+    PageQuery,
+    PatchModel,
+    UtcDatetime,
+)
 
 Gender = Literal["M", "F"]
 RechargeMethod = Literal["cash", "card", "wechat", "alipay"]
@@ -21,7 +30,7 @@ SaleMethod = Literal["cash", "card", "wechat", "alipay", "stored_value"]
 LedgerBook = Literal["stored_value", "points", "count_cards"]
 PIN_PATTERN = r"^\d{4,6}$"
 CARD_PATTERN = r"^[0-9A-Za-z\-]{4,32}$"
-MAX_FEN = 100_000_000  # ¥1,000,000 per operation
+MAX_FEN = MAX_PRICE_FEN  # ¥1,000,000 per operation
 
 
 def _phone(v: str | None) -> str | None:
@@ -44,7 +53,9 @@ class LevelIn(ApiModel):
     active: bool = True
 
 
-class LevelPatch(ApiModel):
+class LevelPatch(PatchModel):
+    clearable = frozenset({"upgrade_threshold"})
+
     name: str | None = Field(None, min_length=1, max_length=32)
     rank: int | None = Field(None, ge=0, le=1000)
     discount_bp: int | None = Field(None, ge=1, le=10_000)
@@ -64,7 +75,7 @@ class LevelOut(ApiModel):
 
 
 class LevelPriceIn(ApiModel):
-    product_id: int
+    product_id: DbId
     price: FenAmount = Field(ge=0, le=MAX_FEN)
 
 
@@ -85,7 +96,7 @@ class _MemberFields(ApiModel):
     phone: str | None = Field(None, max_length=20, description="mainland mobile, 11 digits")
     gender: Gender | None = None
     birthday: dt.date | None = None
-    level_id: int | None = None
+    level_id: DbId | None = None
     tags: list[str] = Field(default_factory=list, max_length=20)
     notes: str | None = Field(None, max_length=500)
 
@@ -113,7 +124,9 @@ class MemberCreate(_MemberFields):
     card_no: str | None = Field(None, pattern=CARD_PATTERN, description="issue this card now")
 
 
-class MemberUpdate(ApiModel):
+class MemberUpdate(PatchModel):
+    clearable = frozenset({"phone", "gender", "birthday", "level_id", "notes"})
+
     name: str | None = Field(None, min_length=1, max_length=64)
     phone: str | None = Field(None, max_length=20)
     gender: Gender | None = None
@@ -187,7 +200,7 @@ class BirthdayQuery(PageQuery):
 
 # -- cards ---------------------------------------------------------------------------------
 class CardIssueIn(ApiModel):
-    member_id: int
+    member_id: DbId
     card_no: str = Field(pattern=CARD_PATTERN)
 
 
@@ -276,7 +289,7 @@ class RechargeRuleIn(ApiModel):
     active: bool = True
 
 
-class RechargeRulePatch(ApiModel):
+class RechargeRulePatch(PatchModel):
     name: str | None = Field(None, min_length=1, max_length=64)
     threshold: FenAmount | None = Field(None, gt=0, le=MAX_FEN)
     bonus: FenAmount | None = Field(None, gt=0, le=MAX_FEN)
@@ -293,7 +306,7 @@ class RechargeRuleOut(ApiModel):
 
 # -- points --------------------------------------------------------------------------------
 class PointsAdjustIn(ApiModel):
-    change: int = Field(ge=-100_000_000, le=100_000_000, strict=True)
+    change: int = Field(ge=-MAX_POINTS, le=MAX_POINTS, strict=True)
     reason: str = Field(min_length=1, max_length=255)
 
     @model_validator(mode="after")
@@ -304,7 +317,7 @@ class PointsAdjustIn(ApiModel):
 
 
 class PointsRedeemIn(ApiModel):
-    points: int = Field(gt=0, le=100_000_000, strict=True)
+    points: int = Field(gt=0, le=MAX_POINTS, strict=True)
     gift: str = Field(min_length=1, max_length=128, description="the gift handed over")
 
 
@@ -382,7 +395,9 @@ class CountCardTemplateIn(ApiModel):
     active: bool = True
 
 
-class CountCardTemplatePatch(ApiModel):
+class CountCardTemplatePatch(PatchModel):
+    clearable = frozenset({"validity_days"})
+
     name: str | None = Field(None, min_length=1, max_length=64)
     service_name: str | None = Field(None, min_length=1, max_length=64)
     uses: int | None = Field(None, gt=0, le=10_000)
@@ -403,8 +418,8 @@ class CountCardTemplateOut(ApiModel):
 
 
 class CountCardSellIn(ApiModel):
-    member_id: int
-    template_id: int
+    member_id: DbId
+    template_id: DbId
     method: SaleMethod = Field(description="how it was paid; stored_value debits the member")
     reference: str | None = Field(None, max_length=64)
     card_no: str | None = Field(None, max_length=32, description="stored_value: card shown")
@@ -429,7 +444,7 @@ class CountCardOut(ApiModel):
 
 
 class CountCardQuery(PageQuery):
-    member_id: int
+    member_id: DbId
     usable_only: bool = False
 
 
@@ -464,7 +479,9 @@ class CouponTemplateIn(ApiModel):
         return self
 
 
-class CouponTemplatePatch(ApiModel):
+class CouponTemplatePatch(PatchModel):
+    clearable = frozenset({"valid_from", "valid_to"})
+
     name: str | None = Field(None, min_length=1, max_length=64)
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
@@ -485,7 +502,7 @@ class CouponTemplateOut(ApiModel):
 
 
 class CouponIssueIn(ApiModel):
-    template_id: int
+    template_id: DbId
     member_id: int | None = Field(None, description="one member …")
     level_id: int | None = Field(None, description="… or every active member of a level")
 
@@ -530,7 +547,7 @@ class CouponQuery(PageQuery):
 
 
 class CouponRedeemIn(ApiModel):
-    member_id: int
+    member_id: DbId
     note: str | None = Field(None, max_length=40, description="e.g. a paper receipt number")
 
 
@@ -550,7 +567,7 @@ class MembershipSettings(ApiModel):
     points_expiry_months: int = Field(0, ge=0, le=120, description="0 = points never expire")
 
 
-class MembershipSettingsPatch(ApiModel):
+class MembershipSettingsPatch(PatchModel):
     pin_threshold: FenAmount | None = Field(None, ge=0, le=MAX_FEN)
     pin_max_failures: int | None = Field(None, ge=1, le=20)
     pin_lock_minutes: int | None = Field(None, ge=1, le=24 * 60)

@@ -9,7 +9,16 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from .base import ApiModel, FenAmount, PageQuery, UtcDatetime
+from .base import (
+    MAX_AMOUNT_FEN,
+    AmountFen,
+    ApiModel,
+    DbId,
+    PageQuery,
+    Points,
+    PriceFen,
+    UtcDatetime,
+)
 
 Rounding = Literal["none", "jiao", "yuan"]
 PaymentMethod = Literal["cash", "card", "wechat", "alipay", "stored_value", "points"]
@@ -21,20 +30,20 @@ HELD_ORDER_VERSION = 1
 class StaffShare(ApiModel):
     """A serving staff member (技师/导购) of a line and their share of its commission."""
 
-    staff_id: int
+    staff_id: DbId
     share_bp: int = Field(10_000, gt=0, le=10_000, description="share in basis points")
 
 
 class CartLineIn(ApiModel):
-    product_id: int | None = Field(None, description="a product or service ...")
-    count_card_template_id: int | None = Field(None, description="... or a count card (次卡) "
+    product_id: DbId | None = Field(None, description="a product or service ...")
+    count_card_template_id: DbId | None = Field(None, description="... or a count card (次卡) "
                                                                  "sold to the member")
     qty: int = Field(gt=0, le=9999)
-    open_price: FenAmount | None = Field(None, ge=0, le=100_000_000,
+    open_price: PriceFen | None = Field(None,
                                          description="open-price items only")
     manual_discount_bp: int = Field(0, ge=0, le=10_000, description="percent OFF, bp")
-    manual_discount_fen: FenAmount = Field(0, ge=0, le=100_000_000)
-    count_card_id: int | None = Field(None, description="pay this line with a count card")
+    manual_discount_fen: PriceFen = 0
+    count_card_id: DbId | None = Field(None, description="pay this line with a count card")
     staff: list[StaffShare] = Field(default_factory=list, max_length=5)
 
     @model_validator(mode="after")
@@ -52,10 +61,10 @@ class CartLineIn(ApiModel):
 
 class CartIn(ApiModel):
     lines: list[CartLineIn] = Field(min_length=1, max_length=200)
-    member_id: int | None = None
-    coupon_id: int | None = None
+    member_id: DbId | None = None
+    coupon_id: DbId | None = None
     order_discount_bp: int = Field(0, ge=0, le=10_000, description="percent OFF, bp")
-    order_discount_fen: FenAmount = Field(0, ge=0, le=100_000_000)
+    order_discount_fen: PriceFen = 0
     rounding: Rounding = "none"
     approval_token: str | None = Field(None, max_length=64,
                                        description="a manager's approval for a discount "
@@ -64,10 +73,10 @@ class CartIn(ApiModel):
 
 class PaymentIn(ApiModel):
     method: PaymentMethod
-    amount: FenAmount = Field(gt=0, le=1_000_000_000, description="applied to the sale")
-    tendered: FenAmount | None = Field(None, ge=0, description="cash handed over (cash only)")
+    amount: AmountFen = Field(gt=0, description="applied to the sale")
+    tendered: AmountFen | None = Field(None, description="cash handed over (cash only)")
     reference: str | None = Field(None, max_length=64, description="card/WeChat/Alipay ref")
-    points: int | None = Field(None, gt=0, description="points redeemed (points only)")
+    points: Points | None = Field(None, gt=0, description="points redeemed (points only)")
     card_no: str | None = Field(None, max_length=32, description="member card presented")
     pin: str | None = Field(None, max_length=12, description="member payment PIN")
 
@@ -94,16 +103,15 @@ class OfflineSaleIn(ApiModel):
     number: str = Field(min_length=1, max_length=24, description="the counter's local "
                                                                  "number, e.g. 01-L000123")
     recorded_at: UtcDatetime = Field(description="when the counter recorded the sale")
-    total: FenAmount = Field(ge=0, le=1_000_000_000, description="the total the counter "
-                                                                  "charged")
-    line_amounts: list[FenAmount] = Field(min_length=1, max_length=200,
+    total: AmountFen = Field(description="the total the counter charged")
+    line_amounts: list[AmountFen] = Field(min_length=1, max_length=200,
                                           description="each line's amount as the counter "
                                                       "priced it, in the order of lines")
     member_ref: str | None = Field(None, min_length=1, max_length=32,
                                    description="a member the cashier attached offline by "
                                                "card number or full phone number; the server "
                                                "resolves it at replay (points and visit)")
-    cashier_id: int | None = Field(None, ge=1, description="the staff id of the cashier "
+    cashier_id: DbId | None = Field(None, ge=1, description="the staff id of the cashier "
                                                            "logged in when the sale was made")
 
     @model_validator(mode="after")
@@ -227,10 +235,12 @@ class SaleQuery(PageQuery):
     q: str | None = Field(None, max_length=40, description="sale number")
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    member_id: int | None = None
+    member_id: DbId | None = None
     counter: str | None = Field(None, max_length=32)
-    total_min: int | None = Field(None, ge=0, description="total in fen, at least")
-    total_max: int | None = Field(None, ge=0, description="total in fen, at most")
+    total_min: int | None = Field(None, ge=0, le=MAX_AMOUNT_FEN,
+                                  description="total in fen, at least")
+    total_max: int | None = Field(None, ge=0, le=MAX_AMOUNT_FEN,
+                                  description="total in fen, at most")
     origin: SaleOrigin | None = Field(None, description="offline: only sales made offline")
 
     @model_validator(mode="after")
@@ -288,7 +298,7 @@ class OfflineDifferenceOut(ApiModel):
 
 # -- refunds --------------------------------------------------------------------------------
 class RefundLineIn(ApiModel):
-    line_id: int
+    line_id: DbId
     qty: int = Field(gt=0, le=9999)
 
 
@@ -334,7 +344,7 @@ class HeldOrderOut(ApiModel):
 
 # -- shifts ---------------------------------------------------------------------------------
 class ShiftOpenIn(ApiModel):
-    float_amount: FenAmount = Field(ge=0, le=100_000_000, description="cash float (备用金)")
+    float_amount: PriceFen = Field(description="cash float (备用金)")
 
 
 class CashCountIn(ApiModel):
@@ -419,7 +429,7 @@ class ApprovalOut(ApiModel):
 class CommissionQuery(ApiModel):
     date_from: dt.date
     date_to: dt.date
-    staff_id: int | None = None
+    staff_id: DbId | None = None
 
 
 class CommissionTotalOut(ApiModel):

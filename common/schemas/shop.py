@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import ApiModel
+from .base import ApiModel, PatchModel
 from .sales import Rounding
 
 
@@ -28,7 +28,7 @@ class ShopSettingsOut(ShopSettings):
                                           "counter's own")
 
 
-class ShopSettingsPatch(ApiModel):
+class ShopSettingsPatch(PatchModel):
     name: str | None = Field(None, min_length=1, max_length=64)
     address: str | None = Field(None, max_length=128)
     phone: str | None = Field(None, max_length=32)

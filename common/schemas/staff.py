@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import ApiModel, PageQuery, Role, UtcDatetime
+from .base import ApiModel, PageQuery, PatchModel, Role, UtcDatetime
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{2,32}$"
 
@@ -35,7 +35,9 @@ class StaffCreate(ApiModel):
     phone: str | None = Field(None, max_length=20)
 
 
-class StaffUpdate(ApiModel):
+class StaffUpdate(PatchModel):
+    clearable = frozenset({"phone"})
+
     display_name: str | None = Field(None, min_length=1, max_length=64)
     role: Role | None = None
     password: str | None = Field(None, min_length=6, max_length=128)

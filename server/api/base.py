@@ -32,9 +32,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from common.errors import ApiError, field_message, pick_lang
+from common.errors import ApiError, field_message, message_for, pick_lang
 from common.schemas.base import Role
 from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
+from common.text import has_hidden_characters
 from server.appstate import LanposState
 from server.clock import shop_clock
 from server.db.models import AuthToken, Staff
@@ -53,6 +54,7 @@ PUBLIC = None
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_ATTEMPTS = 5
+MAX_JSON_DEPTH = 32  # the deepest real body (a sale: sale → lines → line → staff → share) is 5
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,32 @@ def _validation_error(exc: ValidationError, lang: str, prefix: str = "") -> ApiE
     return ApiError("validation_error", status=400, fields=fields)
 
 
+def check_request_text(payload: Any, lang: str, prefix: str = "") -> None:
+    """Refuse, before any schema or the database sees them, a body nested deeper than
+    ``MAX_JSON_DEPTH`` (400 ``invalid_json``) and text holding NUL, other control characters
+    or bidi marks anywhere in it (400 ``validation_error`` naming the field). Iterative: a
+    deep body cannot exhaust the stack here."""
+    fields: dict[str, str] = {}
+    stack: list[tuple[Any, str, int]] = [(payload, "", 1)]
+    while stack:
+        value, loc, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ApiError("invalid_json", status=400,
+                               message=message_for("json_too_deep", lang, limit=MAX_JSON_DEPTH))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str) and has_hidden_characters(key):
+                    fields.setdefault(f"{prefix}{loc or '_body'}",
+                                      field_message("control_characters", None, "", lang))
+                stack.append((item, f"{loc}.{key}" if loc else str(key), depth + 1))
+        elif isinstance(value, str) and has_hidden_characters(value):
+            fields.setdefault(f"{prefix}{loc or '_body'}",
+                              field_message("control_characters", None, "", lang))
+    if fields:
+        raise ApiError("validation_error", status=400, fields=fields)
+
+
 def _parse_body(spec: EndpointSpec, lang: str) -> tuple[BaseModel | None, Any]:
     if spec.body is None:
         return None, None
@@ -116,10 +144,11 @@ def _parse_body(spec: EndpointSpec, lang: str) -> tuple[BaseModel | None, Any]:
     else:
         try:
             payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
             raise ApiError("invalid_json", status=400) from e
     if not isinstance(payload, dict):
         raise ApiError("invalid_json", status=400, message=None)
+    check_request_text(payload, lang)
     try:
         return spec.body.model_validate(payload), payload
     except ValidationError as e:
@@ -133,6 +162,7 @@ def _parse_query(spec: EndpointSpec, lang: str) -> BaseModel | None:
     for key in request.args:
         values = request.args.getlist(key)
         data[key] = values if len(values) > 1 else values[0]
+    check_request_text(data, lang)
     try:
         return spec.query.model_validate(data)
     except ValidationError as e:

@@ -88,7 +88,7 @@ def product_by_barcode(ctx: Ctx, code: str) -> ProductOut:
 
 
 @bp.endpoint("POST", "/products/import", roles=MANAGERS, body=ImportIn,
-             response=ImportReportOut, max_body=24 * 1024 * 1024)
+             response=ImportReportOut, max_body=tabular.MAX_UPLOAD_BODY)
 def import_products(ctx: Ctx, body: ImportIn) -> ImportReportOut:
     """Import products from CSV/Excel. ``dry_run`` (default) only reports; a real import is
     all-or-nothing and matches existing products by barcode or SKU."""

@@ -288,7 +288,7 @@ def ledger(ctx: Ctx, member_id: int, query: LedgerQuery) -> Page[LedgerEntryOut]
 
 # -- import / export -----------------------------------------------------------------------
 @bp.endpoint("POST", "/members/import", roles=MANAGERS, body=ImportIn,
-             response=MemberImportReportOut, max_body=24 * 1024 * 1024)
+             response=MemberImportReportOut, max_body=tabular.MAX_UPLOAD_BODY)
 def import_members(ctx: Ctx, body: ImportIn) -> MemberImportReportOut:
     """Import members from CSV/Excel. ``dry_run`` (default) only reports errors per row; a
     real import is all-or-nothing; opening balances/points become ledger entries; rows match

@@ -11,8 +11,9 @@ from pydantic.json_schema import models_json_schema
 
 from common import __version__
 from common.schemas.base import API_PREFIX
+from server.domain.idempotency import KEY_RE
 
-from .base import PUBLIC, ApiBlueprint, Ctx, EndpointSpec
+from .base import PUBLIC, WRITE_METHODS, ApiBlueprint, Ctx, EndpointSpec
 
 bp = ApiBlueprint("openapi", __name__, tag="system")
 
@@ -32,6 +33,21 @@ def _schema_ref(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
     schema = TypeAdapter(tp).json_schema(ref_template=_REF, mode="serialization")
     components.update(schema.pop("$defs", {}))
     return schema
+
+
+def error_statuses(spec: EndpointSpec) -> list[int]:
+    """Every error status the dispatcher or a handler can answer for ``spec`` (the error
+    envelope): 400 bad input (a body nested deeper than MAX_JSON_DEPTH, hidden characters, a bad
+    Idempotency-Key); 401/403 who; 404 what (a path's row, an id in the body); 409 a rule or
+    a conflict (a write: stale primary, busy, idempotency); 413 a body past its limit; 503
+    maintenance / standby / database down."""
+    out = [400, 401, 404]  # 401: a bad token, or a public login/pairing refused
+    if spec.roles is not PUBLIC:
+        out.append(403)
+    if spec.method in WRITE_METHODS or spec.body is not None:
+        out += [409, 413]
+    out.append(503)
+    return sorted(set(out))
 
 
 def build_document(specs: list[tuple[str, EndpointSpec]]) -> dict[str, Any]:
@@ -59,7 +75,7 @@ def build_document(specs: list[tuple[str, EndpointSpec]]) -> dict[str, Any]:
             params.append({"name": "Idempotency-Key", "in": "header", "required": True,
                            "description": "client-made UUID; a retry with the same key "
                                           "returns the first response",
-                           "schema": {"type": "string", "minLength": 8, "maxLength": 64}})
+                           "schema": {"type": "string", "pattern": KEY_RE.pattern}})
         if params:
             op["parameters"] = params
         if spec.body is not None:
@@ -70,17 +86,11 @@ def build_document(specs: list[tuple[str, EndpointSpec]]) -> dict[str, Any]:
             ok["content"] = {spec.content_type: {"schema": _schema_ref(spec.response,
                                                                          components)}}
         op["responses"][str(spec.status)] = ok
-        err = {"$ref": "#/components/responses/Error"}
-        if spec.body is not None or spec.query is not None:
-            op["responses"]["400"] = err
+        for status in error_statuses(spec):
+            op["responses"].setdefault(str(status), {"$ref": "#/components/responses/Error"})
         if spec.roles is not PUBLIC:
             op["security"] = [{"bearer": []}]
             op["x-roles"] = sorted(r.value for r in spec.roles)
-            op["responses"]["401"] = err
-            op["responses"]["403"] = err
-        if spec.idempotent:
-            op["responses"]["409"] = err
-        op["responses"]["503"] = err
         paths.setdefault(path, {})[spec.method.lower()] = op
     components["ErrorEnvelope"] = {
         "type": "object",

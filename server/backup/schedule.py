@@ -15,9 +15,12 @@ timer, the same on Windows).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from common.timezones import zone_problem
 from server.config import BackupSection
+
+from .safe_paths import path_problem
 
 
 def _hm(s: str) -> dt.time:
@@ -25,10 +28,15 @@ def _hm(s: str) -> dt.time:
     return dt.time(int(h), int(m))
 
 
-def validate_settings(s: BackupSection, timezone: str = "") -> list[str]:
-    """Problems with the schedule/retention settings and the shop's time zone (empty =
-    fine)."""
+def validate_settings(s: BackupSection, timezone: str = "",
+                      data_dir: Path | None = None) -> list[str]:
+    """Problems with the schedule/retention settings, the folders (never a system path:
+    ``safe_paths``) and the shop's time zone (empty = fine)."""
     problems = []
+    for folder in [s.dir, s.scratch_dir, *s.destinations]:
+        problem = path_problem(folder or "", data_dir)
+        if problem:
+            problems.append(problem)
     for name in ("daily_at", "open_at", "close_at"):
         try:
             _hm(getattr(s, name))

@@ -455,7 +455,7 @@ class BackupService:
         timezone = changes.get("timezone", self.config.shop.timezone)
         before = {**asdict(self.settings), "timezone": self.config.shop.timezone}
         new = replace(self.settings, **{k: v for k, v in changes.items() if k != "timezone"})
-        problems = validate_settings(new, timezone)
+        problems = validate_settings(new, timezone, self.config.data_dir)
         if problems:
             raise BackupError("backup_settings_invalid", status=400, reason="; ".join(problems))
         self.config.backup = new

@@ -54,13 +54,15 @@ def update_category(session: Session, actor: Actor, category_id: int, data: Cate
     if cat is None:
         raise ApiError("not_found", status=404, what="分类")
     before = {"name": cat.name, "sort_order": cat.sort_order, "active": cat.active}
+    if data.name is not None and session.scalar(select(Category.id).where(
+            Category.name == data.name, Category.id != category_id)):
+        raise ApiError("duplicate_name", status=409, name=data.name, fields={"name": "已存在"})
     for k, v in data.model_dump(exclude_unset=True).items():
-        if v is not None:
-            setattr(cat, k, v)
+        setattr(cat, k, v)
     try:
         session.flush()
-    except IntegrityError as e:
-        raise ApiError("duplicate_name", status=409, name=cat.name) from e
+    except IntegrityError as e:  # a concurrent rename; cat is expired after the failed flush
+        raise ApiError("duplicate_name", status=409, name=data.name) from e
     audit.write(session, actor, "category.update", "category", cat.id, before=before,
                 after=data.model_dump(exclude_unset=True))
     return cat

@@ -20,6 +20,12 @@ from typing import Any
 from common.errors import ApiError
 
 MAX_ROWS = 100_000
+MAX_FILE_BYTES = 6 * 1024 * 1024
+"""An import file (CSV or .xlsx) is at most 6 MB (100,000 members of an old system fit)."""
+MAX_UPLOAD_BODY = MAX_FILE_BYTES * 4 // 3 + 64 * 1024
+"""The import request (the file in base64, ×4/3, and its JSON): 413 past it, unread."""
+MAX_CELL_CHARS = 1000
+"""One cell of an import file (a member's notes are 500)."""
 
 
 @dataclass
@@ -30,10 +36,19 @@ class TableRow:
 
 def decode_upload(content_base64: str) -> bytes:
     try:
-        return base64.b64decode(content_base64, validate=True)
+        data = base64.b64decode(content_base64, validate=True)
     except (binascii.Error, ValueError) as e:
         raise ApiError("import_bad_file", status=400,
                        message="文件内容无法读取（base64 格式错误）") from e
+    if len(data) > MAX_FILE_BYTES:
+        raise ApiError("payload_too_large", status=413,
+                       limit=f"{MAX_FILE_BYTES // 1024 // 1024} MB")
+    return data
+
+
+def _too_long_cell() -> ApiError:
+    return ApiError("import_bad_file", status=400,
+                    message=f"文件中有单元格太长（每格最多 {MAX_CELL_CHARS} 字），请检查文件")
 
 
 def _decode_csv(data: bytes) -> str:
@@ -59,7 +74,14 @@ def read_table(filename: str, data: bytes, aliases: Mapping[str, str],
     if name.endswith(".xlsx"):
         raw_rows = _xlsx_rows(data)
     elif name.endswith(".csv") or name.endswith(".txt"):
-        raw_rows = list(csv.reader(io.StringIO(_decode_csv(data))))
+        text = _decode_csv(data)
+        try:  # csv refuses a field over its own limit (128 KiB): the same 400 as ours
+            raw_rows = list(csv.reader(io.StringIO(text)))
+        except csv.Error as e:
+            if "field larger" in str(e):
+                raise _too_long_cell() from e
+            raise ApiError("import_bad_file", status=400,
+                           message=f"CSV 文件格式有误：{e}") from e
     else:
         raise ApiError("import_bad_file", status=400, message="只支持 .csv 和 .xlsx 文件")
     if not raw_rows:
@@ -78,6 +100,8 @@ def read_table(filename: str, data: bytes, aliases: Mapping[str, str],
         for col, cell in zip(header, raw, strict=False):
             if col is not None:
                 values[col] = "" if cell is None else _cell_text(cell)
+                if len(values[col]) > MAX_CELL_CHARS:
+                    raise _too_long_cell()
         if any(v.strip() for v in values.values()):
             out.append(TableRow(i, values))
     return out
