@@ -45,7 +45,7 @@ install_apt() {
     $SUDO systemctl disable --now mariadb >/dev/null 2>&1 || true
   fi
   # ... nor the distribution's nginx: lanpos-server run starts its own (the TLS front)
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled nginx >/dev/null 2>&1; then
+  if [ -d /run/systemd/system ] && systemctl is-enabled nginx >/dev/null 2>&1; then
     $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
   fi
 }
