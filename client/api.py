@@ -238,13 +238,15 @@ def normalize_server(address: str) -> str:
     'https://192.168.1.10:8643/api/v1'. Raises ValueError for something that is no address.
 
     Another machine is https only (its TLS front). Plain http is this machine's own server
-    (127.0.0.1): an ``http://`` address of another machine — a counter set up before TLS — is
-    read as that server's https port (8600 → 8643), never sent anything in clear."""
+    (127.0.0.1, also when typed without a scheme): an ``http://`` address of another machine
+    — a counter set up before TLS — is read as that server's https port (8600 → 8643), never
+    sent anything in clear."""
     text = address.strip().rstrip("/")
     if not text or text.endswith(":"):
         raise ValueError("empty server address")
     if "://" not in text:
-        text = "https://" + text
+        local = is_loopback(urlsplit("//" + text).hostname)
+        text = ("http://" if local else "https://") + text  # this machine: its plain port
     parts = urlsplit(text)
     if (parts.scheme not in ("http", "https") or not parts.hostname
             or not re.fullmatch(r"[A-Za-z0-9.\-]+", parts.hostname)):

@@ -43,9 +43,11 @@ def same_fingerprint(a: str, b: str) -> bool:
     return bool(norm(a)) and norm(a) == norm(b)
 
 
-def short_fingerprint(fingerprint: str, groups: int = 8) -> str:
-    """The first ``groups`` bytes ('AB:CD:…'), for a line of a screen; compare all of it."""
-    return ":".join(fingerprint.split(":")[:groups])
+def fingerprint_lines(fingerprint: str, per_line: int = 8) -> str:
+    """'AB:CD:…' as 4 lines of 8 groups ('AB CD …'): how every screen shows it (the server's
+    terminal, the back office, the counter's setup), so that a person compares line by line."""
+    groups = fingerprint.split(":")
+    return "\n".join(" ".join(groups[i:i + per_line]) for i in range(0, len(groups), per_line))
 
 
 def pinned_context(ca_pem: str) -> ssl.SSLContext:

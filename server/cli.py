@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from common import __version__
+from common import __version__, tlspin
 from common.errors import ApiError
 from common.schemas.base import Role
 from common.timezones import zone_problem
@@ -71,6 +71,10 @@ def _setup_logging(cfg: Config, verbose: bool = False) -> None:
         root.addHandler(fh)
     except OSError:
         pass
+
+
+def _indented(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def _load_config(args: argparse.Namespace) -> Config:
@@ -193,7 +197,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     tls = TlsFiles(cfg.tls_dir)
     if cfg.server.tls and tls.exists():
         print(f"TLS: counters connect to https://<this machine>:{cfg.server.effective_tls_port}; "
-              f"certificate fingerprint {tls.fingerprint()}")
+              f"certificate fingerprint {tls.fingerprint()} (证书指纹):\n"
+              f"{_indented(tlspin.fingerprint_lines(tls.fingerprint()))}")
     elif not cfg.server.tls:
         print("TLS: off ([server] tls = false): only this machine can connect")
     procs = shared.value("server.processes")
@@ -280,8 +285,9 @@ def _serve(rt: Runtime, args: argparse.Namespace) -> int:
         host = "<this machine's address>" if cfg.server.host in ("0.0.0.0", "::") else \
             cfg.server.host
         print(f"counters connect to {cfg.server.api_url(host)} (TLS)\n"
-              f"server certificate fingerprint (counters compare it at setup):\n"
-              f"  {tls.fingerprint()}", flush=True)
+              "server certificate fingerprint (counters compare it at setup, "
+              f"服务器证书指纹):\n{_indented(tlspin.fingerprint_lines(tls.fingerprint()))}",
+              flush=True)
     else:
         print("TLS front off ([server] tls = false): counters on other machines cannot connect",
               flush=True)
@@ -743,7 +749,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--events", type=int, default=10, help="how many recent events (default 10)")
     s.set_defaults(func=cmd_status)
 
-    s = sub.add_parser("backup", parents=[common],
+    unlock = argparse.ArgumentParser(add_help=False)  # an encrypted copy (….sql.gz.age)
+    unlock.add_argument("--passphrase-file", default=None,
+                        help="an encrypted copy (e.g. on a USB disk): the backup passphrase is "
+                             "the first line of this file (default: asked)")
+    unlock.add_argument("--key-file", default=None,
+                        help="an encrypted copy, opened with the recovery sheet's secret key "
+                             "(AGE-SECRET-KEY-1…) in this file instead of the passphrase")
+
+    s = sub.add_parser("backup", parents=[common, unlock],
                        help="backups: now | list | verify [ID|FILE]  (README 'Operating')")
     s.add_argument("action", choices=["now", "list", "verify"])
     s.add_argument("id", nargs="?", default=None,
@@ -751,15 +765,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--verify", action="store_true", help="now: verify it right away")
     s.add_argument("--no-verify", action="store_true",
                    help="now: skip the verification even if verify_after_backup is set")
-    s.add_argument("--passphrase-file", default=None,
-                   help="verify an encrypted copy (….sql.gz.age): the backup passphrase is the "
-                        "first line of this file (default: asked)")
-    s.add_argument("--key-file", default=None,
-                   help="verify an encrypted copy with the recovery sheet's secret key "
-                        "(AGE-SECRET-KEY-1…) in this file")
     s.set_defaults(func=cmd_backup)
 
-    s = sub.add_parser("restore", parents=[common],
+    s = sub.add_parser("restore", parents=[common, unlock],
                        help="replace the data with a backup (id or file), or "
                             "--to 'YYYY-MM-DD HH:MM' for point-in-time recovery")
     s.add_argument("backup", nargs="?", default=None,
@@ -772,12 +780,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true",
                    help="restore even an unverified / failed / damaged backup")
     s.add_argument("--yes", action="store_true", help="do not ask for the typed confirmation")
-    s.add_argument("--passphrase-file", default=None,
-                   help="an encrypted copy (….sql.gz.age, e.g. on a USB disk): the backup "
-                        "passphrase is the first line of this file (default: asked)")
-    s.add_argument("--key-file", default=None,
-                   help="an encrypted copy, opened with the recovery sheet's secret key "
-                        "(AGE-SECRET-KEY-1…) in this file instead of the passphrase")
     s.set_defaults(func=cmd_restore)
     login = argparse.ArgumentParser(add_help=False)
     login.add_argument("--username", default=None, help="the owner's username")

@@ -316,6 +316,8 @@ def test_cli_migration_takes_a_safety_backup_and_backup_now_verifies(tmp_path, r
 
 
 def test_an_older_backup_is_migrated_on_verify_and_on_restore(svc, engine, tmp_path):
+    from alembic import command
+
     from server.cli import _create_owner
     from server.db import migrate
 
@@ -325,8 +327,13 @@ def test_an_older_backup_is_migrated_on_verify_and_on_restore(svc, engine, tmp_p
     old = Runtime(make_test_config(tmp_path / "old-shop", _port()))
     try:
         old.start_database()
-        migrate.upgrade(old.connect(), old_rev)  # a shop still on the previous version
+        # a shop still on the previous version, with its owner: made with today's code (which
+        # needs today's schema), then taken back one migration
+        migrate.upgrade(old.connect())
         _create_owner(old, "oldowner", "secret123")
+        with old.connect().begin() as conn:
+            command.downgrade(migrate._alembic_config(conn), old_rev)
+        assert migrate.current_revision(old.connect()) == old_rev
         old_svc = BackupService(old)
         info = old_svc.backup()
     finally:

@@ -182,9 +182,11 @@ def test_the_fingerprint_a_counter_reads_is_the_one_the_server_shows(tls_shop):
     assert r.returncode == 0, r.stderr
     seen = r.stdout.strip()
     assert seen == tlspin.ca_fingerprint(_ca(tls_shop))
-    assert seen in tls_shop.server.log.read_text()  # printed at start, for the owner to read
+    # printed at start for the owner to read, in the 4 lines of 8 groups every screen shows
+    shown = "\n".join("  " + line for line in tlspin.fingerprint_lines(seen).splitlines())
+    assert shown in tls_shop.server.log.read_text()
     status = _cli("status", "--data-dir", str(tls_shop.data))
-    assert seen in status.stdout, status.stdout
+    assert seen in status.stdout and shown in status.stdout, status.stdout
 
 
 def test_nginx_killed_comes_back_and_dies_with_its_supervisor(tmp_path, lan: LanHost):

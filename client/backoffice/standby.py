@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+from common import tlspin
 from common.errors import ApiError
 from common.schemas.base import Role
 from common.schemas.replication import PairingCodeOut, PromoteOut, ServerFacts
@@ -38,12 +39,7 @@ ROWS = ("reach", "role", "epoch", "state", "threads", "lag", "semi_sync", "last_
         "backup", "error", "fingerprint")
 
 
-def fingerprint_lines(fingerprint: str | None) -> str:
-    """The 32 groups in 4 lines of 8: what a cashier compares at a counter's setup."""
-    if not fingerprint:
-        return tr("standby.none_value")
-    groups = fingerprint.split(":")
-    return "\n".join(" ".join(groups[i:i + 8]) for i in range(0, len(groups), 8))
+
 
 
 def short_time(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
@@ -125,7 +121,9 @@ def fact_rows(f: ServerFacts, not_reached: str | None) -> dict[str, tuple[str, b
                     and f.disk_free_bytes < failover.DISK_WARN_BYTES)
     rows["backup"] = (long_time(f.newest_verified_backup_at), False)
     rows["error"] = (f.last_error or none, bool(f.last_error))
-    rows["fingerprint"] = (fingerprint_lines(f.tls_fingerprint), False)
+    # as a counter's setup shows it: what the cashier compares
+    rows["fingerprint"] = (tlspin.fingerprint_lines(f.tls_fingerprint) if f.tls_fingerprint
+                           else none, False)
     return rows
 
 

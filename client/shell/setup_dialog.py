@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 
 from common import tlspin
 from common.errors import ApiError
-from common.schemas.base import Role
+from common.schemas.base import API_PREFIX, Role
 from common.schemas.system import HealthOut
 
-from ..api import NETWORK_STATUS, ApiClient, display_server
+from ..api import NETWORK_STATUS, ApiClient, display_server, normalize_server
 from ..i18n import EN, ZH, tr
 from ..qt import Qt, QtGui, QtWidgets
 from ..settings import ClientSettings
@@ -84,9 +84,7 @@ class PinDialog(QtWidgets.QDialog):
             layout.addWidget(warn)
         layout.addWidget(QtWidgets.QLabel(tr("setup.pin_ask",
                                              server=display_server(request.server))))
-        groups = request.fingerprint.split(":")
-        lines = [" ".join(groups[i:i + 8]) for i in range(0, len(groups), 8)]
-        fp = QtWidgets.QLabel("\n".join(lines))
+        fp = QtWidgets.QLabel(tlspin.fingerprint_lines(request.fingerprint))
         fp.setObjectName("fingerprint")
         font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
         font.setPointSize(font.pointSize() + 3)
@@ -348,12 +346,15 @@ class SetupDialog(QtWidgets.QDialog):
 
 
 def _short(url: str) -> str:
-    return display_server(url) if url else ""
+    """'192.168.1.10:8643' — or the whole address where the short one would mean another
+    (https to this machine itself, which the short form reads as its plain port)."""
+    if not url:
+        return ""
+    short = display_server(url)
+    return short if normalize_server(short) == url else url.removesuffix(API_PREFIX)
 
 
 def _ok(address: str) -> bool:
-    from ..api import normalize_server
-
     try:
         normalize_server(address)
     except ValueError:

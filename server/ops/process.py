@@ -5,7 +5,14 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import subprocess
 import sys
+from dataclasses import dataclass
+
+#: a child that dies sooner than this after its start "died quickly" ...
+QUICK_DEATH_SECONDS = 10.0
+#: ... and after the second time in a row it is restarted with a growing pause, up to this
+MAX_RESPAWN_PAUSE = 30.0
 
 
 def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -32,3 +39,40 @@ def exit_description(code: int | None) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
+
+
+@dataclass
+class ChildSlot:
+    """One child the server keeps running (an API worker, the TLS front) and its restart
+    bookkeeping: a child that died is started again at once, but one that keeps dying right
+    after its start is restarted with a growing pause (0.5 s doubling, up to 30 s), so a
+    broken one does not spin."""
+
+    proc: subprocess.Popen | None = None
+    started_at: float = 0.0
+    quick_deaths: int = 0
+    not_before: float = 0.0
+
+    def started(self, proc: subprocess.Popen, now: float) -> None:
+        self.proc, self.started_at = proc, now
+
+    def reap(self, now: float) -> tuple[int, float] | None:
+        """(exit code, seconds it lived) once, when the child has died (the slot is empty
+        then, and ``due`` after the pause); None while it runs or when none was started."""
+        if self.proc is None:
+            return None
+        code = self.proc.poll()
+        if code is None:
+            if self.quick_deaths and now - self.started_at > QUICK_DEATH_SECONDS:
+                self.quick_deaths = 0  # it stayed up: forget earlier trouble
+            return None
+        lived = now - self.started_at
+        self.quick_deaths = self.quick_deaths + 1 if lived < QUICK_DEATH_SECONDS else 0
+        pause = (min(MAX_RESPAWN_PAUSE, 0.5 * 2 ** self.quick_deaths)
+                 if self.quick_deaths > 1 else 0.0)
+        self.proc, self.not_before = None, now + pause
+        return code, lived
+
+    def due(self, now: float) -> bool:
+        """Empty and past its pause: start it."""
+        return self.proc is None and now >= self.not_before

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from server.app import create_app
-from server.ops.process import die_with_parent, exit_description
+from server.ops.process import ChildSlot, die_with_parent, exit_description
 from server.ops.tlsfront import TlsFront
 from server.ops.watchdog import DatabaseWatchdog
 from server.ops.worker import make_server
@@ -47,8 +47,6 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 STOP_WORKERS_SECONDS = 15.0
-QUICK_DEATH_SECONDS = 10.0
-MAX_RESPAWN_PAUSE = 30.0
 
 
 class Background(Protocol):
@@ -77,12 +75,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 @dataclass
-class WorkerSlot:
-    index: int
-    proc: subprocess.Popen | None = None
-    started_at: float = 0.0
-    quick_deaths: int = 0
-    not_before: float = 0.0
+class WorkerSlot(ChildSlot):
+    index: int = 0
 
 
 @dataclass
@@ -121,7 +115,7 @@ class Supervisor:
                 signal.signal(sig, lambda _s, _f: self.stop())
         try:
             if self.workers > 0:
-                self._slots = [WorkerSlot(i + 1) for i in range(self.workers)]
+                self._slots = [WorkerSlot(index=i + 1) for i in range(self.workers)]
                 for slot in self._slots:
                     self._spawn(slot)
             else:
@@ -198,32 +192,24 @@ class Supervisor:
         assert proc.stdin is not None
         proc.stdin.write(json.dumps(orders).encode())
         proc.stdin.close()
-        slot.proc, slot.started_at = proc, time.monotonic()
+        slot.started(proc, time.monotonic())
         log.info("worker %d started (pid %d)", slot.index, proc.pid)
 
     def _tend(self, slot: WorkerSlot) -> bool:
         """Replace a dead worker. True when something changed."""
         now = time.monotonic()
-        if slot.proc is not None:
-            code = slot.proc.poll()
-            if code is None:
-                if slot.quick_deaths and now - slot.started_at > QUICK_DEATH_SECONDS:
-                    slot.quick_deaths = 0  # it stayed up: forget earlier trouble
-                return False
-            lived = now - slot.started_at
+        pid = slot.proc.pid if slot.proc is not None else None
+        died = slot.reap(now)
+        if died is not None:
+            code, lived = died
             why = exit_description(code)
             log.error("worker %d (pid %d) died after %.1fs (%s): replacing it", slot.index,
-                      slot.proc.pid, lived, why)
-            self.shared.record_event("worker_exited", {"worker": slot.index,
-                                                       "pid": slot.proc.pid, "reason": why,
+                      pid, lived, why)
+            self.shared.record_event("worker_exited", {"worker": slot.index, "pid": pid,
+                                                       "reason": why,
                                                        "lived_seconds": round(lived, 1)})
-            slot.proc = None
-            slot.quick_deaths = slot.quick_deaths + 1 if lived < QUICK_DEATH_SECONDS else 0
-            pause = min(MAX_RESPAWN_PAUSE, 0.5 * 2 ** slot.quick_deaths) if \
-                slot.quick_deaths > 1 else 0.0
-            slot.not_before = now + pause
-        if now < slot.not_before:
-            return False
+        if not slot.due(now):
+            return died is not None
         self._spawn(slot)
         return True
 

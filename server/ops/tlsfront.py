@@ -36,15 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.config import Config
-from server.ops.process import die_with_parent, exit_description
+from server.ops.process import MAX_RESPAWN_PAUSE, ChildSlot, die_with_parent, exit_description
 from server.ops.tls import TlsFiles, ensure_certificates
 
 log = logging.getLogger(__name__)
 
 #: the most any request body may be at the door; each endpoint has its own lower limit
 MAX_BODY_MB = 32
-QUICK_DEATH_SECONDS = 10.0
-MAX_PAUSE = 30.0
 START_WAIT_SECONDS = 10.0
 
 UNAVAILABLE_BODY = ('{"error":{"code":"server_unavailable","message":'
@@ -144,11 +142,12 @@ class TlsFront:
     """nginx as a child of the supervisor: ``start()``, ``tend()`` each round, ``stop()``."""
 
     config: Config
-    proc: subprocess.Popen | None = None
-    started_at: float = 0.0
-    quick_deaths: int = 0
-    not_before: float = 0.0
+    slot: ChildSlot = field(default_factory=ChildSlot)  # the process and its restarts
     _program: str = field(default="", init=False)
+
+    @property
+    def proc(self) -> subprocess.Popen | None:
+        return self.slot.proc
 
     @property
     def prefix(self) -> Path:
@@ -202,11 +201,11 @@ class TlsFront:
         if not self._program:
             self.prepare()
         with self.error_log.open("ab") as err:  # what nginx says before its log is open
-            self.proc = subprocess.Popen(self._argv(), stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err,
-                                         preexec_fn=die_with_parent, close_fds=True)
-        self.started_at = time.monotonic()
-        log.info("TLS front (nginx pid %d) on %s:%d", self.proc.pid, self.config.server.host,
+            proc = subprocess.Popen(self._argv(), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err,
+                                    preexec_fn=die_with_parent, close_fds=True)
+        self.slot.started(proc, time.monotonic())
+        log.info("TLS front (nginx pid %d) on %s:%d", proc.pid, self.config.server.host,
                  self.config.server.effective_tls_port)
 
     def wait_listening(self, timeout: float = START_WAIT_SECONDS) -> None:
@@ -230,34 +229,26 @@ class TlsFront:
         return ""
 
     def tend(self) -> bool:
-        """Restart nginx when it died (with a growing pause if it keeps dying). True when
-        something changed."""
+        """Restart nginx when it died (``ChildSlot``: with a growing pause if it keeps dying).
+        True when something changed."""
         now = time.monotonic()
-        if self.proc is not None:
-            code = self.proc.poll()
-            if code is None:
-                if self.quick_deaths and now - self.started_at > QUICK_DEATH_SECONDS:
-                    self.quick_deaths = 0
-                return False
-            quick = now - self.started_at < QUICK_DEATH_SECONDS
-            self.quick_deaths = self.quick_deaths + 1 if quick else 0
-            pause = min(MAX_PAUSE, 0.5 * 2 ** (self.quick_deaths - 1)) if quick else 0.0
-            log.error("TLS front (nginx pid %d) died (%s): %s; restarting%s", self.proc.pid,
-                      exit_description(code), self._stderr_tail()[-300:] or "-",
-                      f" in {pause:.1f}s" if pause else "")
-            self.proc, self.not_before = None, now + pause
-        if now < self.not_before:
-            return False
+        pid = self.proc.pid if self.proc is not None else None
+        died = self.slot.reap(now)
+        if died is not None:
+            log.error("TLS front (nginx pid %s) died (%s): %s; restarting", pid,
+                      exit_description(died[0]), self._stderr_tail()[-300:] or "-")
+        if not self.slot.due(now):
+            return died is not None
         try:
             self.start()
         except OSError as e:
             log.error("TLS front could not start: %s", e)
-            self.not_before = now + MAX_PAUSE
-            return False
+            self.slot.not_before = now + MAX_RESPAWN_PAUSE
+            return died is not None
         return True
 
     def stop(self, timeout: float = 5.0) -> None:
-        proc, self.proc = self.proc, None
+        proc, self.slot.proc = self.slot.proc, None
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(signal.SIGQUIT)  # graceful: finish the requests in flight

@@ -23,6 +23,8 @@ def test_normalize_server_accepts_what_people_type() -> None:
     assert normalize_server("https://h:1/api/v1") == "https://h:1/api/v1"
     assert normalize_server("http://127.0.0.1:8600") == "http://127.0.0.1:8600/api/v1"
     assert normalize_server("http://localhost") == "http://localhost:8600/api/v1"
+    assert normalize_server("127.0.0.1") == "http://127.0.0.1:8600/api/v1"  # this machine
+    assert normalize_server("127.0.0.1:18600") == "http://127.0.0.1:18600/api/v1"
     # a counter set up before TLS: its plain address is read as the server's https port,
     # never used in clear
     assert normalize_server("http://192.168.1.10:8600/api/v1") == \

@@ -20,13 +20,14 @@ from sqlalchemy import func, select
 
 from client.api import ApiClient
 from client.app import AppController
-from client.backoffice.standby import FailoverDialog, StandbyScreen, fingerprint_lines
+from client.backoffice.standby import FailoverDialog, StandbyScreen
 from client.counter.payment import PaymentDialog
 from client.devices.facade import DeviceService, DeviceSettings
 from client.qt import Qt, QtCore, QtGui
 from client.settings import ClientSettings, SettingsStore
 from client.shell.main_window import MainWindow
 from client.widgets.context import Services, SessionInfo
+from common import tlspin
 from common.errors import ApiError
 from common.schemas.replication import CLUSTER_HEADER, EPOCH_HEADER
 from server.db.sales import Sale
@@ -396,8 +397,8 @@ def test_dashboard_shows_both_servers_and_the_fall_back_banner(
     assert len(screen.cards) == 2
     prim, stby = (c.text() for c in screen.cards)
     # the fingerprint a cashier compares at a counter's setup, as the setup shows it
-    assert fingerprint_lines(p_tls.fingerprint()) in prim
-    assert len(fingerprint_lines(p_tls.fingerprint()).splitlines()) == 4
+    assert tlspin.fingerprint_lines(p_tls.fingerprint()) in prim
+    assert len(tlspin.fingerprint_lines(p_tls.fingerprint()).splitlines()) == 4
     assert f"主服务器 · 127.0.0.1:{pair.primary.port}（本收银台正在使用）" in prim
     assert f"备用服务器 · 127.0.0.1:{pair.standby.port}" in stby
     assert "✔ 正在同步" in stby and "接收 Yes · 应用 Yes" in stby

@@ -44,10 +44,12 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 #: Not words but things typed or shown as they are: placeholders ``{name}``, menu
 #: accelerators ``(&C)`` and key chords ``Ctrl+Z``, file patterns ``*.csv`` / ``.xlsx``,
 #: addresses and device paths (``http://…``, ``/dev/ttyUSB0``, ``COM3``), and a command line
-#: of our own programs (``lanpos-server standby init …``, an option ``--server``) to type.
+#: of our own programs (``lanpos-server standby init …``, an option ``--server``) to type,
+#: and a certificate fingerprint (32 hexadecimal pairs: ``2A DB 25 …`` — "DB" is no word).
 NOT_WORDS = re.compile(r"\{[^{}]*\}|\(&[A-Z]\)|(?:Ctrl|Alt|Shift)\+[A-Z]\b|\*?\.[a-z]{2,4}\b"
                        r"|https?://\S+|/dev/\S+|\bCOM\d+|lanpos-\w+[^\n]*|--[a-z][\w-]*"
-                       r"|(?<![\w])/[\w.\-]+(?:/[\w.\-]+)+")  # … and a directory
+                       r"|(?<![\w])/[\w.\-]+(?:/[\w.\-]+)+"  # … and a directory
+                       r"|\b[0-9A-F]{2}(?:[ :\n][0-9A-F]{2}){31}\b")
 
 
 def english_words(text: str) -> list[str]:
