@@ -115,11 +115,20 @@ class PinDialog(QtWidgets.QDialog):
         self.trust.setObjectName("pinTrust")
         reject = box.addButton(tr("setup.pin_reject"),
                                QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
-        reject.setDefault(True)  # Enter alone never trusts a certificate
+        # Enter alone never trusts a certificate: "not the same" has the focus and is the
+        # default; trusting takes a click (or Tab to it and Space)
+        self.trust.setAutoDefault(False)
+        reject.setDefault(True)
+        self.reject_button = reject
+        self._first_focus = self.username if request.needs_manager else reject
         box.accepted.connect(self._accept)
         box.rejected.connect(self.reject)
         layout.addWidget(name_buttons(box))
         self.setMinimumWidth(560)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        self._first_focus.setFocus()
 
     def _accept(self) -> None:
         if self._needs_manager and not (self.username.text().strip() and self.password.text()):

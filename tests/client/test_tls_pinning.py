@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from client.api import ApiClient
+from client.qt import Qt
 from client.settings import ClientSettings
 from client.shell.setup_dialog import PinAnswer, PinDialog, PinRequest, SetupDialog
 from common import tlspin
@@ -109,8 +110,20 @@ def test_the_fingerprint_dialog_shows_groups_and_asks_a_manager(qtbot, tls_serve
     assert shown.replace("\n", " ").split() == tls_server.fingerprint.split(":")
     assert len(shown.splitlines()) == 4  # 32 groups, 8 a line: easy to compare aloud
     assert dlg.findChild(type(dlg.status), "pinWarning").isVisible()
+    # Enter alone never trusts: it is "not the same"
+    assert dlg.reject_button.isDefault() and not dlg.trust.autoDefault()
+    assert dlg.focusWidget() is dlg.username  # the manager's login comes first
+    qtbot.keyClick(dlg.username, Qt.Key.Key_Return)
+    assert not dlg.isVisible() and dlg.result() == 0  # Enter: "not the same"
+    dlg.show()
     dlg.trust.click()  # no manager login yet: not accepted
     assert dlg.result() == 0 and dlg.isVisible() and "店长" in dlg.status.text()
+    first = PinDialog(PinRequest(tls_server.url, tls_server.fingerprint, changed=False,
+                                 needs_manager=False))
+    qtbot.addWidget(first)
+    first.show()
+    first.activateWindow()
+    qtbot.wait_until(lambda: first.focusWidget() is first.reject_button, timeout=5000)
     dlg.username.setText("boss")
     dlg.password.setText("pw")
     dlg.trust.click()
