@@ -789,6 +789,8 @@ class ApiClient:
             return ServerView(base, reachable=False, error=CODE_NOT_PINNED)
         try:
             resp = self._session.get(base + "/health", headers=headers, timeout=timeout)
+        except requests.exceptions.SSLError:
+            return ServerView(base, reachable=False, error=CODE_CERT_CHANGED)
         except requests.RequestException as exc:
             return ServerView(base, reachable=False, error=type(exc).__name__)
         try:

@@ -46,7 +46,7 @@ from common.schemas.sales import (
     SaleOut,
 )
 
-from ..api import NETWORK_STATUS, FollowResult, pick_writer
+from ..api import CODE_CERT_CHANGED, NETWORK_STATUS, FollowResult, pick_writer
 from ..i18n import tr
 from ..offline.catalogue import LocalCatalogue
 from ..offline.journal import OFFLINE_METHODS, Journal, JournalDamaged, JournalEntry
@@ -170,6 +170,7 @@ class OfflineMode(QtCore.QObject):
         self.session = session
         self.data_dir = data_dir
         self.active = False  # offline now
+        self.certificate_refused = False  # ... because the server's certificate changed
         self.pending = 0
         self.refused = 0
         self.catalogue: LocalCatalogue | None = None
@@ -226,12 +227,22 @@ class OfflineMode(QtCore.QObject):
     def observe(self, res: FollowResult) -> None:
         """The server watch's probe: is there a writable server?"""
         writable = pick_writer(res.views, res.epoch, res.active, res.cluster) is not None
+        if not writable:
+            self.certificate_refused = any(v.error == CODE_CERT_CHANGED for v in res.views)
         self.set_offline(not writable)
 
     def network_failed(self, err: ApiError) -> None:
-        """A request got no answer at all: offline now (the next probe may say otherwise)."""
+        """A request got no answer at all: offline now (the next probe may say otherwise).
+        A server whose certificate is not the pinned one counts as none (nothing is sent to
+        it), and the banner says so: a manager must look, the network may be fine."""
         if err.status == NETWORK_STATUS:
+            if not self.active:
+                self.certificate_refused = err.code == CODE_CERT_CHANGED
             self.set_offline(True)
+
+    @property
+    def banner_text(self) -> str:
+        return tr("offline.banner_certificate" if self.certificate_refused else "offline.banner")
 
     def set_offline(self, offline: bool) -> None:
         if offline == self.active:

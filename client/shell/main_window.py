@@ -126,8 +126,8 @@ class MainWindow(QtWidgets.QMainWindow):
             standby.last_sale = self._last_sale_number
         # follow the primary (a promoted standby) without a restart; the cart stays
         self.server_watch = ServerWatch(services, self)
+        self.server_watch.updated.connect(self.offline.observe)  # first: the banner says why
         self.server_watch.updated.connect(self._followed)
-        self.server_watch.updated.connect(self.offline.observe)
         self.offline.start()
         self.server_watch.start()
         self.setMinimumSize(640, 480)  # explicit: the content never grows the window
@@ -172,10 +172,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _followed(self, res: FollowResult) -> None:
         self.update_server_label()
+        self.offline_banner.setText(self.offline.banner_text)  # why, as the probe found it
         if res.moved and res.active:
             self.checkout.say(tr("status.moved", server=display_server(res.active)))
 
     def _offline_changed(self, offline: bool) -> None:
+        self.offline_banner.setText(self.offline.banner_text)
         self.offline_banner.setVisible(offline)
         if not offline and self.offline.pending:
             self.checkout.say(tr("offline.back_online"))

@@ -9,6 +9,10 @@ OFFLINE_STRINGS: dict[str, tuple[str, str]] = {
     "offline.banner": ("服务器无法连接 · 离线收银中（仅限现金/银行卡/微信/支付宝）",
                        "No server answers · selling offline (cash, bank card, WeChat Pay, "
                        "Alipay only)"),
+    "offline.banner_certificate": (
+        "服务器证书与本机信任的不一致，已拒绝连接 · 离线收银中 · 请店长在「设置」核对证书",
+        "The server's certificate is not the one this counter trusts: refused · selling "
+        "offline · a manager must check the certificate in Settings"),
     "offline.pending": ("{n} 笔离线单待上传", "{n} offline sales waiting to upload"),
     "offline.refused_count": ("{n} 笔离线单被服务器拒绝，请告知店长",
                               "{n} offline sales refused by the server: tell the manager"),

@@ -128,3 +128,29 @@ def test_the_fingerprint_dialog_shows_groups_and_asks_a_manager(qtbot, tls_serve
     dlg.password.setText("pw")
     dlg.trust.click()
     assert dlg.answer() == PinAnswer("boss", "pw") and not dlg.isVisible()
+
+
+@pytest.fixture
+def services(tls_server, runner, dialogs, make_api, cashier):
+    """The counter's services, set up over TLS with the server's certificate pinned."""
+    from client.widgets.context import Services
+
+    settings = replace(ClientSettings(counter="01").with_servers(tls_server.url),
+                       pins={tls_server.url: tls_server.ca_pem})
+    api = make_api(settings.servers, counter="01", pins=settings.pins)
+    return Services(api=api, runner=runner, dialogs=dialogs, settings=settings)
+
+
+def test_a_certificate_changed_under_a_running_counter_says_so(
+        qtbot, services, open_counter, tls_server, tmp_path) -> None:
+    win = open_counter("cash", focus=False)
+    assert not win.offline_banner.isVisible()
+    # the server's certificate is no longer the pinned one (here: the pin is another CA's)
+    services.api.pin(tls_server.url, ensure_certificates(tmp_path / "other").ca_pem())
+    with qtbot.wait_signal(win.server_watch.updated, timeout=10_000):
+        win.server_watch.probe()
+    qtbot.wait_until(win.offline_banner.isVisible, timeout=5000)
+    text = win.offline_banner.text()
+    assert "证书" in text and "店长" in text and "离线收银" in text, text
+    # the counter sold on offline instead of talking to a server it does not trust
+    assert win.offline.active and win.offline.certificate_refused
