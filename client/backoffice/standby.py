@@ -142,9 +142,10 @@ class ServerCard(QtWidgets.QGroupBox):
             value.setObjectName(f"fact_{name}")
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            if name == "fingerprint":
-                value.setFont(QtGui.QFontDatabase.systemFont(
-                    QtGui.QFontDatabase.SystemFont.FixedFont))
+            if name == "fingerprint":  # fixed width, as large as the other rows
+                fixed = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
+                fixed.setPointSizeF(value.font().pointSizeF())
+                value.setFont(fixed)
             form.addRow(tr(f"standby.row.{name}"), value)
             self.values[name] = value
         self.facts: ServerFacts | None = None
