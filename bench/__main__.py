@@ -431,6 +431,10 @@ def main(argv: list[str] | None = None) -> int:
         from .offline import main as offline_main
 
         return offline_main(args[1:])
+    if args and args[0] == "tls":  # python -m bench tls (bench/tls.py)
+        from .tls import main as tls_main
+
+        return tls_main(args[1:])
     if args and args[0] == "seeding":  # python -m bench seeding (bench/seeding.py)
         from .seeding import main as seeding_main
 
