@@ -8,8 +8,9 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from common.schemas.base import MAX_POINTS, MAX_PRICE_FEN, MAX_QTY
+from common.schemas.base import MAX_AMOUNT_FEN, MAX_POINTS, MAX_PRICE_FEN, MAX_QTY
 from common.schemas.members import MAX_FEN
+from tests.conftest import open_shift
 
 API = "/api/v1"
 PROPERTY = settings(max_examples=25, deadline=None, database=None, derandomize=True,
@@ -106,3 +107,90 @@ def test_member_bounds_plus_one_are_refused(client, owner):
         _bad(r, field)
     r = client.post(f"{API}/members", json={"name": "x" * 65}, headers=owner.write_headers())
     _bad(r, "name")
+
+
+# -- sales (common/schemas/sales.py) -------------------------------------------------------
+@PROPERTY
+@given(price=st.integers(1, MAX_PRICE_FEN), qty=st.integers(1, 9999),
+       extra=st.integers(0, MAX_AMOUNT_FEN), note=st.none() | TEXT.map(lambda s: s[:255]))
+def test_a_sale_is_stored_as_accepted(client, owner, price, qty, extra, note):
+    total = price * qty
+    if total > MAX_AMOUNT_FEN:  # one payment is at most the amount cap: ring fewer
+        qty = max(1, MAX_AMOUNT_FEN // price)
+        total = price * qty
+    tendered = min(MAX_AMOUNT_FEN, total + extra)
+    open_shift(client, owner)
+    r = client.post(f"{API}/products", json={"name": f"p{uuid.uuid4().hex}", "price": price},
+                    headers=owner.write_headers())
+    pid = r.get_json()["id"]
+    sid = str(uuid.uuid4())
+    body = {"id": sid, "lines": [{"product_id": pid, "qty": qty}], "note": note,
+            "payments": [{"method": "cash", "amount": total, "tendered": tendered}]}
+    r = client.post(f"{API}/sales", json=body, headers=owner.write_headers(sid))
+    assert r.status_code == 201, (body, r.get_json())
+    sale = client.get(f"{API}/sales/{sid}", headers=owner.headers).get_json()
+    assert [(ln["product_id"], ln["qty"]) for ln in sale["lines"]] == [(pid, qty)]
+    assert sale["total"] == total and sale["note"] == note
+    (pay,) = sale["payments"]
+    assert (pay["amount"], pay["tendered"], pay["change"]) == (total, tendered,
+                                                               tendered - total)
+
+
+def test_sale_bounds_plus_one_are_refused(client, owner):
+    open_shift(client, owner)
+    pid = client.post(f"{API}/products", json={"name": f"p{uuid.uuid4().hex}", "price": 100},
+                      headers=owner.write_headers()).get_json()["id"]
+    line = {"product_id": pid, "qty": 1}
+    cash = {"method": "cash", "amount": 100}
+    for lines, payments, field in (
+            ([{**line, "qty": 10_000}], [cash], "lines.0.qty"),
+            ([line], [{**cash, "tendered": MAX_AMOUNT_FEN + 1}], "payments.0.tendered"),
+            ([line], [{**cash, "amount": MAX_AMOUNT_FEN + 1}], "payments.0.amount"),
+            ([{**line, "open_price": MAX_PRICE_FEN + 1}], [cash], "lines.0.open_price"),
+            ([{**line, "product_id": 2**64}], [cash], "lines.0.product_id")):
+        sid = str(uuid.uuid4())
+        r = client.post(f"{API}/sales", json={"id": sid, "lines": lines, "payments": payments},
+                        headers=owner.write_headers(sid))
+        _bad(r, field)
+    assert client.get(f"{API}/sales", headers=owner.headers).get_json()["items"] == []
+
+
+# -- shop settings and staff (common/schemas/shop.py, staff.py) ---------------------------
+@PROPERTY
+@given(name=TEXT.map(lambda s: s[:64]), address=TEXT.map(lambda s: s[:128]),
+       phone=st.from_regex(r"[0-9+\- ]{0,32}", fullmatch=True).map(str.strip),
+       header=st.lists(TEXT.map(lambda s: s[:40]), max_size=5),
+       footer=st.lists(TEXT.map(lambda s: s[:40]), max_size=5))
+def test_shop_settings_are_stored_as_accepted(client, owner, name, address, phone, header,
+                                              footer):
+    body = {"name": name, "address": address, "phone": phone, "receipt_header": header,
+            "receipt_footer": footer}
+    r = client.put(f"{API}/settings/shop", json=body, headers=owner.write_headers())
+    assert r.status_code == 200, (body, r.get_json())
+    stored = client.get(f"{API}/settings/shop", headers=owner.headers).get_json()
+    assert {k: stored[k] for k in body} == body
+
+
+@PROPERTY
+@given(display=TEXT.map(lambda s: s[:64]),
+       phone=st.none() | st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+def test_staff_are_stored_as_accepted(client, owner, display, phone):
+    body = {"username": f"u{uuid.uuid4().hex[:12]}", "display_name": display,
+            "role": "cashier", "password": "secret123", "phone": phone}
+    r = client.post(f"{API}/staff", json=body, headers=owner.write_headers())
+    assert r.status_code == 201, (body, r.get_json())
+    stored = client.get(f"{API}/staff/{r.get_json()['id']}", headers=owner.headers).get_json()
+    assert (stored["username"], stored["display_name"], stored["phone"]) == (
+        body["username"], display, phone)
+
+
+def test_shop_and_staff_bounds_plus_one_are_refused(client, owner):
+    for body, field in (({"name": "x" * 65}, "name"), ({"address": "x" * 129}, "address"),
+                        ({"receipt_footer": ["a"] * 6}, "receipt_footer")):
+        _bad(client.put(f"{API}/settings/shop", json=body, headers=owner.write_headers()),
+             field)
+    base = {"username": "ux", "display_name": "x", "role": "cashier", "password": "secret123"}
+    for extra, field in (({"display_name": "x" * 65}, "display_name"),
+                         ({"phone": "1" * 21}, "phone")):
+        _bad(client.post(f"{API}/staff", json={**base, **extra},
+                         headers=owner.write_headers()), field)
