@@ -3,6 +3,7 @@ shifts, commission, approvals, and the concurrency bar through a real HTTP serve
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -182,7 +183,9 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(client, cashier, manager, s
         "member_id": shop.member["id"], "template_id": shop.template["id"], "method": "cash"})
     db_session.execute(
         MemberCountCard.__table__.update().where(MemberCountCard.id == card["id"])
-        .values(expires_at=func.now() - 1))
+        # (not NOW() - 1: MariaDB makes that a number, 20261201180500 - 1, which is no time
+        # at all when the clock is on a whole minute)
+        .values(expires_at=dt.datetime(2000, 1, 1)))
     db_session.commit()
     r = _sale(client, cashier, [{"product_id": shop.haircut["id"], "qty": 1,
                                  "count_card_id": card["id"]}], [],
