@@ -23,6 +23,7 @@ from .. import labels
 from ..i18n import tr
 from ..qt import Qt, QtCore, QtGui, QtPrintSupport, QtWidgets, Signal
 from ..widgets.context import Services
+from ..widgets.dialogs import accept_cancel
 from .staff import local_time
 
 COLUMNS = ("backup.col.time", "backup.col.id", "backup.col.size", "backup.col.rows",
@@ -69,16 +70,7 @@ class RestoreDialog(QtWidgets.QDialog):
         self.force = QtWidgets.QCheckBox(tr("backup.restore.force"))
         self.force.setObjectName("force")
         self.force.setVisible(backup.verified is not True)
-        buttons = QtWidgets.QDialogButtonBox()
-        self.ok_button = buttons.addButton(tr("backup.restore.ok"),
-                                           QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
-        assert self.ok_button is not None
-        self.ok_button.setObjectName("restoreOk")
-        cancel = buttons.addButton(tr("common.cancel"),
-                                   QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
-        assert cancel is not None
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, self.ok_button = accept_cancel(self, tr("backup.restore.ok"), "restoreOk")
         layout = QtWidgets.QVBoxLayout(self)
         for w in (text, self.confirm_edit, self.force, buttons):
             layout.addWidget(w)
@@ -123,16 +115,7 @@ class KeyDialog(QtWidgets.QDialog):
         self.hint = QtWidgets.QLabel()
         self.hint.setObjectName("keyHint")
         self.hint.setStyleSheet("color: #b00020;")
-        buttons = QtWidgets.QDialogButtonBox()
-        self.ok_button = buttons.addButton(tr("common.ok"),
-                                           QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
-        assert self.ok_button is not None
-        self.ok_button.setObjectName("keyOk")
-        cancel = buttons.addButton(tr("common.cancel"),
-                                   QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
-        assert cancel is not None
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, self.ok_button = accept_cancel(self, tr("common.ok"), "keyOk")
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(explain)
         layout.addLayout(form)

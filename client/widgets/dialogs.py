@@ -59,6 +59,20 @@ def name_buttons(box: QtWidgets.QDialogButtonBox) -> QtWidgets.QDialogButtonBox:
     return box
 
 
+def accept_cancel(dialog: QtWidgets.QDialog, accept_text: str, accept_name: str
+                  ) -> tuple[QtWidgets.QDialogButtonBox, QtWidgets.QPushButton]:
+    """(button box, its accept button): ``accept_text`` (object name ``accept_name``) and
+    取消, wired to the dialog's accept and reject."""
+    box = QtWidgets.QDialogButtonBox()
+    ok = box.addButton(accept_text, QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
+    assert ok is not None
+    ok.setObjectName(accept_name)
+    box.addButton(tr("common.cancel"), QtWidgets.QDialogButtonBox.ButtonRole.RejectRole)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box, ok
+
+
 class EnterDialog(QtWidgets.QDialog):
     """A dialog whose Enter (either key) always calls :meth:`enter` — never a default button,
     so a focused button or a scanner's trailing Enter cannot act twice. Subclasses decide in
