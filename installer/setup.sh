@@ -33,6 +33,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 install_apt() {
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do
+    if [ "$p" = nginx-light ] &&
+       ! dpkg-query -W -f='${Status}' nginx-light 2>/dev/null | grep -q "install ok installed" &&
+       ! apt-cache show nginx-light >/dev/null 2>&1; then
+      p=nginx  # no nginx-light here (Debian 13, newer Ubuntu): plain nginx serves the same
+    fi
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
