@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
+
+from common.tlspin import ca_fingerprint
 
 from .base import ApiModel, UtcDatetime
 
@@ -142,6 +144,16 @@ class PairIn(ApiModel):
                                description="the standby's own CA certificate (PEM): the primary "
                                            "trusts it for https to the standby, and tells "
                                            "counters about it (GET /health/tls)")
+
+    @field_validator("ca_pem")
+    @classmethod
+    def _is_a_certificate(cls, pem: str | None) -> str | None:
+        if pem:
+            try:
+                ca_fingerprint(pem)
+            except ValueError as e:
+                raise ValueError("不是证书（PEM）") from e
+        return pem or None
 
 
 class PairingCodeOut(ApiModel):
