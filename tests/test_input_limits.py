@@ -201,7 +201,7 @@ def test_openapi_documents_the_error_statuses(client):
             got = set(op["responses"])
             assert {"400", "401", "404", "503"} <= got, (method, path, got)
             if method != "get":
-                assert {"409", "413"} <= got, (method, path, got)
+                assert {"409", "413", "422"} <= got, (method, path, got)
 
 
 def test_renaming_a_category_to_a_taken_name_is_409(client, owner):

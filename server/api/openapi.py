@@ -39,14 +39,15 @@ def error_statuses(spec: EndpointSpec) -> list[int]:
     """Every error status the dispatcher or a handler can answer for ``spec`` (the error
     envelope): 400 bad input (a body nested deeper than MAX_JSON_DEPTH, hidden characters, a bad
     Idempotency-Key); 401/403 who; 404 what (a path's row, an id in the body); 409 a rule or
-    a conflict (a write: stale primary, busy, idempotency); 413 a body past its limit; 429
+    a conflict (a write: stale primary, busy, idempotency); 413 a body past its limit; 422 a
+    shop rule refuses a write (``stock_not_tracked``, ``payment_mismatch`` …); 429
     too many failed logins from the address (a body with a password); 503
     maintenance / standby / database down."""
     out = [400, 401, 404]  # 401: a bad token, or a public login/pairing refused
     if spec.roles is not PUBLIC:
         out.append(403)
     if spec.method in WRITE_METHODS or spec.body is not None:
-        out += [409, 413]
+        out += [409, 413, 422]  # 422: a shop rule refuses it (stock not tracked, payments …)
     if spec.body is not None and "password" in spec.body.model_fields:
         out.append(429)  # a password is checked: the address may be over its failed logins
     out.append(503)
