@@ -68,6 +68,8 @@ class Member(Base):
         Index("ix_members_name", "name"),
         Index("ix_members_birth_md", "birth_md"),
         Index("ix_members_level_id", "level_id"),
+        Index("ix_members_created_at", "created_at"),  # reports: new members
+        Index("ix_members_last_visit_at", "last_visit_at"),  # reports: dormant members
         TABLE_ARGS,
     )
 
@@ -154,7 +156,8 @@ class PointsLedger(Base):
 
     __tablename__ = "points_ledger"
     __table_args__ = (Index("ix_points_ledger_member_id_id", "member_id", "id"),
-                      Index("ix_points_ledger_ref", "ref_type", "ref_id"), TABLE_ARGS)
+                      Index("ix_points_ledger_ref", "ref_type", "ref_id"),
+                      Index("ix_points_ledger_at", "at"), TABLE_ARGS)
 
     id: Mapped[intpk]
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
@@ -229,7 +232,8 @@ class CountCardLedger(Base):
     __tablename__ = "count_card_ledger"
     __table_args__ = (Index("ix_count_card_ledger_card_id_id", "card_id", "id"),
                       Index("ix_count_card_ledger_member_id_id", "member_id", "id"),
-                      Index("ix_count_card_ledger_ref", "ref_type", "ref_id"), TABLE_ARGS)
+                      Index("ix_count_card_ledger_ref", "ref_type", "ref_id"),
+                      Index("ix_count_card_ledger_at", "at"), TABLE_ARGS)
 
     id: Mapped[intpk]
     card_id: Mapped[int] = mapped_column(ForeignKey("member_count_cards.id"))

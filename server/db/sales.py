@@ -49,6 +49,8 @@ class Sale(Base):
         Index("ix_sales_business_date_report", "business_date", "staff_id", "list_total",
               "total"),
         Index("ix_sales_origin_id", "origin", "id"),  # GET /sales?origin=offline
+        # reports: spending per member in a period (index only)
+        Index("ix_sales_business_date_member", "business_date", "member_id", "total"),
         TABLE_ARGS,
     )
 
