@@ -12,7 +12,7 @@ from sqlalchemy import text
 from common.schemas.base import Role
 from tests.conftest import open_shift
 
-GROUPS = ("day", "month", "payment", "category", "product", "staff")
+GROUPS = ("day", "month", "hour", "payment", "category", "product", "staff")
 
 
 def _post(client, who, path, body, status=201):
@@ -134,6 +134,12 @@ def test_groups_give_the_right_figures(client, manager, cashier, day_of_sales):
     assert staff["测试店长"]["refunds"] == 800 + 6800 and staff["测试店长"]["sales"] == 0
     days = _report(client, manager, "day", today - dt.timedelta(days=3), today)["rows"]
     assert [r["key"] for r in days] == [today.isoformat()]
+    # 数量: the units sold (2 + 2 + 1 + 3 + 1 + 1 lines' qty), in the day and staff views too
+    units = sum(ln["qty"] for s in d["sales"] for ln in s["lines"])
+    assert units == 10
+    assert days[0]["qty"] == units
+    assert _report(client, manager, "day", today)["totals"]["qty"] == units
+    assert staff["测试收银员"]["qty"] == units and staff["测试店长"]["qty"] == 0
     months = _report(client, manager, "month", today)["rows"]
     assert [r["key"] for r in months] == [today.strftime("%Y-%m")]
 
@@ -245,3 +251,25 @@ def test_closed_days_come_from_the_cache_and_equal_the_live_figures(
         assert got == live(group), group
         assert got["totals"]["sales"] == 5
     assert reports.check_cache(db_session) == []
+
+
+def test_sales_by_hour_of_the_shop_day(client, manager, day_of_sales):
+    """The hour group: each sale in the shop's hour of the day of its time; the hours between
+    the first and the last are all there (zero when quiet), labelled 09:00–10:00."""
+    from server.clock import shop_clock
+
+    clock = shop_clock(client.application.extensions["lanpos"].config)
+    today = dt.date.today()
+    rep = _report(client, manager, "hour", today)
+    expected: dict[str, int] = {}
+    for s in day_of_sales["sales"]:
+        at = dt.datetime.fromisoformat(s["created_at"].replace("Z", "+00:00"))
+        key = f"{clock.local(at).hour:02d}"
+        expected[key] = expected.get(key, 0) + s["total"]
+    got = {r["key"]: r["total"] for r in rep["rows"] if r["total"]}
+    assert got == expected
+    keys = [int(r["key"]) for r in rep["rows"]]
+    assert keys == list(range(min(keys), max(keys) + 1))
+    first = rep["rows"][0]
+    assert first["label"] == f"{keys[0]:02d}:00–{(keys[0] + 1) % 24:02d}:00"
+    assert all(r["qty"] == 0 for r in rep["rows"])

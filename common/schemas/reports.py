@@ -1,5 +1,6 @@
 """Sales reports (报表): a period's sales grouped by day, month, payment method, category,
-product (top N), staff (the cashier who rang the sale up) or serving staff (技师 / 导购 of the
+product (top N), hour of the day (the shop's: when customers come), staff (the cashier who
+rang the sale up) or serving staff (技师 / 导购 of the
 lines: their share of each line, and their commission). All money in integer fen."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pydantic import Field, model_validator
 
 from .base import ApiModel
 
-ReportGroup = Literal["day", "month", "payment", "category", "product", "staff", "serving"]
+ReportGroup = Literal["day", "month", "hour", "payment", "category", "product", "staff",
+                      "serving"]
 MAX_REPORT_DAYS = 366 * 3
 
 
@@ -42,8 +44,9 @@ class ReportRowOut(ApiModel):
 
     key: str
     label: str
-    sales: int = Field(description="number of sales (lines' qty for category/product)")
-    qty: int = 0
+    sales: int = Field(description="number of sales (of lines for category/product)")
+    qty: int = Field(0, description="quantity of goods and services sold (0 for the payment "
+                     "and hour groups)")
     list_total: int
     discount: int
     total: int

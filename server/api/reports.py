@@ -15,7 +15,9 @@ bp = ApiBlueprint("reports", __name__, tag="reports")
              response=SalesReportOut)
 def sales_report(ctx: Ctx, query: SalesReportQuery) -> SalesReportOut:
     """Sales of a period (business days ``date_from``..``date_to``) grouped by day, month,
-    payment method, category, product (top N) or staff: count, list total, discounts, total,
+    hour of the day (the shop's), payment method, category, product (top N), cashier or
+    serving staff: count, quantity, list total, discounts, total,
     refunds (on the refund's day), net, and gross margin where the cost is known."""
-    return reports.sales_report(ctx.db, query, today=shop_clock(ctx.state.config).today(),
+    clock = shop_clock(ctx.state.config)
+    return reports.sales_report(ctx.db, query, today=clock.today(), tz=clock.tz,
                                 cache=ctx.state.policy.writes_report_cache)

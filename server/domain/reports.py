@@ -10,7 +10,9 @@ day never changes afterwards. Per group:
   cost at the time of the sale); refunded units give their cost back.
 
 Every figure is computed per (business day, dimension, key) — dimension ``day`` (the day's
-totals), ``staff`` (the cashier), ``payment``, ``category``, ``product`` — and then added up
+totals), ``staff`` (the cashier), ``payment``, ``category``, ``product``, ``hour`` (the UTC
+hour of the sale or refund, turned into the shop's hour of the day by the report, so the cache
+does not depend on the time zone) — and then added up
 over the period (the ``serving`` group, by serving staff with commission, is computed live
 by :func:`serving_report`). Because a closed day never changes, its figures are kept in
 ``report_days`` (built by the nightly job, or by the first report that needs them) and a
@@ -40,9 +42,12 @@ from common.schemas.sales import PAYMENT_LABELS_ZH
 
 from . import staff_sales
 
-DIMS = ("day", "staff", "payment", "category", "product")
+DIMS = ("day", "staff", "payment", "category", "product", "hour")
 GROUP_DIM = {"day": "day", "month": "day", "staff": "staff", "payment": "payment",
-             "category": "category", "product": "product"}
+             "category": "category", "product": "product", "hour": "hour"}
+#: the hour dimension's key: the sale's (refund's) UTC hour, 2026-11-30T16 — the cache does
+#: not depend on the shop's time zone; the report turns it into the shop's hour of day
+_UTC_HOUR = "DATE_FORMAT({}, '%Y-%m-%dT%H')"
 LIVE_DAYS = 2  # today and yesterday: always live
 BUILD_CHUNK_DAYS = 31
 _FIELDS = ("sales", "qty", "list_total", "total", "refunds", "cost", "margin_base",
@@ -141,6 +146,17 @@ def _live(session: Session, dim: str, a: dt.date, b: dt.date) -> DayFigures:
                 "GROUP BY 1, 2"), p):
             x = get(d, k)
             x.refund_margin_base, x.refund_cost = _i(base), _i(cost)
+    elif dim == "hour":
+        for d, k, n, lt, tot in session.execute(text(
+                f"SELECT s.business_date, {_UTC_HOUR.format('s.created_at')}, COUNT(*), "
+                "SUM(s.list_total), SUM(s.total) FROM sales s "
+                "WHERE s.business_date BETWEEN :a AND :b GROUP BY 1, 2"), p):
+            x = get(d, k)
+            x.sales, x.list_total, x.total = _i(n), _i(lt), _i(tot)
+        for d, k, tot in session.execute(text(
+                f"SELECT r.business_date, {_UTC_HOUR.format('r.created_at')}, SUM(r.total) "
+                "FROM refunds r WHERE r.business_date BETWEEN :a AND :b GROUP BY 1, 2"), p):
+            get(d, k).refunds = _i(tot)
     elif dim == "payment":
         for d, method, n, amount in session.execute(text(
                 "SELECT s.business_date, sp.method, COUNT(*), SUM(sp.amount) FROM sales s "
@@ -283,9 +299,10 @@ def figures(session: Session, dim: str, a: dt.date, b: dt.date, *, by_day: bool,
 
 # -- the report ----------------------------------------------------------------------------
 def sales_report(session: Session, q: SalesReportQuery, *, today: dt.date,
-                 cache: bool = True) -> SalesReportOut:
+                 cache: bool = True, tz: dt.tzinfo = dt.UTC) -> SalesReportOut:
     """``today``: the shop's business day (what is closed, hence cached); ``cache``: read
-    (and build) ``report_days``; off on a read-only standby."""
+    (and build) ``report_days``; off on a read-only standby; ``tz``: the shop's time zone
+    (the hour group's hours of the day)."""
     group, a, b = q.group, q.date_from, q.date_to
     if group == "serving":
         n, amount = offline_figures(session, a, b)
@@ -302,6 +319,9 @@ def sales_report(session: Session, q: SalesReportQuery, *, today: dt.date,
             key = sort = d.strftime("%Y-%m")
         elif group == "payment":
             key, sort = k, k
+        elif group == "hour":
+            sort = _shop_hour(k, tz)
+            key = f"{sort:02d}"
         else:
             key, sort = str(int(k)), int(k)
         row = acc.get(key)
@@ -315,7 +335,7 @@ def sales_report(session: Session, q: SalesReportQuery, *, today: dt.date,
                                  cache=cache):
             totals.add(x)
     rows = [r for r in acc.values() if any(r.figures())]  # not the empty days' marker rows
-    if group in ("day", "month", "staff", "payment"):
+    if group in ("payment", "hour"):  # a payment or an hour has no quantity of goods
         for r in rows:
             r.qty = 0
         totals.qty = 0
@@ -340,12 +360,33 @@ def sales_report(session: Session, q: SalesReportQuery, *, today: dt.date,
             names = dict(session.execute(text("SELECT id, name FROM categories")).all())
             for r in rows:
                 r.label = names.get(r.sort, "未分类") if r.sort else "未分类"
+    elif group == "hour":
+        rows = _every_hour(rows)
     else:
         rows.sort(key=lambda r: r.sort)
     n, amount = offline_figures(session, a, b)
     return SalesReportOut(date_from=a, date_to=b, group=group, rows=[r.out() for r in rows],
                           totals=totals.out(), truncated=truncated, offline_sales=n,
                           offline_total=amount)
+
+
+def _shop_hour(utc_hour: str, tz: dt.tzinfo) -> int:
+    """'2026-11-30T16' (a UTC hour) → the shop's hour of the day (0 in Asia/Shanghai)."""
+    t = dt.datetime.strptime(utc_hour, "%Y-%m-%dT%H").replace(tzinfo=dt.UTC)
+    return t.astimezone(tz).hour
+
+
+def _every_hour(rows: list[_Acc]) -> list[_Acc]:
+    """The hours from the first to the last with sales, the quiet ones in between as zero
+    rows (a chart by hour of day reads the gaps), labelled 09:00–10:00."""
+    by_hour = {int(r.sort): r for r in rows}
+    out: list[_Acc] = []
+    if by_hour:
+        for h in range(min(by_hour), max(by_hour) + 1):
+            r = by_hour.get(h) or _Acc(f"{h:02d}", sort=h)
+            r.label = f"{h:02d}:00–{(h + 1) % 24:02d}:00"
+            out.append(r)
+    return out
 
 
 def offline_figures(session: Session, a: dt.date, b: dt.date) -> tuple[int, int]:
