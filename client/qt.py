@@ -8,7 +8,7 @@ goes through here, so a move to another binding or version touches one file::
 
 from __future__ import annotations
 
-from PyQt6 import QtCore, QtGui, QtPrintSupport, QtWidgets
+from PyQt6 import QtCharts, QtCore, QtGui, QtPrintSupport, QtWidgets
 from PyQt6 import sip as _sip
 
 Signal = QtCore.pyqtSignal
@@ -21,5 +21,5 @@ def is_deleted(obj: object) -> bool:
     return isinstance(obj, _sip.simplewrapper) and _sip.isdeleted(obj)
 
 
-__all__ = ["Qt", "QtCore", "QtGui", "QtPrintSupport", "QtWidgets", "Signal", "Slot",
+__all__ = ["Qt", "QtCharts", "QtCore", "QtGui", "QtPrintSupport", "QtWidgets", "Signal", "Slot",
            "is_deleted"]

@@ -1,7 +1,7 @@
-"""Back office: 报表 — a period's sales from ``GET /reports/sales`` grouped by day, month,
-payment method, category, product (top N), cashier or serving staff (技师 / 导购: what they
-served and their commission), with a totals row. All figures come from the server (integer
-fen, shown with ``format_fen``)."""
+"""Back office: 报表 — the owner's reports (``client.reports.catalogue.REPORTS``) on the left,
+the period (presets 今天 / 昨天 / 本周 / 本月 / 上月 / 近 30 天 / 今年, or any two dates) on
+top, the report below with its chart and the ways out: print on A4, preview, PDF, Excel
+(``client.reports.view.ReportView``). All figures come from the server (integer fen)."""
 
 from __future__ import annotations
 
@@ -9,153 +9,214 @@ import datetime as dt
 from typing import Any
 
 from common.errors import ApiError
+from common.schemas.staff import StaffOut
 
 from .. import i18n
 from ..i18n import tr
-from ..qt import Qt, QtCore, QtWidgets, Signal
+from ..qt import QtCore, QtWidgets, Signal
+from ..reports.catalogue import REPORTS, Options, Period, ReportSpec, make_doc
+from ..reports.document import ReportDoc
+from ..reports.view import ReportView
 from ..widgets.context import Services
-from .common import button, money
+from .common import FileDialogs, button
 
-COLUMNS = ("label", "sales", "qty", "list_total", "discount", "total", "refunds", "net",
-           "margin")
-#: by serving staff: what they served (their share of the lines), refunds, net, commission
-SERVING_COLUMNS = ("label", "sales", "total", "refunds", "net", "commission")
-MONEY = {"list_total", "discount", "total", "refunds", "net", "margin", "commission"}
+PRESETS = ("today", "yesterday", "week", "month", "last_month", "days30", "year", "custom")
 
 
-def columns_of(group: str) -> tuple[str, ...]:
-    return SERVING_COLUMNS if group == "serving" else COLUMNS
+def preset_period(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The business days a preset means (today = the back office's date)."""
+    if preset == "yesterday":
+        y = today - dt.timedelta(days=1)
+        return y, y
+    if preset == "week":
+        return today - dt.timedelta(days=today.weekday()), today
+    if preset == "month":
+        return today.replace(day=1), today
+    if preset == "last_month":
+        end = today.replace(day=1) - dt.timedelta(days=1)
+        return end.replace(day=1), end
+    if preset == "days30":
+        return today - dt.timedelta(days=29), today
+    if preset == "year":
+        return today.replace(month=1, day=1), today
+    return today, today
+
+
+def _qdate(d: dt.date) -> QtCore.QDate:
+    return QtCore.QDate(d.year, d.month, d.day)
 
 
 class ReportsScreen(QtWidgets.QWidget):
-    """Period + grouping → one request → a table with a totals row.
-
-    Signals:
-        report_loaded(object): the report shown (``SalesReportOut``).
+    """Signals:
+        report_loaded(object): the server's answer shown (e.g. ``SalesReportOut``).
+        doc_shown(object): the :class:`ReportDoc` on screen (what prints and exports).
     """
 
     report_loaded = Signal(object)
+    doc_shown = Signal(object)
 
-    def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, me: StaffOut | None = None,
+                 parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reportsScreen")
         self.services = services
+        self.me = me
+        self.shop_name = ""
         self.report: Any = None
-        today = QtCore.QDate.currentDate()
-        self.date_from = QtWidgets.QDateEdit(QtCore.QDate(today.year(), today.month(), 1))
-        self.date_to = QtWidgets.QDateEdit(today)
+        self.doc: ReportDoc | None = None
+        self.files = FileDialogs()
+        self.list = QtWidgets.QListWidget()
+        self.list.setObjectName("reportList")
+        for spec in REPORTS:
+            item = QtWidgets.QListWidgetItem(spec.title)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, spec.key)
+            self.list.addItem(item)
+        self.list.setMaximumWidth(190)
+        self.preset = QtWidgets.QComboBox()
+        self.preset.setObjectName("periodPreset")
+        for p in PRESETS:
+            self.preset.addItem(tr(f"rep.preset.{p}"), p)
+        today = dt.date.today()
+        self.date_from = QtWidgets.QDateEdit(_qdate(today.replace(day=1)))
+        self.date_to = QtWidgets.QDateEdit(_qdate(today))
         for w, name in ((self.date_from, "dateFrom"), (self.date_to, "dateTo")):
             w.setObjectName(name)
             w.setCalendarPopup(True)
             w.setDisplayFormat("yyyy-MM-dd")
-        self.group = QtWidgets.QComboBox()
-        self.group.setObjectName("group")
-        for g in ("day", "month", "payment", "category", "product", "staff", "serving"):
-            self.group.addItem(tr(f"rep.group.{g}"), g)
+        self.from_label = QtWidgets.QLabel(tr("rep.from"))
+        self.to_label = QtWidgets.QLabel(tr("rep.to"))
+        self.days_label = QtWidgets.QLabel(tr("rep.days"))
+        self.days = QtWidgets.QSpinBox()
+        self.days.setObjectName("dormantDays")
+        self.days.setRange(1, 3650)
+        self.days.setValue(60)
+        self.days.setSuffix(tr("rep.days_suffix"))
+        self.kind_label = QtWidgets.QLabel(tr("rep.kind"))
+        self.kind = QtWidgets.QComboBox()
+        self.kind.setObjectName("listKind")
+        for k in ("new", "dormant", "birthdays_month", "birthdays_week"):
+            self.kind.addItem(tr(f"rep.kind.{k}"), k)
         self.run_button = button(tr("rep.run"), "runReport", self.run)
         tools = QtWidgets.QHBoxLayout()
-        for w in (QtWidgets.QLabel(tr("rep.from")), self.date_from,
-                  QtWidgets.QLabel(tr("rep.to")), self.date_to,
-                  QtWidgets.QLabel(tr("rep.group")), self.group, self.run_button):
+        for w in (self.preset, self.from_label, self.date_from, self.to_label, self.date_to,
+                  self.kind_label, self.kind, self.days_label, self.days, self.run_button):
             tools.addWidget(w)
         tools.addStretch(1)
-        tools.addWidget(button(tr("rep.today"), "today", lambda: self.set_period(0)))
-        tools.addWidget(button(tr("rep.month"), "thisMonth", lambda: self.set_period(1)))
-        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("reportTable")
-        self.table.setHorizontalHeaderLabels([tr(f"rep.col.{c}") for c in COLUMNS])
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.summary = QtWidgets.QLabel()
-        self.summary.setObjectName("reportSummary")
-        self.summary.setWordWrap(True)
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.addLayout(tools)
-        lay.addWidget(self.table, 1)
-        lay.addWidget(self.summary)
+        self.view = ReportView(lambda *a: self.files.save_path(*a))
+        self.status = QtWidgets.QLabel()
+        self.status.setObjectName("reportStatus")
+        right = QtWidgets.QVBoxLayout()
+        right.addLayout(tools)
+        right.addWidget(self.view, 1)
+        right.addWidget(self.status)
+        lay = QtWidgets.QHBoxLayout(self)
+        lay.addWidget(self.list)
+        lay.addLayout(right, 1)
         self._started = False
-        self.group.currentIndexChanged.connect(lambda _i: self.run())
+        self.preset.setCurrentIndex(PRESETS.index("month"))
+        self.preset.currentIndexChanged.connect(lambda _i: self._preset_chosen())
+        self.list.setCurrentRow(0)
+        self._show_options()
+        self.list.currentRowChanged.connect(lambda _r: self._report_chosen())
+        self.kind.currentIndexChanged.connect(lambda _i: self._show_options())
 
+    # -- what is asked ------------------------------------------------------------------------
+    @property
+    def spec(self) -> ReportSpec:
+        item = self.list.currentItem()
+        key = item.data(QtCore.Qt.ItemDataRole.UserRole) if item else REPORTS[0].key
+        return next(s for s in REPORTS if s.key == key)
+
+    def choose(self, key: str) -> None:
+        """Show the report ``key`` (runs it)."""
+        row = next(i for i, s in enumerate(REPORTS) if s.key == key)
+        if self.list.currentRow() == row:
+            self.run()
+        else:
+            self.list.setCurrentRow(row)
+
+    @property
+    def table(self) -> QtWidgets.QTableWidget:
+        """The report's first table."""
+        return self.view.tables[0]
+
+    @property
+    def summary(self) -> QtWidgets.QLabel:
+        """The headline figures and the report's notes."""
+        return self.view.headline
+
+    def period(self) -> Period:
+        a = self.date_from.date().toPyDate()
+        b = self.date_to.date().toPyDate()
+        assert isinstance(a, dt.date) and isinstance(b, dt.date)
+        if self.spec.single_day:
+            a = b
+        return Period(a, b)
+
+    def options(self) -> Options:
+        return Options(days=self.days.value(), kind=str(self.kind.currentData()))
+
+    def _show_options(self) -> None:
+        spec = self.spec
+        single = spec.single_day
+        self.preset.setVisible(not single)
+        self.from_label.setVisible(not single)
+        self.date_from.setVisible(not single)
+        self.to_label.setText(tr("rep.day") if single else tr("rep.to"))
+        listing = "kind" in spec.options
+        self.kind_label.setVisible(listing)
+        self.kind.setVisible(listing)
+        dormant = listing and self.kind.currentData() == "dormant"
+        self.days_label.setVisible(dormant)
+        self.days.setVisible(dormant)
+
+    def _preset_chosen(self) -> None:
+        preset = self.preset.currentData()
+        if preset == "custom":
+            return
+        a, b = preset_period(preset, dt.date.today())
+        self.date_from.setDate(_qdate(a))
+        self.date_to.setDate(_qdate(b))
+        self.run()
+
+    def _report_chosen(self) -> None:
+        self._show_options()
+        self.run()
+
+    # -- running ----------------------------------------------------------------------------
     def start(self, reload: bool = False) -> None:
         if reload or not self._started:
             self._started = True
             self.run()
 
-    def set_period(self, which: int) -> None:
-        today = QtCore.QDate.currentDate()
-        self.date_to.setDate(today)
-        self.date_from.setDate(today if which == 0 else QtCore.QDate(today.year(),
-                                                                     today.month(), 1))
-        self.run()
-
     def run(self) -> None:
-        start = self.date_from.date().toPyDate()
-        end = self.date_to.date().toPyDate()
-        assert isinstance(start, dt.date) and isinstance(end, dt.date)
-        group = self.group.currentData()
-        top = 50 if group == "product" else None
+        spec, period, options = self.spec, self.period(), self.options()
         api = self.services.api
-        self.summary.setText(tr("rep.running"))
+        known_shop = self.shop_name
+
+        def work() -> tuple[Any, str]:
+            shop = known_shop or api.shop_settings().name
+            return spec.fetch(api, period, options), shop
+
+        self.status.setText(tr("rep.running"))
         self.run_button.setEnabled(False)
-        self.services.runner.op(lambda: api.sales_report(start, end, group, top),
-                                self._show, self._failed, owner=self)
+        self.services.runner.op(work, lambda res: self._show(spec, period, options, *res),
+                                self._failed, owner=self)
 
     def _failed(self, err: ApiError) -> None:
         self.run_button.setEnabled(True)
-        self.summary.setText(err.message(i18n.language()))
+        self.status.setText(err.message(i18n.language()))
         self.services.dialogs.error(self, err)
 
-    def _cell(self, row: int, col: int, text: str, right: bool, bold: bool = False) -> None:
-        item = QtWidgets.QTableWidgetItem(text)
-        if right:
-            item.setTextAlignment(int(Qt.AlignmentFlag.AlignRight
-                                      | Qt.AlignmentFlag.AlignVCenter))
-        if bold:
-            font = item.font()
-            font.setBold(True)
-            item.setFont(font)
-        self.table.setItem(row, col, item)
-
-    def _show(self, report: Any) -> None:
+    def _show(self, spec: ReportSpec, period: Period, options: Options, data: Any,
+              shop: str) -> None:
         self.run_button.setEnabled(True)
-        self.report = report
-        rows = [*report.rows, report.totals]
-        columns = columns_of(report.group)
-        self.table.setColumnCount(len(columns))
-        serving = report.group == "serving"  # its total is what they served, not takings
-        self.table.setHorizontalHeaderLabels([
-            tr("rep.col.served") if serving and c == "total" else tr(f"rep.col.{c}")
-            for c in columns])
-        self.table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            last = r == len(rows) - 1
-            for c, key in enumerate(columns):
-                value = getattr(row, key)
-                if key == "label":
-                    text = tr("rep.totals") if last else str(value)
-                elif key in MONEY:
-                    text = money(value)
-                else:
-                    text = str(value)
-                self._cell(r, c, text, key != "label", bold=last)
-        self.table.resizeColumnsToContents()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        t = report.totals
-        if report.group == "serving":
-            text = tr("rep.serving_summary", start=report.date_from.isoformat(),
-                      end=report.date_to.isoformat(), total=money(t.total),
-                      refunds=money(t.refunds), net=money(t.net),
-                      commission=money(t.commission))
-        else:
-            text = tr("rep.summary", start=report.date_from.isoformat(),
-                      end=report.date_to.isoformat(), total=money(t.total),
-                      refunds=money(t.refunds), net=money(t.net), margin=money(t.margin))
-        if report.offline_sales:
-            text += "　" + tr("rep.offline", n=report.offline_sales,
-                             total=money(report.offline_total))
-        if report.truncated:
-            text += "　" + tr("rep.truncated", n=len(report.rows))
-        self.summary.setText(text)
-        self.report_loaded.emit(report)
+        self.shop_name = shop
+        self.report = data
+        by = self.me.display_name if self.me is not None else ""
+        self.doc = make_doc(spec, data, period, options, shop=shop, printed_by=by,
+                            printed_at=dt.datetime.now().replace(microsecond=0))
+        self.view.show_doc(self.doc)
+        self.status.setText("")
+        self.report_loaded.emit(data)
+        self.doc_shown.emit(self.doc)

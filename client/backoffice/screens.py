@@ -53,7 +53,7 @@ SCREENS: tuple[ScreenSpec, ...] = (
                lambda s, me, n: CountCardTemplatesScreen(s, page_size=n)),
     ScreenSpec("coupons", "menu.coupons", lambda s, me, n: CouponsScreen(s, page_size=n)),
     ScreenSpec("shop", "menu.shop", lambda s, me, n: ShopSettingsScreen(s)),
-    ScreenSpec("reports", "menu.reports", lambda s, me, n: ReportsScreen(s)),
+    ScreenSpec("reports", "menu.reports", lambda s, me, n: ReportsScreen(s, me)),
     # what replayed offline sales did otherwise than the server would charge today
     ScreenSpec("offline_review", "menu.offline_review",
                lambda s, me, n: OfflineReviewScreen(s, page_size=n)),

@@ -14,6 +14,7 @@ from .counter import COUNTER_STRINGS
 from .finding import FINDING_STRINGS
 from .offline import OFFLINE_STRINGS
 from .payment import PAYMENT_STRINGS
+from .reports import REPORT_STRINGS
 from .screen import SCREEN_STRINGS
 from .serving import SERVING_STRINGS
 from .standby import STANDBY_STRINGS
@@ -30,6 +31,7 @@ AREAS: dict[str, dict[str, tuple[str, str]]] = {
     "words": WORDS_STRINGS,
     "serving": SERVING_STRINGS,
     "offline": OFFLINE_STRINGS,
+    "reports": REPORT_STRINGS,
 }
 
 

@@ -279,11 +279,4 @@ COUNTER_STRINGS: dict[str, tuple[str, str]] = {
     "mysales.col.commission": ("提成", "Commission"),
     "mysales.none": ("这段时间还没有业绩", "Nothing in this period yet"),
     "mem.led.ref": ("单号", "Ref. no."),
-    "rep.group.serving": ("服务员工（技师/导购）", "serving staff"),
-    "rep.col.commission": ("提成", "Commission"),
-    "rep.col.served": ("服务金额", "Served"),
-    "rep.serving_summary": ("{start} 至 {end}：服务金额 {total}，退款 {refunds}，净额 {net}，"
-                            "提成 {commission}",
-                            "{start} to {end}: served {total}, refunds {refunds}, net {net}, "
-                            "commission {commission}"),
 }

@@ -36,11 +36,14 @@ def test_sales_report_screen(qtbot, services, manager, screenshots) -> None:
     assert t.item(last, 1).text() == "2"
     assert "实收 ¥75.00" in screen.summary.text()
     with qtbot.wait_signal(screen.report_loaded, timeout=WAIT):
-        screen.group.setCurrentIndex(screen.group.findData("payment"))
-    labels = {t.item(r, 0).text(): t.item(r, 5).text() for r in range(t.rowCount() - 1)}
+        screen.choose("sales_payment")
+    t = screen.table  # what each method took: 支付方式, 单数, 实收, 退款, 净额
+    assert [t.horizontalHeaderItem(c).text() for c in range(3)] == ["支付方式", "单数", "实收"]
+    labels = {t.item(r, 0).text(): t.item(r, 2).text() for r in range(t.rowCount() - 1)}
     assert sorted(labels.values()) == ["¥68.00", "¥7.00"]
     with qtbot.wait_signal(screen.report_loaded, timeout=WAIT):
-        screen.group.setCurrentIndex(screen.group.findData("product"))
+        screen.choose("sales_product")
+    t = screen.table
     rows = {t.item(r, 0).text(): (t.item(r, 2).text(), t.item(r, 5).text())
             for r in range(t.rowCount() - 1)}
     assert rows == {"可乐": ("2", "¥7.00"), "精剪": ("1", "¥68.00")}

@@ -241,13 +241,14 @@ def test_backoffice_report_by_serving_staff(qtbot, services, shop, client, cashi
     screen = win.backoffice.reports
     with qtbot.wait_signal(screen.report_loaded, timeout=WAIT):
         win.acts["reports"].trigger()
-    assert screen.group.itemText(screen.group.findData("staff")) == "收银员"
+    titles = [screen.list.item(i).text() for i in range(screen.list.count())]
+    assert "收银员收款" in titles and "员工业绩与提成" in titles  # by cashier ≠ by who served
     with qtbot.wait_signal(screen.report_loaded, timeout=WAIT) as blocker:
-        screen.group.setCurrentIndex(screen.group.findData("serving"))
+        screen.choose("sales_serving")
     assert blocker.args[0].group == "serving"
     t = screen.table
     headers = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())]
-    assert headers == ["项目", "单数", "服务金额", "退款", "净额", "提成"]
+    assert headers == ["员工", "单数", "服务金额", "退款", "净额", "提成"]
     assert [t.item(0, c).text() for c in range(t.columnCount())] == [
         "测试收银员", "2", "¥60.00", "¥0.00", "¥60.00", "¥6.00"]
     assert t.item(t.rowCount() - 1, 0).text() == "合计"

@@ -35,7 +35,7 @@ ALLOWED = frozenset({
     "TLS", "IP", "URL", "HTTP", "HTTPS", "CA", "GTID", "SHA",  # network, replication
     "MariaDB",                                  # the database's name, shown in diagnostics
     "USB", "COM", "ESC", "POS",                 # printer ports and the ESC/POS protocol
-    "MB", "KB", "GB", "mm", "CSV", "Excel", "PNG", "JPG",  # units and file formats
+    "MB", "KB", "GB", "mm", "CSV", "Excel", "PDF", "PNG", "JPG",  # units and file formats
     "TCP", "GBK", "GB18030", "UTF",             # printer connection and code pages
     "U", "NAS",                                 # U 盘, a network disk
     "Windows", "Linux",                         # the counter's operating system
@@ -124,19 +124,25 @@ MANUAL: dict[tuple[str, str], typing.Iterable[str]] = {
     ("backup.job.", ""): ("backup", "verify", "restore", "restore_to"),
     ("backup.reason.", ""): ("scheduled-daily", "scheduled-interval", "pre-restore",
                              "pre-migration", "manual"),
-    ("rep.col.", ""): (),        # reports.COLUMNS, resolved below
+    ("rout.col.", ""): (),       # the report catalogue's columns, resolved below
+    ("rout.label.", ""): (),     # … the first column of each sales grouping
+    ("rout.r.", ""): (),         # … the reports' titles
+    ("rout.r.sales_", ""): (),   # … the sales groupings' table titles
 }
 
 
 def _resolved_manual() -> dict[tuple[str, str], list[str]]:
-    from client.backoffice import reports
     from client.counter.checkout import CartModel, CheckoutScreen
+    from client.reports import catalogue
     from common import payment
 
     out = {k: list(v) for k, v in MANUAL.items()}
     out[("checkout.col.", "")] = list(CartModel.COLUMNS)
     out[("key.", "")] = [name for name, _key in CheckoutScreen.KEYS]
-    out[("rep.col.", "")] = list(reports.COLUMNS)
+    out[("rout.col.", "")] = catalogue.column_keys()
+    out[("rout.label.", "")] = list(catalogue.SALES_GROUPS)
+    out[("rout.r.", "")] = [r.key for r in catalogue.REPORTS]
+    out[("rout.r.sales_", "")] = list(catalogue.SALES_GROUPS)
     out[("payment.problem.", "")] = [v for k, v in vars(payment).items()
                                      if k.isupper() and isinstance(v, str)
                                      and f"payment.problem.{v}" in CATALOGUE]

@@ -1,0 +1,193 @@
+"""The owner's reports on paper and in files (issue #17): the owner picks 上月 (last month),
+sees the payment mix as a chart, prints it on A4 (through ``QPrinter``, to a PDF file here:
+no printer needed) and exports it to Excel; the PDF's text and the workbook's cells are read
+back and equal the server's figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pypdf
+import pytest
+
+from client.backoffice.reports import preset_period
+from client.qt import QtCharts, QtWidgets
+from client.reports.render import a4_printer
+from common.money import format_fen
+from common.schemas.base import Role
+from common.schemas.sales import SaleIn
+from server.clock import shop_clock
+from server.domain import sales as sales_domain
+from server.domain.audit import Actor
+
+from .bo_helpers import WAIT, RecordingFiles, open_window
+from .conftest import save_shot
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(p.extract_text() for p in pypdf.PdfReader(str(path)).pages)
+
+
+def flat(text: str) -> str:
+    return "".join(text.split())  # a PDF's text comes in runs with spaces and breaks
+
+
+@pytest.fixture
+def last_month_sales(app, manager):
+    """Six sales on three days of last month: cash, WeChat, Alipay and a member's stored
+    value (¥300 recharged this month); the haircuts served by the manager."""
+    state = app.extensions["lanpos"]
+    clock = shop_clock(state.config)
+    a, b = preset_period("last_month", dt.date.today())
+    client = app.test_client()
+    h = {"Authorization": f"Bearer {manager.token}"}
+
+    def post(path, body):
+        r = client.post(f"/api/v1{path}", json=body,
+                        headers={**h, "Idempotency-Key": str(uuid.uuid4())})
+        assert r.status_code in (200, 201), r.get_json()
+        return r.get_json()
+
+    post("/shifts", {"float_amount": 0})  # recharges and sales need the counter's shift
+    tea = post("/products", {"name": "绿茶", "price": 500, "cost": 300})
+    cut = post("/products", {"name": "精剪", "kind": "service", "price": 6800})
+    member = post("/members", {"name": "方强", "phone": "13800138000"})
+    post(f"/members/{member['id']}/recharges", {"amount": 30000, "method": "cash"})
+    actor = Actor(staff_id=manager.id, username=manager.username, role=Role.MANAGER,
+                  counter="01", ip=None)
+    plan = [(a, tea, 2, "cash", None), (a, cut, 1, "wechat", None),
+            (a + dt.timedelta(days=1), cut, 1, "stored_value", member["id"]),
+            (a + dt.timedelta(days=1), tea, 4, "alipay", None),
+            (b, cut, 2, "wechat", None), (b, tea, 1, "cash", None)]
+    with state.session_factory() as s:
+        for day, product, qty, method, mid in plan:
+            price = product["price"] * qty
+            line = {"product_id": product["id"], "qty": qty}
+            if product is cut:  # served by the manager (员工业绩)
+                line["staff"] = [{"staff_id": manager.id, "share_bp": 10000}]
+            body = {"id": str(uuid.uuid4()), "member_id": mid, "lines": [line],
+                    "payments": [{"method": method, "amount": price}]}
+            sales_domain.create_sale(s, actor, state.passwords, SaleIn.model_validate(body),
+                                     clock=clock, at=dt.datetime.combine(day, dt.time(11)))
+        s.commit()
+    return a, b
+
+
+def test_last_month_payment_mix_printed_and_exported(qtbot, services, owner, last_month_sales,
+                                                     tmp_path, screenshots) -> None:
+    a, b = last_month_sales
+    win = open_window(qtbot, services, "boss")
+    screen = win.backoffice.reports
+    with qtbot.wait_signal(screen.report_loaded, timeout=WAIT):
+        win.acts["reports"].trigger()
+    with qtbot.wait_signal(screen.report_loaded, timeout=WAIT):
+        screen.list.setCurrentRow(next(i for i in range(screen.list.count())
+                                       if screen.list.item(i).text() == "支付方式汇总"))
+    with qtbot.wait_signal(screen.doc_shown, timeout=WAIT) as shown:
+        screen.preset.setCurrentIndex(screen.preset.findText("上月"))
+    doc = shown.args[0]
+    rep = services.api.sales_report(a, b, "payment")
+    assert screen.report == rep
+    by_method = {r.key: r.total for r in rep.rows}
+    assert by_method == {"cash": 1500, "wechat": 6800 + 13600, "alipay": 2000,
+                         "stored_value": 6800}
+    # the chart: one slice per method, each the method's takings
+    assert len(screen.view.charts) == 1
+    pie = screen.view.charts[0].chart().series()[0]
+    assert isinstance(pie, QtCharts.QPieSeries)
+    assert sorted(round(sl.value() * 100) for sl in pie.slices()) == sorted(by_method.values())
+    assert any(sl.label().startswith("微信 ¥204.00") for sl in pie.slices())
+    # the page: shop, title, period, printed by, every method and the total
+    shop = services.api.shop_settings().name
+    assert (doc.shop, doc.period, doc.printed_by) == (shop, f"{a} 至 {b}", "测试店主")
+    save_shot(win, screenshots / "report_payment_mix_1024x768.png")
+    win.resize(1920, 1080)
+    save_shot(win, screenshots / "report_payment_mix_1920x1080.png")
+    win.resize(1024, 768)
+
+    # 打印: the print dialog's printer is a PDF file here
+    printed = tmp_path / "printed.pdf"
+    screen.view.pick_printer = lambda _parent: a4_printer(printed)
+    with qtbot.wait_signal(screen.view.printed, timeout=WAIT):
+        screen.view.print_button.click()
+    text = flat(pdf_text(printed))
+    for expected in (shop, "支付方式汇总", f"{a}至{b}", "制表人", "测试店主", "现金", "微信",
+                     "支付宝", "储值", format_fen(rep.totals.total), format_fen(20400)):
+        assert flat(expected) in text, expected
+    page = pypdf.PdfReader(str(printed)).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+    assert "/Image" in str(page["/Resources"]["/XObject"][next(iter(
+        page["/Resources"]["/XObject"]))]["/Subtype"])  # the chart is on the page
+
+    # 导出 Excel: the same figures, money as exact yuan
+    xlsx = tmp_path / "payment.xlsx"
+    screen.files = RecordingFiles(save_path=xlsx)
+    screen.view.xlsx_button.click()
+    assert xlsx.exists()
+    ws = openpyxl.load_workbook(xlsx).active
+    cells = [[c.value for c in row] for row in ws.iter_rows()]
+    assert shop in str(cells[0][0]) and "支付方式汇总" in str(cells[0][0])
+    assert [f"{a} 至 {b}"] == [r[1] for r in cells if r[0] == "期间"]
+    header = next(i for i, r in enumerate(cells) if r[:3] == ["支付方式", "单数", "实收"])
+    body = {r[0]: r[2] for r in cells[header + 1:header + 1 + len(rep.rows)]}
+    labels = {"cash": "现金", "wechat": "微信", "alipay": "支付宝", "stored_value": "储值"}
+    assert {k: round(Decimal(str(body[labels[k]])) * 100) for k in by_method} == by_method
+    total_row = cells[header + 1 + len(rep.rows)]
+    assert total_row[0] == "合计"
+    assert round(Decimal(str(total_row[2])) * 100) == rep.totals.total
+
+    # 导出 PDF from the table's right-click menu, same text as the printed page
+    pdf = tmp_path / "payment.pdf"
+    screen.files = RecordingFiles(save_path=pdf)
+    menu = screen.view.context_menu(screen.table)
+    actions = {act.text(): act for act in menu.actions()}
+    assert list(actions) == ["复制", "打印…", "导出 PDF", "导出 Excel"]
+    actions["导出 PDF"].trigger()
+    assert flat(format_fen(rep.totals.total)) in flat(pdf_text(pdf))
+    # 复制: the table as tab-separated text with its headings
+    copied = screen.view.copy(screen.table)
+    assert copied.splitlines()[0].split("\t")[:3] == ["支付方式", "单数", "实收"]
+    assert QtWidgets.QApplication.clipboard().text() == copied
+
+
+def test_every_sales_report_has_a_chart_and_prints(qtbot, services, owner, last_month_sales,
+                                                   tmp_path, screenshots) -> None:
+    """Each sales grouping over last month: a chart, the table's totals row = the server's
+    totals, and an A4 page that has the totals on it."""
+    a, b = last_month_sales
+    win = open_window(qtbot, services, "boss")
+    screen = win.backoffice.reports
+    with qtbot.wait_signal(screen.report_loaded, timeout=WAIT):
+        win.acts["reports"].trigger()
+    screen.preset.blockSignals(True)
+    screen.preset.setCurrentIndex(screen.preset.findText("上月"))
+    screen.preset.blockSignals(False)
+    screen._preset_chosen()
+    qtbot.wait_until(lambda: screen.doc is not None and screen.doc.period == f"{a} 至 {b}",
+                     timeout=WAIT)
+    for key in ("sales_day", "sales_hour", "sales_product", "sales_category", "sales_staff",
+                "sales_month", "sales_serving"):
+        with qtbot.wait_signal(screen.doc_shown, timeout=WAIT) as shown:
+            screen.choose(key)
+        doc = shown.args[0]
+        rep = screen.report
+        assert screen.view.charts, key
+        last = screen.table.rowCount() - 1
+        assert screen.table.item(last, 0).text() == "合计", key
+        net_col = [c.key for c in doc.tables[0].columns].index("net")
+        assert screen.table.item(last, net_col).text() == format_fen(rep.totals.net), key
+        if key != "sales_serving":
+            assert rep.totals.total == 1000 + 6800 + 6800 + 2000 + 13600 + 500, key
+        out = tmp_path / f"{key}.pdf"
+        screen.view.print_to(a4_printer(out))
+        assert flat(format_fen(rep.totals.net)) in flat(pdf_text(out)), key
+        save_shot(win, screenshots / f"report_{key}_1024x768.png")
+    # 数量 in the day view: the units sold (2 + 1 + 1 + 4 + 2 + 1)
+    with qtbot.wait_signal(screen.doc_shown, timeout=WAIT):
+        screen.choose("sales_day")
+    qty_col = [c.key for c in screen.doc.tables[0].columns].index("qty")
+    assert screen.table.item(screen.table.rowCount() - 1, qty_col).text() == "11"
