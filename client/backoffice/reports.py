@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from common.errors import ApiError
+from common.schemas.shop import ShopSettingsOut
 from common.schemas.staff import StaffOut
 
 from .. import i18n
@@ -50,10 +51,12 @@ class ReportsScreen(QtWidgets.QWidget):
     """Signals:
         report_loaded(object): the server's answer shown (e.g. ``SalesReportOut``).
         doc_shown(object): the :class:`ReportDoc` on screen (what prints and exports).
+        receipt_printed(object): the receipt printer's job of :meth:`print_receipt`.
     """
 
     report_loaded = Signal(object)
     doc_shown = Signal(object)
+    receipt_printed = Signal(object)
 
     def __init__(self, services: Services, me: StaffOut | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
@@ -61,7 +64,7 @@ class ReportsScreen(QtWidgets.QWidget):
         self.setObjectName("reportsScreen")
         self.services = services
         self.me = me
-        self.shop_name = ""
+        self.shop: ShopSettingsOut | None = None
         self.report: Any = None
         self.doc: ReportDoc | None = None
         self.files = FileDialogs()
@@ -97,12 +100,14 @@ class ReportsScreen(QtWidgets.QWidget):
         for k in ("new", "dormant", "birthdays_month", "birthdays_week"):
             self.kind.addItem(tr(f"rep.kind.{k}"), k)
         self.run_button = button(tr("rep.run"), "runReport", self.run)
+        self.receipt_button = button(tr("rep.receipt"), "printReceipt", self.print_receipt)
         tools = QtWidgets.QHBoxLayout()
         for w in (self.preset, self.from_label, self.date_from, self.to_label, self.date_to,
                   self.kind_label, self.kind, self.days_label, self.days, self.run_button):
             tools.addWidget(w)
         tools.addStretch(1)
-        self.view = ReportView(lambda *a: self.files.save_path(*a))
+        tools.addWidget(self.receipt_button)
+        self.view = ReportView(lambda *a: self.files.save_path(*a), tools=tools)
         self.status = QtWidgets.QLabel()
         self.status.setObjectName("reportStatus")
         right = QtWidgets.QVBoxLayout()
@@ -166,6 +171,8 @@ class ReportsScreen(QtWidgets.QWidget):
         listing = "kind" in spec.options
         self.kind_label.setVisible(listing)
         self.kind.setVisible(listing)
+        self.receipt_button.setVisible(spec.receipt is not None)
+        self.receipt_button.setEnabled(False)
         dormant = listing and self.kind.currentData() == "dormant"
         self.days_label.setVisible(dormant)
         self.days.setVisible(dormant)
@@ -192,10 +199,10 @@ class ReportsScreen(QtWidgets.QWidget):
     def run(self) -> None:
         spec, period, options = self.spec, self.period(), self.options()
         api = self.services.api
-        known_shop = self.shop_name
+        known_shop = self.shop
 
-        def work() -> tuple[Any, str]:
-            shop = known_shop or api.shop_settings().name
+        def work() -> tuple[Any, ShopSettingsOut]:
+            shop = known_shop or api.shop_settings()
             return spec.fetch(api, period, options), shop
 
         self.status.setText(tr("rep.running"))
@@ -209,14 +216,41 @@ class ReportsScreen(QtWidgets.QWidget):
         self.services.dialogs.error(self, err)
 
     def _show(self, spec: ReportSpec, period: Period, options: Options, data: Any,
-              shop: str) -> None:
+              shop: ShopSettingsOut) -> None:
         self.run_button.setEnabled(True)
-        self.shop_name = shop
+        self.receipt_button.setEnabled(spec.receipt is not None)
+        self.shop = shop
         self.report = data
-        by = self.me.display_name if self.me is not None else ""
-        self.doc = make_doc(spec, data, period, options, shop=shop, printed_by=by,
+        self.doc = make_doc(spec, data, period, options, shop=shop.name,
+                            printed_by=self.printed_by,
                             printed_at=dt.datetime.now().replace(microsecond=0))
         self.view.show_doc(self.doc)
         self.status.setText("")
         self.report_loaded.emit(data)
         self.doc_shown.emit(self.doc)
+
+    @property
+    def printed_by(self) -> str:
+        return self.me.display_name if self.me is not None else ""
+
+    def print_receipt(self) -> None:
+        """The report shown (the day close) on this counter's receipt printer."""
+        spec, devices, shop, data = self.spec, self.services.devices, self.shop, self.report
+        if spec.receipt is None or shop is None or data is None:
+            return
+        if devices is None or not devices.has_printer:
+            self.services.dialogs.info(self, tr("rep.no_printer"))
+            return
+        receipt, by = spec.receipt, self.printed_by
+
+        def work() -> Any:
+            return devices.print_document(receipt(data, shop, devices.settings.width, by),
+                                          spec.title)
+
+        def done(job: Any) -> None:
+            failed = job is None or job.state == "failed"
+            self.status.setText(tr("rep.receipt_failed", reason=getattr(job, "last_error", "")
+                                   or "") if failed else tr("rep.receipt_done"))
+            self.receipt_printed.emit(job)
+
+        self.services.runner.op(work, done, self._failed, owner=self)

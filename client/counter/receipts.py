@@ -12,13 +12,20 @@ from common import timezones
 from common.money import format_fen
 from common.payment import cash_change
 from common.schemas.members import CountCardOut, MemberOut, StoredValueResultOut, recharge_number
-from common.schemas.sales import PAYMENT_LABELS_ZH, RefundOut, SaleOut, ShiftReportOut
+from common.schemas.sales import (
+    PAYMENT_LABELS_ZH,
+    DayCloseOut,
+    RefundOut,
+    SaleOut,
+    ShiftReportOut,
+)
 from common.schemas.shop import ShopSettingsOut
 from common.text import mask_phone
 
 from ..devices.document import Cut, Document, Feed, Separator, display_width, left_right, wrap
 from ..devices.receipt import (
     CountCardLeft,
+    Lang,
     MethodTotal,
     Payment,
     ReceiptMember,
@@ -112,6 +119,31 @@ def shift_document(rep: ShiftReportOut, shop: ShopSettingsOut, width: int) -> Do
         expected_cash_fen=rep.expected_cash, counted_cash_fen=rep.counted_cash,
         printed_at=local_time(dt.datetime.now(dt.UTC), shop.timezone).replace(microsecond=0))
     return layout_shift_report(report, width)
+
+
+def day_close_document(rep: DayCloseOut, shop: ShopSettingsOut, width: int, *,
+                       printed_by: str, lang: Lang = "zh") -> Document:
+    """The day-close (日结, Z) report on the receipt printer: the day's figures of every
+    counter as the server added them up (``GET /shifts/day-close``); opened / closed: the
+    day's first shift opened, its last closed (none while a shift is still open)."""
+    zone = shop.timezone
+    opened = [s.opened_at for s in rep.shifts]
+    closed = [s.closed_at for s in rep.shifts if s.closed_at is not None]
+    now = local_time(dt.datetime.now(dt.UTC), zone).replace(microsecond=0)
+    report = ShiftReport(
+        shop_name=shop.name, counter="", cashier=printed_by,  # "": every counter (全部)
+        opened_at=local_time(min(opened), zone) if opened else now,
+        closed_at=local_time(max(closed), zone) if closed and not rep.open_shifts else None,
+        float_fen=None, sale_count=rep.sales_count, business_day=rep.business_date,
+        sales_total_fen=rep.sales_total, sales_by_method=_method_totals(rep.by_method),
+        refund_count=None, refunds_fen=rep.refunds_total, recharge_count=None,
+        recharges_fen=rep.recharges_total,
+        recharges_by_method=_method_totals(rep.recharges_by_method),
+        count_card_count=0, count_cards_fen=rep.count_cards_total,
+        count_cards_by_method=_method_totals(rep.count_cards_by_method),
+        expected_cash_fen=rep.expected_cash, counted_cash_fen=rep.counted_cash,
+        day_close=True, printed_at=now)
+    return layout_shift_report(report, width, lang=lang)
 
 
 def recharge_document(member: MemberOut, res: StoredValueResultOut, shop: ShopSettingsOut,

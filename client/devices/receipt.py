@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -135,17 +135,17 @@ class ShiftReport:
     """
 
     shop_name: str
-    counter: str
-    cashier: str
+    counter: str  # "" on the day close: every counter (全部)
+    cashier: str  # the day close: who printed it
     opened_at: datetime
     closed_at: datetime | None
-    float_fen: int
+    float_fen: int | None  # None: the day close (each shift had its own)
     sale_count: int
     sales_total_fen: int
     sales_by_method: Sequence[MethodTotal]
-    refund_count: int
+    refund_count: int | None  # None: not counted (the day close has only the amount)
     refunds_fen: int
-    recharge_count: int
+    recharge_count: int | None
     recharges_fen: int
     expected_cash_fen: int
     counted_cash_fen: int | None = None
@@ -155,6 +155,7 @@ class ShiftReport:
     count_cards_by_method: Sequence[MethodTotal] = ()
     day_close: bool = False
     printed_at: datetime | None = None
+    business_day: date | None = None  # the day close's business day
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "offline": "*** 离线单 ***",
         "offline_note": "离线收银，单号为本机编号，联网后自动上传",
         "shift_title": "交班报表",
+        "business_day": "营业日",
+        "all_counters": "全部",
         "day_title": "日结报表",
         "opened": "开班",
         "closed": "交班",
@@ -256,6 +259,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "offline": "** OFFLINE SALE **",
         "offline_note": "Sold offline: local number, uploaded when the server is back",
         "shift_title": "SHIFT REPORT",
+        "business_day": "Business day",
+        "all_counters": "All",
         "day_title": "DAY CLOSE",
         "opened": "Opened",
         "closed": "Closed",
@@ -515,7 +520,10 @@ def layout_shift_report(
     )
     doc.lines(wrap(report.shop_name, width), "center")
     doc.add(Separator("="))
-    _pair(doc, _field(lb, "counter", report.counter), _field(lb, "cashier", report.cashier))
+    if report.business_day is not None:
+        doc.text(_field(lb, "business_day", report.business_day.isoformat()))
+    _pair(doc, _field(lb, "counter", report.counter or lb["all_counters"]),
+          _field(lb, "cashier", report.cashier))
     doc.text(_field(lb, "opened", _time(report.opened_at)))
     doc.text(_field(lb, "closed", _time(report.closed_at)))
     doc.add(Separator())
@@ -547,7 +555,8 @@ def layout_shift_report(
                   format_fen(m.amount_fen))
     doc.add(Separator())
 
-    _pair(doc, lb["float"], format_fen(report.float_fen))
+    if report.float_fen is not None:
+        _pair(doc, lb["float"], format_fen(report.float_fen))
     _pair(doc, lb["expected_cash"], format_fen(report.expected_cash_fen))
     if report.counted_cash_fen is None:
         _pair(doc, lb["counted_cash"], lb["not_counted"])

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.money import format_fen
+from common.schemas.shop import ShopSettingsOut
 
 from .. import labels
 from ..api import ApiClient
+from ..counter.receipts import day_close_document
+from ..devices.document import Document
 from ..i18n import tr
 from .document import Chart, Col, ReportDoc, Table
 
@@ -60,6 +63,8 @@ class ReportSpec:
     build: Callable[[Any, Period, Options], Parts]
     options: tuple[str, ...] = ()
     single_day: bool = False
+    #: the report on the receipt printer too: ``receipt(data, shop, width, printed_by)``
+    receipt: Callable[[Any, ShopSettingsOut, int, str], Document] | None = None
 
     @property
     def title(self) -> str:
@@ -221,7 +226,9 @@ def _local(t: dt.datetime | None) -> dt.datetime | None:
 REPORTS: list[ReportSpec] = [
     *(ReportSpec(f"sales_{g}", _sales_fetch(g), _sales_build(g)) for g in SALES_GROUPS),
     ReportSpec("day_close", lambda api, p, _o: api.day_close(p.date_to.isoformat()),
-               _day_close_build, single_day=True),
+               _day_close_build, single_day=True,
+               receipt=lambda rep, shop, width, by: day_close_document(
+                   rep, shop, width, printed_by=by)),
 ]
 
 

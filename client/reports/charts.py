@@ -123,3 +123,4 @@ def chart_image(doc: ReportDoc, spec: Chart, width: int = 640, height: int = 340
     painter.end()
     scene.removeItem(chart)
     return image
+

@@ -42,7 +42,10 @@ class ReportView(QtWidgets.QWidget):
     printed = Signal()
 
     def __init__(self, save_path: Callable[[QtWidgets.QWidget, str, str, str], str | None],
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None, *,
+                 tools: QtWidgets.QBoxLayout | None = None) -> None:
+        """``tools``: a layout of the screen's own (its query bar) to put the print and
+        export buttons in; else they sit next to the headline figures."""
         super().__init__(parent)
         self.setObjectName("reportView")
         self.doc: ReportDoc | None = None
@@ -60,10 +63,10 @@ class ReportView(QtWidgets.QWidget):
         self.preview_button = self._tool("rout.preview", "previewReport", self.preview)
         self.pdf_button = self._tool("rout.pdf", "exportPdf", self.export_pdf)
         self.xlsx_button = self._tool("rout.xlsx", "exportXlsx", self.export_xlsx)
-        tools = QtWidgets.QHBoxLayout()
-        tools.addWidget(self.headline, 1)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.headline, 1)
         for b in (self.print_button, self.preview_button, self.pdf_button, self.xlsx_button):
-            tools.addWidget(b)
+            (tools if tools is not None else row).addWidget(b)
         self.chart_row = QtWidgets.QWidget()
         self.chart_row.setObjectName("reportCharts")
         self.chart_layout = QtWidgets.QHBoxLayout(self.chart_row)
@@ -79,7 +82,7 @@ class ReportView(QtWidgets.QWidget):
         self.notes.setWordWrap(True)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addLayout(tools)
+        lay.addLayout(row)
         lay.addWidget(self.splitter, 1)
         lay.addWidget(self.notes)
         QtGui.QShortcut(QtGui.QKeySequence.StandardKey.Print, self, self.print_report)

@@ -23,6 +23,7 @@ from common.schemas.sales import SaleIn
 from server.clock import shop_clock
 from server.domain import sales as sales_domain
 from server.domain.audit import Actor
+from tests.conftest import TEST_PASSWORD
 
 from .bo_helpers import WAIT, RecordingFiles, open_window
 from .conftest import save_shot
@@ -191,3 +192,50 @@ def test_every_sales_report_has_a_chart_and_prints(qtbot, services, owner, last_
         screen.choose("sales_day")
     qty_col = [c.key for c in screen.doc.tables[0].columns].index("qty")
     assert screen.table.item(screen.table.rowCount() - 1, qty_col).text() == "11"
+
+
+def test_day_close_on_a4_and_on_the_receipt_printer(qtbot, services, owner, manager,
+                                                    open_counter, printer, tmp_path,
+                                                    screenshots) -> None:
+    """交班与日结: a shift with two sales is handed over; the day close shows it, prints on
+    A4 (PDF here) and on the receipt printer (the virtual printer gets the ESC/POS bytes)."""
+    from tests.support.escpos_decoder import decode
+
+    api = services.api
+    api.login("mgr", TEST_PASSWORD)
+    shift = api.open_shift(5000)
+    tea = api.create_product({"name": "绿茶", "price": 500})
+    for method, amount in (("cash", 1000), ("wechat", 1500)):
+        sid = str(uuid.uuid4())
+        api.request("POST", "/sales", key=sid, body={
+            "id": sid, "lines": [{"product_id": tea.id, "qty": amount // 500}],
+            "payments": [{"method": method, "amount": amount}]})
+    closed = api.close_shift(shift.id, {100: 60})  # ¥60: float 50 + cash 10
+    assert closed.expected_cash == 6000 and closed.difference == 0
+    win = open_counter("boss", focus=False)
+    screen = win.backoffice.reports
+    with qtbot.wait_signal(screen.report_loaded, timeout=WAIT):
+        win.acts["reports"].trigger()
+    with qtbot.wait_signal(screen.doc_shown, timeout=WAIT) as shown:
+        screen.choose("day_close")
+    doc = shown.args[0]
+    rep = screen.report
+    assert (rep.sales_total, rep.expected_cash, rep.counted_cash) == (2500, 6000, 6000)
+    assert not screen.date_from.isVisible() and screen.receipt_button.isVisible()
+    shifts = screen.table
+    assert shifts.item(0, 1).text() == "测试店长"
+    assert shifts.item(shifts.rowCount() - 1, 5).text() == "¥25.00"  # 销售额, 合计
+    save_shot(win, screenshots / "report_day_close_1024x768.png")
+    out = tmp_path / "z.pdf"
+    screen.view.print_to(a4_printer(out))
+    text = flat(pdf_text(out))
+    for expected in ("交班与日结", doc.period, "测试店长", "¥25.00", "¥60.00", "现金", "微信"):
+        assert flat(expected) in text, expected
+    # the receipt printer: 日结报表 with the day's figures
+    with qtbot.wait_signal(screen.receipt_printed, timeout=WAIT) as job:
+        screen.receipt_button.click()
+    assert job.args[0] is not None and job.args[0].state == "printed"
+    receipt = decode(printer.wait_for_jobs(1, timeout=10)[0], "gbk").text
+    for expected in ("日结报表", f"营业日：{rep.business_date}", "收银台：全部", "25.00",
+                     "60.00", "现金", "微信"):
+        assert expected in receipt, (expected, receipt)
