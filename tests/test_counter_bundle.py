@@ -104,7 +104,10 @@ def test_the_bundle_holds_qt_platforms_fonts_and_data_but_no_server(bundle: Bund
     pyz = CArchiveReader(str(bundle.exe)).open_embedded_archive("PYZ.pyz")
     modules = set(pyz.toc)
     assert {"client.main", "client.counter.checkout", "client.backoffice.screens",
-            "client.devices.facade", "common.pricing"} <= modules
+            "client.devices.facade", "common.pricing", "client.reports.xlsx",
+            "openpyxl"} <= modules  # the back office's reports: Excel exports
+    charts = bundle.internal / "PyQt6" / "Qt6" / "lib"
+    assert list(charts.glob("libQt6Charts.so*")), "QtCharts (the report charts) missing"
     leaked = sorted(m for m in modules if m.split(".")[0] in SERVER_ONLY)
     assert leaked == []
     on_disk = sorted(p.name for p in bundle.internal.iterdir() if p.name in SERVER_ONLY)

@@ -87,7 +87,13 @@ def _m(fen: int) -> str:
 COLUMNS = ("sales", "qty", "list_total", "discount", "total", "refunds", "net", "margin",
            "served", "commission", "counter", "cashier", "opened_at", "closed_at",
            "sales_total", "recharges", "count_cards", "expected_cash", "counted_cash",
-           "difference", "method")
+           "difference", "method", "item", "amount", "count", "member_no", "refund_no",
+           "sale_no", "name", "balance",
+           "package", "sold", "sold_total", "uses", "active_cards", "uses_left", "value_left",
+           "expired_uses_left", "products", "value", "sku", "unit", "stock", "low_stock",
+           "cost", "kind", "entries", "qty_in", "qty_out", "sale_number", "at",
+           "approved_by", "reason", "ref", "member", "by", "phone", "level", "points",
+           "total_spent", "visit_count", "last_visit_at", "birthday", "created_at")
 
 
 def column_keys() -> list[str]:
@@ -223,12 +229,187 @@ def _local(t: dt.datetime | None) -> dt.datetime | None:
     return t.astimezone().replace(tzinfo=None) if t is not None else None
 
 
+# -- members: stored value, points, spending (GET /reports/members) --------------------------
+def _members_build(rep: Any, _p: Period, _o: Options) -> Parts:
+    liability = [
+        {"item": tr("rout.i.principal"), "amount": rep.liability_principal},
+        {"item": tr("rout.i.bonus"), "amount": rep.liability_bonus},
+    ]
+    period = [
+        {"item": tr("rout.i.recharged", n=rep.recharge_count), "amount": rep.recharge_principal},
+        {"item": tr("rout.i.recharge_bonus"), "amount": rep.recharge_bonus},
+        {"item": tr("rout.i.spent_principal"), "amount": -rep.sv_spent_principal},
+        {"item": tr("rout.i.spent_bonus"), "amount": -rep.sv_spent_bonus},
+        {"item": tr("rout.i.cash_refunded"), "amount": -rep.sv_cash_refunded},
+        {"item": tr("rout.i.bonus_forfeited"), "amount": -rep.sv_bonus_forfeited},
+        {"item": tr("rout.i.adjusted"), "amount": rep.sv_adjusted},
+        {"item": tr("rout.i.opening"), "amount": rep.sv_opening},
+    ]
+    points = [
+        {"item": tr("rout.i.points_earned"), "count": rep.points_earned},
+        {"item": tr("rout.i.points_redeemed"), "count": -rep.points_redeemed},
+        {"item": tr("rout.i.points_expired"), "count": -rep.points_expired},
+        {"item": tr("rout.i.points_other"), "count": rep.points_other},
+    ]
+    spend = [
+        {"item": tr("rout.i.member_sales"), "sales": rep.member_sales,
+         "amount": rep.member_total},
+        {"item": tr("rout.i.guest_sales"), "sales": rep.guest_sales, "amount": rep.guest_total},
+    ]
+    top = [{"member_no": m.number, "name": m.name, "sales": m.sales, "total": m.total,
+            "balance": m.balance} for m in rep.top]
+    item, amount = _c("item"), _c("amount", "money")
+    return Parts(
+        headline=[(tr("rout.h.liability"), _m(rep.liability_total)),
+                  (tr("rout.i.principal"), _m(rep.liability_principal)),
+                  (tr("rout.i.bonus"), _m(rep.liability_bonus)),
+                  (tr("rout.h.with_balance"), str(rep.members_with_balance)),
+                  (tr("rout.h.points"), str(rep.points_outstanding)),
+                  (tr("rout.h.members"), str(rep.members)),
+                  (tr("rout.h.new_members"), str(rep.new_members))],
+        tables=[Table(tr("rout.t.liability"), [item, amount], liability,
+                      {"item": "", "amount": rep.liability_total}),
+                Table(tr("rout.t.stored_value"), [item, amount], period),
+                Table(tr("rout.t.points"), [item, _c("count", "int")], points),
+                Table(tr("rout.t.member_spend"), [item, _c("sales", "int"), amount], spend),
+                Table(tr("rout.t.top_members"),
+                      [_c("member_no"), _c("name"), _c("sales", "int"),
+                       _c("total", "money"), _c("balance", "money")], top)],
+        charts=[Chart("pie", tr("rout.chart.liability"), 0, "item", ["amount"]),
+                Chart("pie", tr("rout.chart.member_spend"), 3, "item", ["amount"])])
+
+
+# -- count cards (GET /reports/count-cards) -------------------------------------------------
+def _count_cards_build(rep: Any, _p: Period, _o: Options) -> Parts:
+    cols = [Col("label", tr("rout.col.package")), _c("sold", "int"),
+            _c("sold_total", "money"), _c("uses", "int"), _c("active_cards", "int"),
+            _c("uses_left", "int"), _c("value_left", "money"), _c("expired_uses_left", "int")]
+    rows = [r.model_dump() for r in rep.rows]
+    totals = rep.totals.model_dump() | {"label": ""}
+    t = rep.totals
+    parts = Parts(headline=[(tr("rout.col.value_left"), _m(t.value_left)),
+                            (tr("rout.col.uses_left"), str(t.uses_left)),
+                            (tr("rout.col.active_cards"), str(t.active_cards)),
+                            (tr("rout.col.uses"), str(t.uses))],
+                  tables=[Table(tr("rout.r.count_cards"), cols, rows, totals)],
+                  notes=[tr("rout.count_card_note")])
+    if rows:
+        parts.charts.append(Chart("hbar", tr("rout.chart.value_left"), 0, "label",
+                                  ["value_left"], limit=10))
+    return parts
+
+
+# -- stock (GET /reports/stock) -------------------------------------------------------------
+def _stock_build(rep: Any, _p: Period, _o: Options) -> Parts:
+    cats = [r.model_dump() for r in rep.categories]
+    low = [r.model_dump() for r in rep.low_stock]
+    moves = [r.model_dump() for r in rep.movements]
+    parts = Parts(
+        headline=[(tr("rout.h.stock_value"), _m(rep.value_at_cost)),
+                  (tr("rout.h.tracked"), str(rep.tracked_products)),
+                  (tr("rout.h.no_cost"), str(rep.products_without_cost)),
+                  (tr("rout.h.negative"), str(rep.negative_stock)),
+                  (tr("rout.h.low"), str(len(rep.low_stock)))],
+        tables=[Table(tr("rout.t.stock_categories"),
+                      [Col("label", tr("rout.label.category")), _c("products", "int"),
+                       _c("qty", "int"), _c("value", "money")], cats,
+                      rep.categories_total.model_dump() | {"label": ""}),
+                Table(tr("rout.t.low_stock"),
+                      [_c("sku"), _c("name"), _c("unit"), _c("stock", "int"),
+                       _c("low_stock", "int"), _c("cost", "money")], low,
+                      note=tr("rout.truncated", n=len(low)) if rep.low_stock_truncated
+                      else ""),
+                Table(tr("rout.t.movements"),
+                      [Col("label", tr("rout.col.kind")), _c("entries", "int"),
+                       _c("qty_in", "int"), _c("qty_out", "int"), _c("net", "int")], moves,
+                      rep.movements_total.model_dump() | {"label": ""})])
+    if rep.products_without_cost:
+        parts.notes.append(tr("rout.no_cost_note", n=rep.products_without_cost))
+    if cats:
+        parts.charts.append(Chart("pie", tr("rout.chart.stock_value"), 0, "label", ["value"]))
+    return parts
+
+
+# -- refunds, discounts, voids (GET /reports/exceptions) ------------------------------------
+def _exceptions_build(rep: Any, _p: Period, _o: Options) -> Parts:
+    def when(rows: list[Any], number: str = "") -> list[dict[str, Any]]:
+        out = [r.model_dump() | {"at": _local(r.at)} for r in rows]
+        return [r | {number: r["number"]} for r in out] if number else out
+
+    voids = [r | {"kind": tr(f"rout.void.{r['kind']}")} for r in when(rep.voids)]
+    refunds = Table(tr("rout.t.refunds"),
+                    [_c("refund_no"), _c("sale_number"), _c("at", "datetime"), _c("counter"),
+                     _c("cashier"), _c("approved_by"), _c("reason"), _c("total", "money")],
+                    when(rep.refunds, "refund_no"), {"refund_no": "", "total": rep.refund_total})
+    discounts = Table(tr("rout.t.discounts"),
+                      [_c("sale_no"), _c("at", "datetime"), _c("counter"), _c("cashier"),
+                       _c("approved_by"), _c("list_total", "money"), _c("discount", "money"),
+                       _c("total", "money")],
+                      when(rep.discounts, "sale_no"),
+                      {"sale_no": "", "discount": rep.discount_total})
+    void_table = Table(tr("rout.t.voids"),
+                       [_c("kind"), _c("ref"), _c("member"), _c("at", "datetime"), _c("by"),
+                        _c("reason")], voids)
+    for table, truncated in ((refunds, rep.refunds_truncated),
+                             (discounts, rep.discounts_truncated),
+                             (void_table, rep.voids_truncated)):
+        if truncated:
+            table.note = tr("rout.truncated", n=len(table.rows))
+    return Parts(headline=[(tr("rout.h.refunds", n=rep.refund_count), _m(rep.refund_total)),
+                           (tr("rout.h.discounts", n=rep.discount_count),
+                            _m(rep.discount_total)),
+                           (tr("rout.h.voids"), str(rep.void_count))],
+                 tables=[refunds, discounts, void_table])
+
+
+# -- member lists (GET /reports/member-list) ------------------------------------------------
+MEMBER_LIST_SIZE = 200  # one page of the server's (its most); the count says how many in all
+
+
+def _member_list_fetch(api: ApiClient, p: Period, o: Options) -> Any:
+    if o.kind == "new":
+        params: dict[str, Any] = {"date_from": p.date_from, "date_to": p.date_to}
+    elif o.kind == "dormant":
+        params = {"days": o.days}
+    else:
+        params = {"scope": "week" if o.kind == "birthdays_week" else "month"}
+    kind = "birthdays" if o.kind.startswith("birthdays") else o.kind
+    return api.member_list(kind, page_size=MEMBER_LIST_SIZE, **params)
+
+
+def _member_list_build(page: Any, _p: Period, o: Options) -> Parts:
+    rows = [r.model_dump() | {"member_no": r.number, "last_visit_at": _local(r.last_visit_at),
+                              "created_at": _local(r.created_at)} for r in page.items]
+    cols = [_c("member_no"), _c("name"), _c("phone"), _c("level"), _c("balance", "money"),
+            _c("points", "int"), _c("total_spent", "money"), _c("visit_count", "int"),
+            _c("last_visit_at", "datetime"), _c("birthday", "date"),
+            _c("created_at", "datetime")]
+    total = page.total if page.total is not None else len(rows)
+    title = tr(f"rep.kind.{o.kind}")
+    if o.kind == "dormant":
+        title = tr("rout.t.dormant", days=o.days)
+    table = Table(title, cols, rows)
+    if page.has_more:
+        table.note = tr("rout.list_more", shown=len(rows), total=total)
+    return Parts(headline=[(title, tr("rout.h.people", n=total))], tables=[table],
+                 notes=[tr("rout.phone_masked")])
+
+
 REPORTS: list[ReportSpec] = [
     *(ReportSpec(f"sales_{g}", _sales_fetch(g), _sales_build(g)) for g in SALES_GROUPS),
     ReportSpec("day_close", lambda api, p, _o: api.day_close(p.date_to.isoformat()),
                _day_close_build, single_day=True,
                receipt=lambda rep, shop, width, by: day_close_document(
                    rep, shop, width, printed_by=by)),
+    ReportSpec("members", lambda api, p, _o: api.members_report(p.date_from, p.date_to),
+               _members_build),
+    ReportSpec("count_cards", lambda api, p, _o: api.count_card_report(p.date_from, p.date_to),
+               _count_cards_build),
+    ReportSpec("stock", lambda api, p, _o: api.stock_report(p.date_from, p.date_to),
+               _stock_build),
+    ReportSpec("exceptions", lambda api, p, _o: api.exceptions_report(p.date_from, p.date_to),
+               _exceptions_build),
+    ReportSpec("member_list", _member_list_fetch, _member_list_build, options=("kind",)),
 ]
 
 

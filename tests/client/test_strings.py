@@ -128,6 +128,8 @@ MANUAL: dict[tuple[str, str], typing.Iterable[str]] = {
     ("rout.label.", ""): (),     # … the first column of each sales grouping
     ("rout.r.", ""): (),         # … the reports' titles
     ("rout.r.sales_", ""): (),   # … the sales groupings' table titles
+    ("rout.void.", ""): ("coupon", "count_card"),               # VoidExceptionOut.kind
+    ("rep.kind.", ""): ("new", "dormant", "birthdays_month", "birthdays_week"),
 }
 
 
