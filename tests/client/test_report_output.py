@@ -239,3 +239,49 @@ def test_day_close_on_a4_and_on_the_receipt_printer(qtbot, services, owner, mana
     for expected in ("日结报表", f"营业日：{rep.business_date}", "收银台：全部", "25.00",
                      "60.00", "现金", "微信"):
         assert expected in receipt, (expected, receipt)
+
+
+def test_stored_value_liability_on_the_page_is_every_members_balance(
+        qtbot, services, owner, last_month_sales, app, tmp_path, screenshots) -> None:
+    """The Done-when's last clause: the stored-value liability on the printed page and in the
+    workbook equals the sum of every member's balance (and of the stored-value ledger)."""
+    from sqlalchemy import text
+
+    api = services.api
+    api.login("mgr", TEST_PASSWORD)
+    for name, phone, amount in (("李娜", "13900139000", 20000), ("王芳", "13700137000", 5500)):
+        m = api.create_member({"name": name, "phone": phone})
+        api.recharge(m.id, amount, "wechat")
+    state = app.extensions["lanpos"]
+    with state.session_factory() as s:
+        balances = s.execute(text(
+            "SELECT SUM(sv_principal), SUM(sv_bonus) FROM members")).one()
+        ledger = s.execute(text(
+            "SELECT SUM(principal_change), SUM(bonus_change) FROM stored_value_ledger")).one()
+    principal, bonus = int(balances[0]), int(balances[1] or 0)
+    assert (principal, bonus) == (int(ledger[0]), int(ledger[1] or 0))
+    assert principal + bonus == 30000 - 6800 + 20000 + 5500  # the fixture's member spent 68
+    win = open_window(qtbot, services, "boss")
+    screen = win.backoffice.reports
+    with qtbot.wait_signal(screen.report_loaded, timeout=WAIT):
+        win.acts["reports"].trigger()
+    with qtbot.wait_signal(screen.doc_shown, timeout=WAIT) as shown:
+        screen.choose("members")
+    doc = shown.args[0]
+    owed = format_fen(principal + bonus)
+    assert ("储值余额（店铺欠会员）", owed) in doc.headline
+    assert screen.table.item(screen.table.rowCount() - 1, 1).text() == owed
+    assert len(screen.view.charts) == 2
+    save_shot(win, screenshots / "report_members_1024x768.png")
+    out = tmp_path / "members.pdf"
+    screen.view.print_to(a4_printer(out))
+    assert flat(f"储值余额（店铺欠会员）{owed}") in flat(pdf_text(out))
+    xlsx = tmp_path / "members.xlsx"
+    screen.files = RecordingFiles(save_path=xlsx)
+    screen.view.export_xlsx()
+    cells = [[c.value for c in row] for row in openpyxl.load_workbook(xlsx).active.iter_rows()]
+    start = next(i for i, r in enumerate(cells) if r[0] == "储值余额（现在）")
+    table = cells[start + 2:start + 5]  # 本金, 赠送, 合计
+    assert [r[0] for r in table] == ["本金", "赠送", "合计"]
+    assert [round(Decimal(str(r[1])) * 100) for r in table] == [principal, bonus,
+                                                                 principal + bonus]
