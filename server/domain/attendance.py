@@ -216,9 +216,11 @@ def _refuse(action: str, cur: Current, clock: ShopClock) -> None:
 
 
 def clock_action(session: Session, actor: Actor, passwords: Passwords, policy: AuthPolicy,
-                 clock: ShopClock, username: str, secret: str, action: str) -> dict[str, Any]:
+                 clock: ShopClock, username: str, secret: str, action: str,
+                 now: dt.datetime | None = None) -> dict[str, Any]:
     """A clock action of ``username`` proven with their own password or PIN, at the actor's
-    counter. Failures of the secret are counted and audited (the caller commits even then)."""
+    counter, now (``now``: naive UTC, for loading a history). Failures of the secret are
+    counted and audited (the caller commits even then)."""
     try:
         staff = login_check(session, passwords, policy, username, secret, ip=actor.ip,
                             counter=actor.counter, purpose="attendance", allow_pin=True)
@@ -226,7 +228,7 @@ def clock_action(session: Session, actor: Actor, passwords: Passwords, policy: A
         if e.code == "login_failed":
             raise ApiError("clock_secret_wrong", status=401, left=e.params.get("left", 0)) from e
         raise
-    now = utcnow()
+    now = now or utcnow()
     cur = current_state(session, staff.id, now)  # the staff row is locked: one at a time
     _refuse(action, cur, clock)
     day = clock.local(now).date() if action == "in" else cur.business_date
