@@ -448,3 +448,12 @@ def test_a_forgotten_clock_out_does_not_lock_anyone_out(app, client, cashier, db
     r = clock(client, cashier, "cash", TEST_PASSWORD, "in")
     assert r.status_code == 201
     assert [p.kind for p in punches(db_session, cashier.id)] == ["in", "in"]
+
+
+def test_the_counter_list_shows_who_is_in(client, cashier, make_staff):
+    make_staff(Role.CASHIER, "anna")
+    assert clock(client, cashier, "cash", TEST_PASSWORD, "in").status_code == 201
+    r = client.get(f"{API}/staff", headers=cashier.headers)
+    assert r.status_code == 200
+    states = {s["username"]: (s["state"], s["since"] is not None) for s in r.get_json()}
+    assert states == {"cash": ("working", True), "anna": ("off", False)}

@@ -56,6 +56,16 @@ class ClockOut(ApiModel):
         None, description="on clock-out: minutes worked in the session, breaks taken off")
 
 
+class ClockStaffOut(ApiModel):
+    """A staff member a counter's 考勤打卡 dialog offers, and where they stand now."""
+
+    id: int
+    username: str
+    display_name: str
+    state: AttendanceState
+    since: UtcDatetime | None = Field(None, description="the open session's clock-in")
+
+
 class MonthQuery(ApiModel):
     month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM (shop time)")
 

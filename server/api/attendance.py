@@ -7,6 +7,7 @@ from common.schemas.attendance import (
     AttendanceSettings,
     ClockIn,
     ClockOut,
+    ClockStaffOut,
     CorrectionIn,
     CorrectionOut,
     DaysOut,
@@ -40,6 +41,12 @@ def clock(ctx: Ctx, body: ClockIn) -> ClockOut:
                                   shop_clock(ctx.state.config), body.username, body.secret,
                                   body.action)
     return ClockOut(**res)
+
+
+@bp.endpoint("GET", "/attendance/staff", roles=ALL_STAFF, response=list[ClockStaffOut])
+def clock_staff(ctx: Ctx) -> list[ClockStaffOut]:
+    """Active staff to pick in the counter's 考勤打卡 dialog, with who is clocked in now."""
+    return [ClockStaffOut(**r) for r in attendance.staff_states(ctx.db)]
 
 
 @bp.endpoint("PUT", "/attendance/my-pin", roles=ALL_STAFF, body=MyPinIn, response=StaffOut,

@@ -197,6 +197,19 @@ def current_state(session: Session, staff_id: int, now: dt.datetime) -> Current:
                    in_at)
 
 
+def staff_states(session: Session, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Active staff by name, each with their state now (the 考勤打卡 dialog's list)."""
+    now = now or utcnow()
+    out = []
+    for s in session.scalars(select(Staff).where(Staff.active.is_(True))
+                             .order_by(Staff.display_name, Staff.id)
+                             .limit(staff_domain.SERVING_LIMIT)):
+        cur = current_state(session, s.id, now)
+        out.append({"id": s.id, "username": s.username, "display_name": s.display_name,
+                    "state": cur.state, "since": cur.in_at})
+    return out
+
+
 # --- clocking at a counter -------------------------------------------------------------------
 def _refuse(action: str, cur: Current, clock: ShopClock) -> None:
     since = clock.local(cur.in_at).strftime("%H:%M") if cur.in_at else ""

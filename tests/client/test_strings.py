@@ -125,6 +125,9 @@ MANUAL: dict[tuple[str, str], typing.Iterable[str]] = {
     ("backup.reason.", ""): ("scheduled-daily", "scheduled-interval", "pre-restore",
                              "pre-migration", "manual"),
     ("rep.col.", ""): (),        # reports.COLUMNS, resolved below
+    ("att.action.", ""): ("in", "break_start", "break_end", "out"),   # ClockAction
+    ("att.state.", ""): ("off", "working", "break"),                  # AttendanceState
+    ("att.fix.", ""): ("add", "change", "remove"),                    # CorrectionAction
 }
 
 
