@@ -38,7 +38,7 @@ def clock(client, at_counter, username: str, secret: str, action: str,
 
 
 def punches(db_session, staff_id: int) -> list[AttendancePunch]:
-    db_session.expire_all()
+    db_session.rollback()  # a fresh snapshot (REPEATABLE READ)
     return list(db_session.scalars(select(AttendancePunch)
                                    .where(AttendancePunch.staff_id == staff_id)
                                    .order_by(AttendancePunch.id)))
@@ -83,7 +83,7 @@ def test_another_persons_pin_or_password_is_refused(client, owner, cashier, make
         assert err["code"] == "clock_secret_wrong" and "PIN" in err["message"]
     assert punches(db_session, anna.id) == []
     # counted like failed logins of anna's account, audited with the purpose
-    db_session.expire_all()
+    db_session.rollback()  # a fresh snapshot (REPEATABLE READ)
     assert db_session.get(Staff, anna.id).failed_logins == 3
     failed = list(db_session.scalars(select(AuditLog).where(
         AuditLog.action == "auth.login_failed", AuditLog.entity_id == str(anna.id))))
