@@ -171,10 +171,10 @@ class PlanDialog(FormDialog):
         row = QtWidgets.QHBoxLayout(days)
         row.setContentsMargins(0, 0, 0, 0)
         self.weekdays: list[QtWidgets.QCheckBox] = []
-        for i, wd in enumerate(WEEKDAYS):
+        for wd in WEEKDAYS:
             box = QtWidgets.QCheckBox(tr(f"att.wd.{wd}"))
             box.setObjectName(f"wd_{wd}")
-            box.setChecked(i < 5)
+            box.setChecked(wd not in ("sat", "sun"))
             row.addWidget(box)
             self.weekdays.append(box)
         self.add_field("dates", tr("att.plan.weekdays"), days)

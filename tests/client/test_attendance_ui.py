@@ -198,3 +198,37 @@ def test_the_summary_as_a_report_document(client, june, owner):
     assert labels == [r["name"] for r in table.rows] and not money
     assert series[0][1] == [r["worked_minutes"] for r in table.rows]
     assert "5 分钟" in doc.notes[0]
+
+
+def test_the_plan_editor_plans_the_chosen_weekdays(qtbot, services, june, owner):
+    win = open_window(qtbot, services, "boss")
+    screen = win.backoffice.attendance
+    with qtbot.wait_signal(screen.summary_loaded, timeout=WAIT):
+        win.acts["attendance"].trigger()
+    with qtbot.wait_signal(screen.summary_loaded, timeout=WAIT):
+        screen.set_month(JUNE)
+    with qtbot.wait_signal(screen.days_loaded, timeout=WAIT):
+        screen.select_staff(june.id)
+    dlg = screen.plan()
+    assert dlg is not None and "测试收银员" in dlg.windowTitle()
+    assert dlg.date_from.text() == "2025-06-01" and dlg.date_to.text() == "2025-06-30"
+    dlg.date_from.setText("2025-06-09")
+    dlg.date_to.setText("2025-06-15")  # Mon–Sun; Saturday ticked too, Sunday not
+    dlg.findChild(type(dlg.weekdays[0]), "wd_sat").setChecked(True)
+    dlg.start.setText("10:00")
+    dlg.end.setText("09:00")
+    dlg.submit()  # end before start: the server's message
+    qtbot.wait_until(lambda: bool(services.dialogs.errors), timeout=WAIT)
+    assert "晚于" in services.dialogs.error_texts[-1]
+    dlg.end.setText("19:00")
+    with qtbot.wait_signal(screen.days_loaded, timeout=WAIT):
+        dlg.submit()
+    plans = services.api.attendance_plans(JUNE, june.id)
+    assert [(p.business_date.day, p.start.hour, p.end.hour) for p in plans] == [
+        (2, 9, 18), (3, 9, 18), (4, 9, 18), *[(d, 10, 19) for d in range(9, 15)]]
+    assert [d.date.day for d in screen.days.days] == [2, 3, 4, 9, 10, 11, 12, 13, 14]
+    # 排班 deleted from the day list (asked first)
+    screen.select_day(dt.date(2025, 6, 14))
+    with qtbot.wait_signal(screen.days_loaded, timeout=WAIT):
+        screen.delete_plan()
+    assert 14 not in [p.business_date.day for p in services.api.attendance_plans(JUNE)]
