@@ -30,6 +30,10 @@ ATTENDANCE_STRINGS: dict[str, tuple[str, str]] = {
     "att.done": ("{name}　{action}　{time}", "{name}: {action} at {time}"),
     "att.done_worked": ("（本次工作 {h} 小时 {m} 分）", " (worked {h} h {m} min)"),
     "att.close": ("关闭（Esc）", "Close (Esc)"),
+    # 员工: the PIN for clocking in
+    "staff.pin": ("考勤 PIN", "Clock-in PIN"),
+    "staff.pin_hint": ("可选：4–8 位数字，考勤打卡用", "optional: 4–8 digits, for clocking in"),
+    "staff.pin_keep": ("已设置；留空 = 不改", "set; leave empty to keep it"),
     # the back office: 考勤
     "menu.attendance": ("考勤", "Attendance"),
     "att.prev": ("◀ 上月", "◀ Previous"),

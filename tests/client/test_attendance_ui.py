@@ -232,3 +232,23 @@ def test_the_plan_editor_plans_the_chosen_weekdays(qtbot, services, june, owner)
     with qtbot.wait_signal(screen.days_loaded, timeout=WAIT):
         screen.delete_plan()
     assert 14 not in [p.business_date.day for p in services.api.attendance_plans(JUNE)]
+
+
+def test_a_manager_sets_the_pin_in_the_staff_dialog(qtbot, services, make_staff, owner):
+    from client.backoffice.staff import StaffDialog
+
+    anna = make_staff(Role.CASHIER, "anna")
+    services.api.login("boss", TEST_PASSWORD)
+    me = services.api.me().staff
+    dlg = StaffDialog(services, me, services.api.get_staff(anna.id))
+    qtbot.addWidget(dlg)
+    assert dlg.pin.placeholderText().startswith("可选")
+    dlg.pin.setText("24a8")
+    dlg.submit()  # the server's per-field message under the PIN
+    qtbot.wait_until(lambda: not dlg.field_errors["pin"].isHidden(), timeout=WAIT)
+    assert dlg.field_errors["pin"].text() == "格式不正确"
+    dlg.pin.setText("2468")
+    with qtbot.wait_signal(dlg.saved, timeout=WAIT) as saved:
+        dlg.submit()
+    assert saved.args[0].has_pin is True
+    assert services.api.clock("anna", "2468", "in").state == "working"
