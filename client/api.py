@@ -83,6 +83,7 @@ from requests.adapters import HTTPAdapter
 
 from common import tlspin
 from common.errors import ApiError
+from common.schemas import attendance as sa
 from common.schemas import catalog as sc
 from common.schemas import members as sm
 from common.schemas import sales as ss
@@ -1369,6 +1370,55 @@ class ApiClient:
         """Record a manual cash-drawer opening (manager/owner) before the drawer is kicked."""
         return AuditEntryOut.model_validate(
             self._post("/audit/drawer", {"reason": reason or None}, key=key))
+
+    # --- attendance (考勤) ---------------------------------------------------------------------
+
+    def clock(self, username: str, secret: str, action: str, *, key: str | None = None
+              ) -> sa.ClockOut:
+        """A clock action (in / break_start / break_end / out) of ``username`` with their own
+        password or PIN, at this counter. Retried with the same key: done once."""
+        return sa.ClockOut.model_validate(self._post("/attendance/clock", {
+            "username": username, "secret": secret, "action": action}, key=key))
+
+    def clock_staff(self) -> list[sa.ClockStaffOut]:
+        """Active staff for the 考勤打卡 dialog, with who is clocked in now."""
+        return [sa.ClockStaffOut.model_validate(x) for x in self._get("/attendance/staff")]
+
+    def set_my_pin(self, password: str, pin: str, *, key: str | None = None) -> StaffOut:
+        return StaffOut.model_validate(self.request(
+            "PUT", "/attendance/my-pin", body={"password": password, "pin": pin}, key=key))
+
+    def attendance_summary(self, month: str) -> sa.SummaryOut:
+        return sa.SummaryOut.model_validate(self._get("/attendance/summary", {"month": month}))
+
+    def attendance_days(self, month: str, staff_id: int) -> sa.DaysOut:
+        return sa.DaysOut.model_validate(self._get("/attendance/days", {
+            "month": month, "staff_id": staff_id}))
+
+    def attendance_plans(self, month: str, staff_id: int | None = None) -> list[sa.PlanOut]:
+        return [sa.PlanOut.model_validate(p) for p in self._get("/attendance/plans", {
+            "month": month, "staff_id": staff_id})]
+
+    def set_attendance_plans(self, body: Body, *, key: str | None = None) -> list[sa.PlanOut]:
+        return [sa.PlanOut.model_validate(p)
+                for p in self._post("/attendance/plans", body, key=key)]
+
+    def update_attendance_plan(self, plan_id: int, body: Body, *, key: str | None = None
+                               ) -> sa.PlanOut:
+        return sa.PlanOut.model_validate(self._patch(f"/attendance/plans/{plan_id}", body,
+                                                     key=key))
+
+    def delete_attendance_plan(self, plan_id: int, *, key: str | None = None) -> None:
+        self._delete(f"/attendance/plans/{plan_id}", key=key)
+
+    def attendance_corrections(self, month: str, staff_id: int | None = None
+                               ) -> list[sa.CorrectionOut]:
+        return [sa.CorrectionOut.model_validate(c) for c in self._get(
+            "/attendance/corrections", {"month": month, "staff_id": staff_id})]
+
+    def correct_attendance(self, body: Body, *, key: str | None = None) -> sa.CorrectionOut:
+        return sa.CorrectionOut.model_validate(self._post("/attendance/corrections", body,
+                                                          key=key))
 
     # --- end of checkout ---------------------------------------------------------------------
 

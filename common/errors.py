@@ -220,6 +220,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_open_shift": ("本收银台没有进行中的班次", "No open shift at this counter"),
     "shift_not_open": ("本收银台还没有开班，请先开班（收银操作 → 开班）",
                        "This counter has no open shift: open one first (Operations → Open shift)"),
+    # attendance (考勤)
+    "clock_secret_wrong": ("用户名、密码或 PIN 不对（还可尝试 {left} 次）；"
+                           "请本人输入自己的密码或 PIN",
+                           "Wrong username, password or PIN ({left} attempts left); the staff "
+                           "member types their own"),
+    "already_clocked_in": ("已经上班打卡了（{since} 起），不用再打",
+                           "Already clocked in (since {since})"),
+    "not_clocked_in": ("还没有上班打卡，请先打上班卡；漏打的请店长补录",
+                       "Not clocked in: clock in first (a manager adds a missed punch)"),
+    "on_break": ("正在休息中，请先结束休息", "On a break: end the break first"),
+    "already_on_break": ("已经在休息了", "Already on a break"),
+    "not_on_break": ("现在没有在休息", "Not on a break"),
+    "correct_own_attendance": ("不能修改自己的考勤，请店主修改",
+                               "You cannot correct your own attendance; the owner does"),
+    "punch_already_corrected": ("这条打卡已经修改过了，请刷新后修改新的记录",
+                                "This punch was already corrected; refresh and change the new one"),
+    "punch_in_future": ("打卡时间不能晚于现在", "A punch cannot be in the future"),
+    "punch_outside_day": ("时间不在 {date} 这个营业日内（上班须在当天，下班最晚到次日）",
+                          "The time is not within the business day {date}"),
+    "attendance_sequence_invalid": ("这样修改后打卡顺序不对（{time} 的“{action}”）："
+                                    "应为 上班 → 开始/结束休息 → 下班",
+                                    "The punches would be out of order ({action} at {time}): "
+                                    "in → break start / end → out"),
 }
 
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {

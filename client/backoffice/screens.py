@@ -15,6 +15,7 @@ from common.schemas.staff import StaffOut
 from ..i18n import tr
 from ..qt import QtWidgets
 from ..widgets.context import Services
+from .attendance import AttendanceScreen
 from .audit import AuditScreen
 from .backups import BackupScreen
 from .countcards import CountCardTemplatesScreen
@@ -61,6 +62,8 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("standby", "menu.standby", lambda s, me, n: StandbyScreen(s, me)),
     ScreenSpec("staff", "menu.staff", lambda s, me, n: StaffScreen(s, me, page_size=n),
                separated=True),
+    # 考勤: the month of every staff member, their days, 排班 and corrections
+    ScreenSpec("attendance", "menu.attendance", lambda s, me, n: AttendanceScreen(s)),
     ScreenSpec("audit", "menu.audit", lambda s, me, n: AuditScreen(s, page_size=n)),
     # backups and restores are the owner's
     ScreenSpec("backups", "menu.backups", lambda s, me, n: BackupScreen(s), owner_only=True),

@@ -100,6 +100,12 @@ class StaffDialog(QtWidgets.QDialog):
             self.password.setPlaceholderText(tr("staff.password_keep"))
         self.phone = QtWidgets.QLineEdit(staff.phone or "" if staff else "")
         self.phone.setObjectName("phone")
+        self.pin = QtWidgets.QLineEdit()
+        self.pin.setObjectName("pin")
+        self.pin.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        self.pin.setMaxLength(8)
+        self.pin.setPlaceholderText(tr("staff.pin_keep") if staff is not None and staff.has_pin
+                                    else tr("staff.pin_hint"))
         self.active = QtWidgets.QCheckBox(tr("staff.is_active"))
         self.active.setObjectName("active")
         self.active.setChecked(staff.active if staff else True)
@@ -111,7 +117,8 @@ class StaffDialog(QtWidgets.QDialog):
                               ("display_name", "staff.col.name", self.display_name),
                               ("role", "staff.col.role", self.role),
                               ("password", "staff.password", self.password),
-                              ("phone", "staff.col.phone", self.phone)):
+                              ("phone", "staff.col.phone", self.phone),
+                              ("pin", "staff.pin", self.pin)):
             form.addRow(tr(label), w)
             err = QtWidgets.QLabel()
             err.setObjectName(f"error_{key}")
@@ -143,6 +150,8 @@ class StaffDialog(QtWidgets.QDialog):
                                     "role": role, "password": self.password.text()}
             if self.phone.text().strip():
                 body["phone"] = self.phone.text().strip()
+            if self.pin.text():
+                body["pin"] = self.pin.text()
             return body
         s = self.staff
         body = {}
@@ -156,6 +165,8 @@ class StaffDialog(QtWidgets.QDialog):
             body["phone"] = self.phone.text().strip() or None
         if self.active.isChecked() != s.active:
             body["active"] = self.active.isChecked()
+        if self.pin.text():
+            body["pin"] = self.pin.text()
         return body
 
     def submit(self) -> None:

@@ -3,9 +3,9 @@
 :class:`CounterController` plugs into :class:`~client.counter.checkout.CheckoutScreen`:
 the member panel (F2), line discount (F3), hold / resume (F4 / F5), refund (F6), reprint (F7),
 recharge (F8), payment (F9); a "收银操作" menu with shift open/close, the cash drawer
-(manager, audited), print jobs and the device settings; and the devices: the receipt after a
-sale (off the GUI thread, through the persisted print queue), the drawer kick for cash, the
-serial scanner and the pole display.
+(manager, audited), 考勤打卡 (staff clock in and out), print jobs and the device settings;
+and the devices: the receipt after a sale (off the GUI thread, through the persisted print
+queue), the drawer kick for cash, the serial scanner and the pole display.
 
 Every network and device call goes through the task runner; widgets never touch them.
 """
@@ -41,6 +41,7 @@ from ..i18n import tr
 from ..qt import QtCore, QtGui, QtWidgets, Signal
 from ..widgets.context import Services, SessionInfo
 from ..widgets.dialogs import name_buttons
+from .attendance import ClockDialog
 from .cart import Cart, CartError, CartLine, ServingShare, pricing_member, serving_text
 from .checkout import LATER_FEATURES, CheckoutScreen
 from .customer_display import CustomerDisplay, choose_screen
@@ -228,6 +229,7 @@ class CounterController(QtCore.QObject):
         menu.addSeparator()
         act("drawer", self.open_drawer, enabled=self.session.is_manager)
         act("my_sales", self.my_sales)
+        act("attendance", self.attendance)
         act("print_jobs", self.print_jobs)
         act("devices", self.device_settings)
         menu.setToolTipsVisible(True)
@@ -724,6 +726,14 @@ class CounterController(QtCore.QObject):
         """我的业绩: the logged-in staff member's commission and sales, today / this month."""
         self._open(MySalesDialog(self.services, self.session, self.window,
                                  zone=self.shop.timezone))
+
+    def attendance(self) -> ClockDialog | None:
+        """考勤打卡: staff clock in and out here, each with their own password or PIN."""
+        if self.refused_offline("offline.refused.attendance"):
+            return None
+        dlg = ClockDialog(self.services, self.window)
+        self._open(dlg)
+        return dlg
 
     def shift_close(self) -> None:
         if self.refused_offline("offline.refused.shift"):

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from .base import ApiModel, PageQuery, PatchModel, Role, UtcDatetime
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{2,32}$"
+PIN_PATTERN = r"^[0-9]{4,8}$"
+PIN_DESCRIPTION = "4–8 digits: clocking in and out at a counter (考勤) with it"
 
 
 class StaffOut(ApiModel):
@@ -15,6 +19,7 @@ class StaffOut(ApiModel):
     active: bool
     phone: str | None = None
     locked_until: UtcDatetime | None = None
+    has_pin: bool = False
     created_at: UtcDatetime
 
 
@@ -33,10 +38,11 @@ class StaffCreate(ApiModel):
     role: Role
     password: str = Field(min_length=6, max_length=128)
     phone: str | None = Field(None, max_length=20)
+    pin: str | None = Field(None, pattern=PIN_PATTERN, description=PIN_DESCRIPTION)
 
 
 class StaffUpdate(PatchModel):
-    clearable = frozenset({"phone"})
+    clearable = frozenset({"phone", "pin"})
 
     display_name: str | None = Field(None, min_length=1, max_length=64)
     role: Role | None = None
@@ -44,6 +50,17 @@ class StaffUpdate(PatchModel):
     active: bool | None = None
     phone: str | None = Field(None, max_length=20)
     unlock: bool | None = Field(None, description="clear a login lockout")
+    pin: str | None = Field(None, pattern=PIN_PATTERN,
+                            description=PIN_DESCRIPTION + "; null removes it")
+
+
+class MyPinIn(ApiModel):
+    """Set one's own PIN, proven with one's password."""
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"password", "pin"})
+
+    password: str = Field(min_length=1, max_length=128)
+    pin: str = Field(pattern=PIN_PATTERN, description=PIN_DESCRIPTION)
 
 
 class StaffListQuery(PageQuery):

@@ -169,6 +169,30 @@ def _parse_query(spec: EndpointSpec, lang: str) -> BaseModel | None:
         raise _validation_error(e, lang) from e
 
 
+def named_secrets(body: type[BaseModel] | None) -> frozenset[str]:
+    """The fields a body schema names in its ``secret_fields`` (a password or PIN checked
+    like a login: clocking in)."""
+    return frozenset(getattr(body, "secret_fields", frozenset())) if body else frozenset()
+
+
+def secret_fields(body: type[BaseModel] | None) -> frozenset[str]:
+    """The fields of a body that carry a secret checked like a login: a ``password`` field,
+    or those named in the schema's ``secret_fields``. The OpenAPI document lists 429 for
+    them (the address may be over its failed attempts)."""
+    if body is None:
+        return frozenset()
+    return named_secrets(body) | ({"password"} & set(body.model_fields))
+
+
+def without_secrets(body: type[BaseModel] | None, payload: Any) -> Any:
+    """``payload`` without the fields its schema names in ``secret_fields``: an idempotency
+    record's hash is never one of a PIN (a short PIN in a hash is as good as in clear)."""
+    secrets = named_secrets(body)
+    if not secrets or not isinstance(payload, dict):
+        return payload
+    return {k: v for k, v in payload.items() if k not in secrets}
+
+
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
@@ -317,7 +341,8 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
             key = None
             if spec.idempotent:
                 key = idempotency.check_key(request.headers.get("Idempotency-Key"))
-                req_hash = idempotency.request_hash(endpoint_name, raw_body)
+                req_hash = idempotency.request_hash(endpoint_name,
+                                                    without_secrets(spec.body, raw_body))
             record = None
             if key is not None:
                 try:
@@ -340,6 +365,8 @@ def _dispatch(spec: EndpointSpec, fn: Callable[..., Any], view_args: dict[str, A
                 result = fn(ctx, **kwargs)
             except ApiError:
                 if spec.commit_errors:
+                    if record is not None:  # a refused write is not recorded: a retry runs
+                        session.delete(record)
                     session.commit()
                 raise
             status, text = _serialise(spec, result)

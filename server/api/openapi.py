@@ -13,7 +13,7 @@ from common import __version__
 from common.schemas.base import API_PREFIX
 from server.domain.idempotency import KEY_RE
 
-from .base import PUBLIC, WRITE_METHODS, ApiBlueprint, Ctx, EndpointSpec
+from .base import PUBLIC, WRITE_METHODS, ApiBlueprint, Ctx, EndpointSpec, secret_fields
 
 bp = ApiBlueprint("openapi", __name__, tag="system")
 
@@ -41,15 +41,15 @@ def error_statuses(spec: EndpointSpec) -> list[int]:
     Idempotency-Key); 401/403 who; 404 what (a path's row, an id in the body); 409 a rule or
     a conflict (a write: stale primary, busy, idempotency); 413 a body past its limit; 422 a
     shop rule refuses a write (``stock_not_tracked``, ``payment_mismatch`` …); 429
-    too many failed logins from the address (a body with a password); 503
+    too many failed logins from the address (a body with a password or PIN); 503
     maintenance / standby / database down."""
     out = [400, 401, 404]  # 401: a bad token, or a public login/pairing refused
     if spec.roles is not PUBLIC:
         out.append(403)
     if spec.method in WRITE_METHODS or spec.body is not None:
         out += [409, 413, 422]  # 422: a shop rule refuses it (stock not tracked, payments …)
-    if spec.body is not None and "password" in spec.body.model_fields:
-        out.append(429)  # a password is checked: the address may be over its failed logins
+    if secret_fields(spec.body):
+        out.append(429)  # a password or PIN is checked: the address may be over its failures
     out.append(503)
     return sorted(set(out))
 

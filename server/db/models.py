@@ -27,6 +27,8 @@ class Staff(Base):
     display_name: Mapped[str64]
     role: Mapped[str] = mapped_column(String(16))  # owner | manager | cashier
     password_hash: Mapped[str] = mapped_column(String(255))
+    # a short PIN for clocking in and out at a counter (考勤), Argon2 like the password
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(SmallInteger, default=0)
     # the first of the failed logins counted in ``failed_logins``: older than the lockout
@@ -36,6 +38,10 @@ class Staff(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[created_ts]
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin_hash)
 
 
 class AuthToken(Base):

@@ -69,8 +69,9 @@ class LoginResult:
 
 def login_check(session: Session, passwords: Passwords, policy: AuthPolicy, username: str,
                 password: str, *, ip: str | None = None, counter: str = "",
-                purpose: str = "login") -> Staff:
-    """Check a username and password with the lockout rules (login and manager approvals).
+                purpose: str = "login", allow_pin: bool = False) -> Staff:
+    """Check a username and password with the lockout rules (login and manager approvals;
+    with ``allow_pin`` the staff member's PIN is accepted too: clocking in, 考勤).
     Failures raise ``ApiError`` (``too_many_attempts`` 429 for an address over its limit,
     ``login_failed``, ``account_locked``, ``account_disabled``), are counted for the address
     and audited; the caller must commit even then, so counters, lockouts and the audit entry
@@ -81,7 +82,7 @@ def login_check(session: Session, passwords: Passwords, policy: AuthPolicy, user
         select(Staff).where(Staff.username == username).with_for_update()
     ).one_or_none()
     try:
-        _check_account(staff, passwords, policy, password)
+        _check_account(staff, passwords, policy, password, allow_pin)
     except ApiError as e:
         tripped = login_throttle.failed(throttle, policy.max_failed_logins_per_address,
                                         policy.login_window_minutes)
@@ -100,7 +101,7 @@ def login_check(session: Session, passwords: Passwords, policy: AuthPolicy, user
 
 
 def _check_account(staff: Staff | None, passwords: Passwords, policy: AuthPolicy,
-                   password: str) -> None:
+                   password: str, allow_pin: bool = False) -> None:
     now = utcnow()
     if staff is None:
         passwords.verify(None, password)  # same time as a real check
@@ -108,7 +109,8 @@ def _check_account(staff: Staff | None, passwords: Passwords, policy: AuthPolicy
     if staff.locked_until is not None and staff.locked_until > now:
         minutes = max(1, int((staff.locked_until - now).total_seconds() // 60) + 1)
         raise ApiError("account_locked", status=403, minutes=minutes)
-    if not passwords.verify(staff.password_hash, password):
+    if not (passwords.verify(staff.password_hash, password)
+            or (allow_pin and staff.pin_hash and passwords.verify(staff.pin_hash, password))):
         window = dt.timedelta(minutes=policy.login_window_minutes)
         if staff.failed_since is None or staff.failed_since <= now - window:
             staff.failed_logins, staff.failed_since = 0, now  # older failures: forgotten

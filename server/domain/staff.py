@@ -26,6 +26,7 @@ def snapshot(staff: Staff) -> dict[str, Any]:
         "role": staff.role,
         "active": staff.active,
         "phone": staff.phone,
+        "has_pin": bool(staff.pin_hash),
     }
 
 
@@ -57,6 +58,7 @@ def create(session: Session, actor: Actor, passwords: Passwords, data: StaffCrea
         display_name=data.display_name,
         role=data.role.value,
         password_hash=passwords.hash(data.password),
+        pin_hash=passwords.hash(data.pin) if data.pin else None,
         phone=data.phone,
         active=True,
         failed_logins=0,
@@ -68,6 +70,11 @@ def create(session: Session, actor: Actor, passwords: Passwords, data: StaffCrea
         raise ApiError("username_taken", status=409, username=data.username) from e
     audit.write(session, actor, "staff.create", "staff", staff.id, after=snapshot(staff))
     return staff
+
+
+def set_pin(staff: Staff, passwords: Passwords, pin: str | None) -> None:
+    """A staff member's PIN for clocking in (Argon2, like the password); None removes it."""
+    staff.pin_hash = passwords.hash(pin) if pin else None
 
 
 def update(session: Session, actor: Actor, passwords: Passwords, staff_id: int,
@@ -88,7 +95,7 @@ def update(session: Session, actor: Actor, passwords: Passwords, staff_id: int,
         )
         if not others:
             raise ApiError("last_owner", status=409)
-    changes = data.model_dump(exclude_unset=True, exclude={"password", "unlock"})
+    changes = data.model_dump(exclude_unset=True, exclude={"password", "unlock", "pin"})
     for key, value in changes.items():
         if value is None and key != "phone":
             continue
@@ -100,6 +107,9 @@ def update(session: Session, actor: Actor, passwords: Passwords, staff_id: int,
     if data.unlock:
         staff.failed_logins = 0
         staff.locked_until = None
+    pin_given = "pin" in data.model_fields_set
+    if pin_given:
+        set_pin(staff, passwords, data.pin)
     if data.active is False or (data.role is not None and data.role.value != before["role"]):
         revoke = True
     if revoke and staff.id != actor.staff_id:
@@ -109,6 +119,8 @@ def update(session: Session, actor: Actor, passwords: Passwords, staff_id: int,
         after["password_changed"] = True
     if data.unlock:
         after["unlocked"] = True
+    if pin_given:
+        after["pin_changed" if data.pin else "pin_removed"] = True
     audit.write(session, actor, "staff.update", "staff", staff.id, before=before, after=after)
     session.flush()
     return staff

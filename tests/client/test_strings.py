@@ -130,6 +130,9 @@ MANUAL: dict[tuple[str, str], typing.Iterable[str]] = {
     ("rout.r.sales_", ""): (),   # … the sales groupings' table titles
     ("rout.void.", ""): ("coupon", "count_card"),               # VoidExceptionOut.kind
     ("rep.kind.", ""): ("new", "dormant", "birthdays_month", "birthdays_week"),
+    ("att.action.", ""): ("in", "break_start", "break_end", "out"),   # ClockAction
+    ("att.state.", ""): ("off", "working", "break"),                  # AttendanceState
+    ("att.fix.", ""): ("add", "change", "remove"),                    # CorrectionAction
 }
 
 
