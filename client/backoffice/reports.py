@@ -154,8 +154,10 @@ class ReportsScreen(QtWidgets.QWidget):
         a = self.date_from.date().toPyDate()
         b = self.date_to.date().toPyDate()
         assert isinstance(a, dt.date) and isinstance(b, dt.date)
-        if self.spec.single_day:
-            a = b
+        if self.spec.period == "day":
+            return Period(b, b, "day")
+        if self.spec.period == "month":
+            return Period.month_of(b)
         return Period(a, b)
 
     def options(self) -> Options:
@@ -163,11 +165,12 @@ class ReportsScreen(QtWidgets.QWidget):
 
     def _show_options(self) -> None:
         spec = self.spec
-        single = spec.single_day
+        single = spec.period != "range"
         self.preset.setVisible(not single)
         self.from_label.setVisible(not single)
         self.date_from.setVisible(not single)
-        self.to_label.setText(tr("rep.day") if single else tr("rep.to"))
+        self.to_label.setText(tr(f"rep.period.{spec.period}"))
+        self.date_to.setDisplayFormat("yyyy-MM" if spec.period == "month" else "yyyy-MM-dd")
         listing = "kind" in spec.options
         self.kind_label.setVisible(listing)
         self.kind.setVisible(listing)

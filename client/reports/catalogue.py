@@ -10,26 +10,44 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from common.money import format_fen
 from common.schemas.shop import ShopSettingsOut
 
 from .. import labels
 from ..api import ApiClient
+from ..backoffice.attendance import attendance_doc
 from ..counter.receipts import day_close_document
 from ..devices.document import Document
 from ..i18n import tr
 from .document import Chart, Col, ReportDoc, Table
 
+PeriodKind = Literal["range", "day", "month"]
+
 
 @dataclass(frozen=True)
 class Period:
+    """Business days ``date_from``..``date_to``; ``kind`` month: a calendar month."""
+
     date_from: dt.date
     date_to: dt.date
+    kind: PeriodKind = "range"
+
+    @classmethod
+    def month_of(cls, day: dt.date) -> Period:
+        first = day.replace(day=1)
+        last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        return cls(first, last, "month")
+
+    @property
+    def month(self) -> str:
+        return self.date_from.strftime("%Y-%m")
 
     @property
     def text(self) -> str:
+        if self.kind == "month":
+            return self.month
         if self.date_from == self.date_to:
             return self.date_from.isoformat()
         return tr("rout.period_range", start=self.date_from.isoformat(),
@@ -56,13 +74,13 @@ class Parts:
 @dataclass(frozen=True)
 class ReportSpec:
     """``fetch(api, period, options)`` runs in a worker (only the API); ``build(data,
-    period, options)`` makes the page. ``single_day``: the period is one day (日结)."""
+    period, options)`` makes the page."""
 
     key: str
     fetch: Callable[[ApiClient, Period, Options], Any]
     build: Callable[[Any, Period, Options], Parts]
     options: tuple[str, ...] = ()
-    single_day: bool = False
+    period: PeriodKind = "range"  # day: one business day (日结); month: a calendar month
     #: the report on the receipt printer too: ``receipt(data, shop, width, printed_by)``
     receipt: Callable[[Any, ShopSettingsOut, int, str], Document] | None = None
 
@@ -398,7 +416,7 @@ def _member_list_build(page: Any, _p: Period, o: Options) -> Parts:
 REPORTS: list[ReportSpec] = [
     *(ReportSpec(f"sales_{g}", _sales_fetch(g), _sales_build(g)) for g in SALES_GROUPS),
     ReportSpec("day_close", lambda api, p, _o: api.day_close(p.date_to.isoformat()),
-               _day_close_build, single_day=True,
+               _day_close_build, period="day",
                receipt=lambda rep, shop, width, by: day_close_document(
                    rep, shop, width, printed_by=by)),
     ReportSpec("members", lambda api, p, _o: api.members_report(p.date_from, p.date_to),
@@ -410,7 +428,15 @@ REPORTS: list[ReportSpec] = [
     ReportSpec("exceptions", lambda api, p, _o: api.exceptions_report(p.date_from, p.date_to),
                _exceptions_build),
     ReportSpec("member_list", _member_list_fetch, _member_list_build, options=("kind",)),
+    ReportSpec("attendance", lambda api, p, _o: api.attendance_summary(p.month),
+               lambda summary, _p, _o: _parts(attendance_doc(summary)), period="month"),
 ]
+
+
+def _parts(doc: ReportDoc) -> Parts:
+    """A page made elsewhere (考勤: ``attendance_doc``) as the parts of this one."""
+    return Parts(headline=doc.headline, tables=doc.tables, charts=doc.charts,
+                 notes=doc.notes)
 
 
 def spec(key: str) -> ReportSpec:

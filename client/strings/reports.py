@@ -7,7 +7,9 @@ REPORT_STRINGS: dict[str, tuple[str, str]] = {
     # the screen
     "rep.from": ("从", "From"),
     "rep.to": ("到", "to"),
-    "rep.day": ("日期", "Day"),
+    "rep.period.range": ("到", "to"),
+    "rep.period.day": ("日期", "Day"),
+    "rep.period.month": ("月份", "Month"),
     "rep.run": ("查询", "Run"),
     "rep.running": ("正在统计…", "Working…"),
     "rep.days": ("未到店", "Not seen for"),
@@ -61,6 +63,7 @@ REPORT_STRINGS: dict[str, tuple[str, str]] = {
     "rout.r.stock": ("库存", "Stock"),
     "rout.r.exceptions": ("退款、折扣与作废", "Refunds, discounts and voids"),
     "rout.r.member_list": ("会员名单", "Member lists"),
+    "rout.r.attendance": ("考勤月报", "Attendance by month"),
     # members
     "rout.h.liability": ("储值余额（店铺欠会员）", "Stored value owed to members"),
     "rout.h.with_balance": ("有余额会员", "Members with a balance"),

@@ -130,6 +130,7 @@ MANUAL: dict[tuple[str, str], typing.Iterable[str]] = {
     ("rout.r.sales_", ""): (),   # … the sales groupings' table titles
     ("rout.void.", ""): ("coupon", "count_card"),               # VoidExceptionOut.kind
     ("rep.kind.", ""): ("new", "dormant", "birthdays_month", "birthdays_week"),
+    ("rep.period.", ""): ("range", "day", "month"),                  # ReportSpec.period
     ("att.action.", ""): ("in", "break_start", "break_end", "out"),   # ClockAction
     ("att.state.", ""): ("off", "working", "break"),                  # AttendanceState
     ("att.fix.", ""): ("add", "change", "remove"),                    # CorrectionAction
