@@ -543,3 +543,30 @@ def test_owner_reports_are_for_managers_and_check_their_input(client, owner, mgr
     for path in (*ENDPOINTS, "member-list"):
         op = doc["paths"][f"{API}/reports/{path}"]["get"]
         assert sorted(op["x-roles"]) == sorted([Role.OWNER.value, Role.MANAGER.value]), path
+
+
+def test_client_api_methods_return_the_report_models(live_server, shop_data, mgr):
+    from client.api import ApiClient
+    from common.schemas import reports as sr
+
+    api = ApiClient([live_server.url], counter="01", max_attempts=1)
+    try:
+        api.login("mgr", "secret123")
+        today = dt.datetime.now(dt.UTC).date()  # the shop's day is within a day of it
+        a = today - dt.timedelta(days=1)
+        b = today + dt.timedelta(days=1)
+        m = api.members_report(a, b, top=1)
+        assert isinstance(m, sr.MemberReportOut) and len(m.top) == 1
+        assert m.liability_total == m.liability_principal + m.liability_bonus > 0
+        cards = api.count_card_report(a, b)
+        assert isinstance(cards, sr.CountCardReportOut) and cards.totals.sold == 5
+        stock = api.stock_report(a, b)
+        assert isinstance(stock, sr.StockReportOut) and stock.tracked_products == 3
+        exc = api.exceptions_report(a, b, limit=1)
+        assert exc.refund_count == 4 and len(exc.refunds) == 1 and exc.refunds_truncated
+        page = api.member_list("new", page_size=1, date_from=a, date_to=b)
+        assert isinstance(page.items[0], sr.MemberListRowOut)
+        assert page.total == 32 and page.has_more
+        assert api.member_list("birthdays", scope="week").total is not None
+    finally:
+        api.close()
