@@ -570,3 +570,12 @@ def test_client_api_methods_return_the_report_models(live_server, shop_data, mgr
         assert api.member_list("birthdays", scope="week").total is not None
     finally:
         api.close()
+
+
+def test_periods_at_the_ends_of_the_calendar_answer(client, mgr):
+    """Year 1 and 9999 are valid dates (the period's 3 years at most): no overflow, no 500."""
+    for a, b in (("0001-01-01", "0001-01-05"), ("9999-12-25", "9999-12-31")):
+        for path in ENDPOINTS:
+            assert _get(client, mgr, f"/reports/{path}", date_from=a, date_to=b), (path, a)
+        got = _list(client, mgr, kind="new", date_from=a, date_to=b)
+        assert got["items"] == [] and got["total"] == 0

@@ -56,8 +56,14 @@ def _i(v: Any) -> int:
     return int(v or 0)
 
 
+_FIRST_DAY, _LAST_DAY = dt.date(1000, 1, 2), dt.date(9999, 12, 30)  # DATETIME's range
+
+
 def utc_range(clock: ShopClock, a: dt.date, b: dt.date) -> dict[str, dt.datetime]:
-    """Business days a..b as ``{lo, hi}``: naive UTC, ``lo <= at < hi``."""
+    """Business days a..b as ``{lo, hi}``: naive UTC, ``lo <= at < hi`` (days beyond what
+    the database can store are clamped: nothing happened on them)."""
+    a = min(max(a, _FIRST_DAY), _LAST_DAY)
+    b = min(max(b, _FIRST_DAY), _LAST_DAY)
     return {"lo": clock.day_start(a), "hi": clock.day_start(b + dt.timedelta(days=1))}
 
 
