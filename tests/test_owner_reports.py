@@ -343,6 +343,17 @@ def test_stock_report_equals_the_products_and_the_stock_ledger(
     past = (_today(client) - dt.timedelta(days=3)).isoformat()
     old = _get(client, mgr, "/reports/stock", date_from=past, date_to=past)
     assert old["movements"] == [] and old["value_at_cost"] == rep["value_at_cost"]
+    # an entry whose time is out of the ids' order (the newest id, three days ago) is counted
+    # on its own day only
+    clock = shop_clock(client.application.extensions["lanpos"].config)
+    db_session.execute(text("UPDATE stock_ledger SET at = :t ORDER BY id DESC LIMIT 1"),
+                       {"t": clock.day_start(_today(client) - dt.timedelta(days=3))
+                        + dt.timedelta(hours=9)})
+    db_session.commit()
+    old = _get(client, mgr, "/reports/stock", date_from=past, date_to=past)
+    assert [(r["kind"], r["entries"]) for r in old["movements"]] == [("count", 1)]
+    now = _get(client, mgr, "/reports/stock", **_period(client))
+    assert now["movements_total"]["entries"] == rep["movements_total"]["entries"] - 1
     assert_invariants()
 
 
