@@ -389,14 +389,18 @@ def member_list(session: Session, q: MemberListQuery, *, clock: ShopClock, today
                "WHERE m.active = 1 AND (m.last_visit_at < :cut OR (m.last_visit_at IS NULL "
                "AND m.created_at < :cut)) ORDER BY m.last_visit_at, m.id")
         count_sql = None
+    elif q.scope == "month":  # one range of the index, read in its order
+        p["first"], p["last"] = today.month * 100 + 1, today.month * 100 + 31
+        where = "m.active = 1 AND m.birth_md BETWEEN :first AND :last"
+        sql = f"SELECT {_MEMBER_COLS} FROM members m WHERE {where} ORDER BY m.birth_md, m.id"
+        count_sql = f"SELECT COUNT(*) FROM members m WHERE {where}"
     else:
         mds = birthday_days(today, q.scope)
         p["mds"], p["first"] = mds, mds[0]
         where = "m.active = 1 AND m.birth_md IN :mds"
         # over the year end the days after 31 December come last
-        order = "m.birth_md < :first, m.birth_md, m.id" if q.scope == "week" \
-            else "m.birth_md, m.id"
-        sql = f"SELECT {_MEMBER_COLS} FROM members m WHERE {where} ORDER BY {order}"
+        sql = (f"SELECT {_MEMBER_COLS} FROM members m WHERE {where} "
+               "ORDER BY m.birth_md < :first, m.birth_md, m.id")
         count_sql = f"SELECT COUNT(*) FROM members m WHERE {where}"
 
     def stmt(sql: str):
