@@ -95,7 +95,9 @@ def scenario_search(url: str, conn: Any, n: int, seed: int = 3) -> dict[str, Any
 
 def scenario_reports(url: str, last_day: dt.date) -> dict[str, Any]:
     """Daily (the last day of data) and monthly (the last calendar month, and the last 30
-    days) reports, every grouping; first call (cold) and the best of 3 (warm)."""
+    days) reports, every grouping; the owner's reports (members, count cards, stock,
+    exceptions) over the month and the 30 days, and the member lists' first page; first call
+    (cold) and the best of 3 (warm)."""
     h = Http(url)
     h.token = h.login("manager", BENCH_PASSWORD, "bo")
     month_end = last_day.replace(day=1) - dt.timedelta(days=1)
@@ -116,6 +118,38 @@ def scenario_reports(url: str, last_day: dt.date) -> dict[str, Any]:
                                        "warm_ms": min(times[1:]), "server_cold_ms": stimes[0],
                                        "server_warm_ms": min(stimes[1:]),
                                        "sales": body["totals"]["sales"]}
+    # the owner's reports (#17) over the last month and the last 30 days; the member lists'
+    # first page. "sales" column: the report's main count (what it found)
+    owner: dict[str, tuple[str, Any]] = {
+        "members": ("/reports/members?date_from={a}&date_to={b}",
+                    lambda x: x["member_sales"]),
+        "count-cards": ("/reports/count-cards?date_from={a}&date_to={b}",
+                        lambda x: x["totals"]["uses"]),
+        "stock": ("/reports/stock?date_from={a}&date_to={b}",
+                  lambda x: x["movements_total"]["entries"]),
+        "exceptions": ("/reports/exceptions?date_from={a}&date_to={b}",
+                       lambda x: x["refund_count"] + x["discount_count"]),
+    }
+    lists = {"member-list new": ("/reports/member-list?kind=new&date_from={a}&date_to={b}",
+                                 lambda x: x["total"]),
+             "member-list dormant": ("/reports/member-list?kind=dormant&days=60",
+                                     lambda x: len(x["items"])),
+             "member-list birthdays": ("/reports/member-list?kind=birthdays",
+                                       lambda x: x["total"])}
+    jobs = [(f"{pname}/{name}", a, b, spec) for pname in ("month", "30 days")
+            for name, spec in owner.items()]
+    jobs += [(name, *periods["month"], spec) for name, spec in lists.items()]
+    for key, a, b, (path, count) in jobs:
+        times, stimes = [], []
+        for _ in range(4):
+            st, body, ms, sms = h.call("GET", path.format(a=a, b=b))
+            if st != 200:
+                raise RuntimeError(f"report {key}: {st} {body}")
+            times.append(ms)
+            stimes.append(sms)
+        out[key] = {"from": str(a), "to": str(b), "cold_ms": times[0],
+                    "warm_ms": min(times[1:]), "server_cold_ms": stimes[0],
+                    "server_warm_ms": min(stimes[1:]), "sales": int(count(body) or 0)}
     return out
 
 

@@ -11,6 +11,8 @@ database at schema head:
   ledger entries;
 - categories, M products (barcodes, cost, ~70 % stock-tracked with an opening stock entry) and
   services;
+- count cards (次卡) of two packages for every 20th member, bought and partly used in the
+  period;
 - a year of sales ending yesterday: 1–8 lines, popular products (Zipf), busier weekends and
   evenings, about half with a member (level discounts / member prices, points earned, stored
   value and points payments, recharges before some sales), mixed payments, cash change, ~1 %
@@ -428,6 +430,8 @@ def generate(conn_factory: Callable[[], Any], session_factory: Any, passwords: A
         result.rows["members (final balances)"] = _finish_members(members, conn_factory, spec,
                                                                   loader.tmp)
         _finish_products(products, conn_factory, spec)
+        result.rows["member_count_cards"] = _count_cards(
+            conn_factory, spec, members, start, end, utc_off)
         _analyze(conn_factory)
         result.finish_seconds = time.perf_counter() - t
     except BaseException:
@@ -565,6 +569,64 @@ def _finish_members(m: _Members, conn_factory: Callable[[], Any], spec: GenSpec,
     return n
 
 
+COUNT_CARD_TEMPLATES = (("护理10次卡", "护理", 10, 365, 48_000),
+                        ("按摩5次卡", "按摩", 5, None, 20_000))
+
+
+def _count_cards(conn_factory: Callable[[], Any], spec: GenSpec, m: _Members,
+                 start: dt.date, end: dt.date, utc_off: dt.timedelta) -> int:
+    """Count cards (次卡) for the count-card report: every 20th new member holds one of two
+    packages, bought on a day of the period (spread by id), some uses taken a week later
+    (one ``use`` entry of all of them; the ledger sum = the cached ``remaining_uses``, so
+    ``verify`` holds). Set-based SQL after the load: a few seconds at 1M members."""
+    if not m.n:
+        return 0
+    first = dt.datetime.combine(start, dt.time(10, 0)) - utc_off
+    last = dt.datetime.combine(end, dt.time(18, 0)) - utc_off
+    conn = conn_factory()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION time_zone = '+00:00'")
+            if not spec.binlog:
+                cur.execute("SET SESSION sql_log_bin = 0")
+            tids = []
+            for name, service, uses, days, price in COUNT_CARD_TEMPLATES:
+                cur.execute("INSERT INTO count_card_templates (name, service_name, uses, "
+                            "validity_days, price, active, created_at) VALUES "
+                            "(%s, %s, %s, %s, %s, 1, %s)",
+                            (name, service, uses, days, price, first))
+                tids.append(cur.lastrowid)
+            cur.execute("SELECT MAX(id) FROM member_count_cards")
+            after = cur.fetchone()[0] or 0
+            bought = "(%s + INTERVAL (m.id MOD %s) DAY)"
+            cur.execute(
+                "INSERT INTO member_count_cards (member_id, template_id, name, service_name, "
+                "total_uses, remaining_uses, price, method, purchased_at, expires_at, status) "
+                "SELECT m.id, t.id, t.name, t.service_name, t.uses, "
+                "t.uses - (m.id DIV 40) MOD (t.uses + 1), t.price, 'cash', "
+                f"{bought}, IF(t.validity_days IS NULL, NULL, {bought} + INTERVAL "
+                "t.validity_days DAY), 'active' FROM members m JOIN count_card_templates t "
+                "ON t.id = IF(m.id MOD 40 = 0, %s, %s) "
+                "WHERE m.id BETWEEN %s AND %s AND m.id MOD 20 = 0",
+                (first, spec.days, first, spec.days, tids[0], tids[1], m.first_id,
+                 m.first_id + m.n - 1))
+            n = cur.rowcount
+            cur.execute("INSERT INTO count_card_ledger (card_id, member_id, kind, `change`, "
+                        "balance_after, note, at) SELECT id, member_id, 'purchase', "
+                        "total_uses, total_uses, '购卡', purchased_at FROM member_count_cards "
+                        "WHERE id > %s ORDER BY id", (after,))
+            cur.execute("INSERT INTO count_card_ledger (card_id, member_id, kind, `change`, "
+                        "balance_after, note, at) SELECT id, member_id, 'use', "
+                        "remaining_uses - total_uses, remaining_uses, '消费', "
+                        "LEAST(purchased_at + INTERVAL 7 DAY, %s) FROM member_count_cards "
+                        "WHERE id > %s AND remaining_uses < total_uses ORDER BY id",
+                        (last, after))
+        conn.commit()
+    finally:
+        conn.close()
+    return n
+
+
 def _analyze(conn_factory: Callable[[], Any]) -> None:
     """Fresh optimizer statistics. InnoDB recalculates them in the background after a table
     changed by 10 %, but after a bulk load they can still say "1 row" when the first queries
@@ -573,7 +635,8 @@ def _analyze(conn_factory: Callable[[], Any]) -> None:
     conn = conn_factory()
     try:
         with conn.cursor() as cur:
-            cur.execute("ANALYZE TABLE " + ", ".join(f"`{t}`" for t in COLUMNS))
+            cur.execute("ANALYZE TABLE " + ", ".join(
+                f"`{t}`" for t in (*COLUMNS, "member_count_cards", "count_card_ledger")))
             cur.fetchall()
     finally:
         conn.close()

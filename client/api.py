@@ -86,6 +86,7 @@ from common.errors import ApiError
 from common.schemas import attendance as sa
 from common.schemas import catalog as sc
 from common.schemas import members as sm
+from common.schemas import reports as sr
 from common.schemas import sales as ss
 from common.schemas.auth import LoginResponse, MeResponse
 from common.schemas.backups import (
@@ -1215,6 +1216,41 @@ class ApiClient:
         return SalesReportOut.model_validate(self._get("/reports/sales", {
             "date_from": date_from.isoformat(), "date_to": date_to.isoformat(),
             "group": group, "top": top}))
+
+    @staticmethod
+    def _period(date_from: dt.date, date_to: dt.date, **extra: Any) -> dict[str, Any]:
+        return {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), **extra}
+
+    def members_report(self, date_from: dt.date, date_to: dt.date, top: int = 20
+                       ) -> sr.MemberReportOut:
+        """``GET /reports/members`` → ``common.schemas.reports.MemberReportOut``."""
+        return sr.MemberReportOut.model_validate(self._get(
+            "/reports/members", self._period(date_from, date_to, top=top)))
+
+    def count_card_report(self, date_from: dt.date, date_to: dt.date
+                          ) -> sr.CountCardReportOut:
+        """``GET /reports/count-cards`` → ``common.schemas.reports.CountCardReportOut``."""
+        return sr.CountCardReportOut.model_validate(self._get(
+            "/reports/count-cards", self._period(date_from, date_to)))
+
+    def stock_report(self, date_from: dt.date, date_to: dt.date) -> sr.StockReportOut:
+        """``GET /reports/stock`` → ``common.schemas.reports.StockReportOut``."""
+        return sr.StockReportOut.model_validate(self._get(
+            "/reports/stock", self._period(date_from, date_to)))
+
+    def exceptions_report(self, date_from: dt.date, date_to: dt.date, limit: int = 200
+                          ) -> sr.ExceptionsReportOut:
+        """``GET /reports/exceptions`` → ``common.schemas.reports.ExceptionsReportOut``."""
+        return sr.ExceptionsReportOut.model_validate(self._get(
+            "/reports/exceptions", self._period(date_from, date_to, limit=limit)))
+
+    def member_list(self, kind: str, *, page: int = 1, page_size: int = 50,
+                    **params: Any) -> Page[sr.MemberListRowOut]:
+        """``GET /reports/member-list`` (``kind`` new | dormant | birthdays; ``date_from`` /
+        ``date_to`` as dates, ``days``, ``scope``) → ``Page[MemberListRowOut]``."""
+        query = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params.items()}
+        return Page[sr.MemberListRowOut].model_validate(self._get("/reports/member-list", {
+            "kind": kind, "page": page, "page_size": page_size, **query}))
 
     # --- end of back office ------------------------------------------------------------------
 

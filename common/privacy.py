@@ -10,6 +10,10 @@
   shows the full number to every role: the staff serving that member confirms it with them.
   A cashier reading it is audited (``member.view``, once per member and cashier a day), so a
   cashier stepping through every member shows in the audit log.
+* **Report lists** (new, dormant and birthday members, ``GET /reports/member-list``): the
+  phone masked for every role, owner included — a report page is printed or exported to a
+  file; the full number stays in the member's own record and the owner's audited export
+  (:func:`report_phone`).
 * **Export** of the member list (every phone and birthday at once): owner only, audited
   with the row count.
 * **Anonymise** (注销会员, on the member's request): owner only, see
@@ -42,6 +46,11 @@ def shown_phone(phone: str | None, role: Role | str, *, own_record: bool = False
     if not phone or own_record or sees_personal_data(role):
         return phone
     return mask_phone(phone)
+
+
+def report_phone(phone: str | None) -> str | None:
+    """The phone in a report list: masked for every role (it may end up in a file)."""
+    return mask_phone(phone) if phone else phone
 
 
 def audits_record_view(role: Role | str) -> bool:

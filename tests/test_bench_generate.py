@@ -23,6 +23,12 @@ def test_generated_data_passes_every_invariant(runtime, app, db_session):
     assert res.rows["members"] == 400 and res.rows["products"] == 86
     assert abs(res.sale_lines - 4000) < 800 and res.rows["sale_lines"] == res.sale_lines
     assert res.rows["refunds"] > 0 and res.rows["stored_value_ledger"] > 0
+    # count cards for the count-card report: every 20th member, some partly used
+    assert res.rows["member_count_cards"] == 20
+    used, left = db_session.execute(text(
+        "SELECT SUM(remaining_uses < total_uses), SUM(remaining_uses) FROM member_count_cards"
+    )).one()
+    assert 0 < used < 20 and left > 0
     # small chunks: parents are always loaded before the chunk that references them (LOAD
     # DATA LOCAL would skip a row with a missing parent with only a warning; the loader
     # checks every chunk's row count)

@@ -128,9 +128,12 @@ class PageQuery(ApiModel):
 
 class Page(ApiModel, Generic[T]):
     """One page of a list. ``has_more`` instead of a total count: counting a million rows
-    on every page would make big lists slow."""
+    on every page would make big lists slow; ``total`` only where the count is cheap (a
+    bounded report list)."""
 
     items: list[T]
     page: int
     page_size: int
     has_more: bool
+    total: int | None = Field(None, description="how many items in all, where counting them "
+                                                "is cheap (else null)")
