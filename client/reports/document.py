@@ -78,6 +78,10 @@ class Chart:
     values: list[str]
     limit: int = 0
 
+    def has_data(self, doc: ReportDoc) -> bool:
+        """Something to draw (a chart of zeros is left out, on screen and on paper)."""
+        return any(v for _name, values in self.points(doc)[1] for v in values)
+
     def points(self, doc: ReportDoc) -> tuple[list[str], list[tuple[str, list[int]]], bool]:
         """(categories, [(series title, values)], money?) from the table's rows."""
         t = doc.tables[self.table]
@@ -102,6 +106,10 @@ class ReportDoc:
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def drawn_charts(self) -> list[Chart]:
+        return [c for c in self.charts if c.has_data(self)]
 
     @property
     def file_stem(self) -> str:

@@ -89,7 +89,7 @@ def text_document(doc: ReportDoc, labels: dict[str, str]) -> QtGui.QTextDocument
     qdoc.setDefaultFont(report_font())
     qdoc.setDefaultStyleSheet(CSS)
     urls = []
-    for i, spec in enumerate(doc.charts):
+    for i, spec in enumerate(doc.drawn_charts):
         url = f"chart://{i}"
         qdoc.addResource(QtGui.QTextDocument.ResourceType.ImageResource, QtCore.QUrl(url),
                          chart_image(doc, spec))

@@ -107,7 +107,7 @@ class ReportView(QtWidgets.QWidget):
             w.setParent(None)
             w.deleteLater()
         self.charts = []
-        for spec in doc.charts:
+        for spec in doc.drawn_charts:
             view = chart_view(make_chart(doc, spec))
             view.setObjectName(f"chart_{spec.kind}")
             self.chart_layout.addWidget(view)
