@@ -24,6 +24,7 @@ from server.clock import shop_clock
 from server.domain import sales as sales_domain
 from server.domain.audit import Actor
 from tests.conftest import TEST_PASSWORD
+from tests.test_owner_reports import mgr, shop_data  # noqa: F401 - fixtures: a day of a shop
 
 from .bo_helpers import WAIT, RecordingFiles, open_window
 from .conftest import save_shot
@@ -286,3 +287,65 @@ def test_stored_value_liability_on_the_page_is_every_members_balance(
     assert [r[0] for r in table] == ["本金", "赠送", "合计"]
     assert [round(Decimal(str(r[1])) * 100) for r in table] == [principal, bonus,
                                                                  principal + bonus]
+
+
+@pytest.mark.usefixtures("shop_data")
+def test_count_cards_stock_exceptions_member_lists_and_attendance_pages(
+        qtbot, services, tmp_path, screenshots) -> None:
+    """The owner's other reports on screen and on A4, over a day of a small shop
+    (``tests/test_owner_reports.py``'s data): each page's totals are the server's."""
+    api = services.api
+    win = open_window(qtbot, services, "boss")
+    screen = win.backoffice.reports
+    with qtbot.wait_signal(screen.report_loaded, timeout=WAIT):
+        win.acts["reports"].trigger()
+    period = screen.period()
+
+    def page(key: str):
+        with qtbot.wait_signal(screen.doc_shown, timeout=WAIT) as shown:
+            screen.choose(key)
+        out = tmp_path / f"{key}.pdf"
+        screen.view.print_to(a4_printer(out))
+        save_shot(win, screenshots / f"report_{key}_1024x768.png")
+        return shown.args[0], flat(pdf_text(out))
+
+    def totals_row(col: str, table: int = 0) -> str:
+        t = screen.view.tables[table]
+        keys = [c.key for c in screen.doc.tables[table].columns]
+        return t.item(t.rowCount() - 1, keys.index(col)).text()
+
+    cards = api.count_card_report(period.date_from, period.date_to)
+    doc, text = page("count_cards")
+    assert totals_row("value_left") == format_fen(cards.totals.value_left)
+    assert totals_row("uses_left") == str(cards.totals.uses_left)
+    assert flat(format_fen(cards.totals.value_left)) in text and screen.view.charts
+    stock = api.stock_report(period.date_from, period.date_to)
+    doc, text = page("stock")
+    assert ("库存成本金额", format_fen(stock.value_at_cost)) in doc.headline
+    assert totals_row("value") == format_fen(stock.categories_total.value)
+    assert [r["name"] for r in doc.tables[1].rows] == [r.name for r in stock.low_stock]
+    assert totals_row("net", 2) == str(stock.movements_total.net)
+    assert flat(format_fen(stock.value_at_cost)) in text
+    exc = api.exceptions_report(period.date_from, period.date_to)
+    doc, text = page("exceptions")
+    assert [r["reason"] for r in doc.tables[0].rows] == [r.reason for r in exc.refunds]
+    assert totals_row("total") == format_fen(exc.refund_total)
+    assert {r["approved_by"] for r in doc.tables[0].rows} == {r.approved_by
+                                                              for r in exc.refunds}
+    assert [r["kind"] for r in doc.tables[2].rows] == [
+        {"coupon": "优惠券", "count_card": "次卡"}[v.kind] for v in exc.voids]
+    assert flat("顾客退货") in text and flat("发错了") in text
+    new = api.member_list("new", page_size=200, date_from=period.date_from,
+                          date_to=period.date_to)
+    doc, text = page("member_list")
+    assert [r["name"] for r in doc.tables[0].rows] == [m.name for m in new.items]
+    assert all("****" in (r["phone"] or "****") for r in doc.tables[0].rows)
+    assert "13912345678" not in text and flat("王芳") in text
+    with qtbot.wait_signal(screen.doc_shown, timeout=WAIT) as shown:
+        screen.kind.setCurrentIndex(screen.kind.findData("dormant"))
+        screen.run()
+    assert screen.days.isVisible() and shown.args[0].tables[0].title == "60 天未到店的会员"
+    month = api.attendance_summary(period.date_to.strftime("%Y-%m"))
+    doc, text = page("attendance")
+    assert doc.period == month.month and screen.date_to.displayFormat() == "yyyy-MM"
+    assert [r["name"] for r in doc.tables[0].rows] == [r.display_name for r in month.staff]
