@@ -17,6 +17,9 @@ from .render import a4_printer, print_doc, save_pdf
 from .xlsx import save_xlsx
 
 
+WIDE_TABLE = 9  # columns
+
+
 def output_labels() -> dict[str, str]:
     """The header words of a printed / exported report, in the client's language."""
     return {k: tr(f"rout.{k}") for k in ("period", "printed_at", "printed_by", "totals")}
@@ -154,10 +157,10 @@ class ReportView(QtWidgets.QWidget):
                     item.setFont(font)
                 w.setItem(r, c, item)
         w.resizeColumnsToContents()
-        if table.columns:
+        if 0 < len(table.columns) <= WIDE_TABLE:  # the first column takes the room left
             w.horizontalHeader().setSectionResizeMode(
                 0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        return w
+        return w  # a wider table keeps every column readable and scrolls sideways
 
     # -- the right-click menu -------------------------------------------------------------
     def context_menu(self, table: QtWidgets.QTableWidget) -> QtWidgets.QMenu:
