@@ -105,7 +105,8 @@ def scenario_reports(url: str, last_day: dt.date) -> dict[str, Any]:
                "30 days": (last_day - dt.timedelta(days=29), last_day)}
     out: dict[str, Any] = {}
     for pname, (a, b) in periods.items():
-        for group in ("day", "month", "payment", "category", "product", "staff"):
+        for group in ("day", "month", "hour", "payment", "category", "product", "staff",
+                      "serving"):
             times, stimes = [], []
             for _ in range(4):
                 st, body, ms, sms = h.call(

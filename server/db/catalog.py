@@ -102,7 +102,7 @@ class StockLedger(Base):
     __tablename__ = "stock_ledger"
     __table_args__ = (Index("ix_stock_ledger_product_id_id", "product_id", "id"),
                       Index("ix_stock_ledger_ref", "ref_type", "ref_id"),
-                      Index("ix_stock_ledger_at", "at"), TABLE_ARGS)
+                      Index("ix_stock_ledger_at_kind", "at", "kind", "change"), TABLE_ARGS)
 
     id: Mapped[intpk]
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))

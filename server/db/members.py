@@ -70,6 +70,8 @@ class Member(Base):
         Index("ix_members_level_id", "level_id"),
         Index("ix_members_created_at", "created_at"),  # reports: new members
         Index("ix_members_last_visit_at", "last_visit_at"),  # reports: dormant members
+        # reports: the liability from the cached balances, index only
+        Index("ix_members_balances", "active", "sv_principal", "sv_bonus", "points"),
         TABLE_ARGS,
     )
 
@@ -130,7 +132,9 @@ class StoredValueLedger(Base):
     __tablename__ = "stored_value_ledger"
     __table_args__ = (Index("ix_stored_value_ledger_member_id_id", "member_id", "id"),
                       Index("ix_stored_value_ledger_ref", "ref_type", "ref_id"),
-                      Index("ix_stored_value_ledger_at", "at"),
+                      # a period's sums per kind, index only (reports)
+                      Index("ix_stored_value_ledger_at_kind", "at", "kind", "principal_change",
+                            "bonus_change"),
                       Index("ix_stored_value_ledger_shift_id", "shift_id"), TABLE_ARGS)
 
     id: Mapped[intpk]
@@ -157,7 +161,7 @@ class PointsLedger(Base):
     __tablename__ = "points_ledger"
     __table_args__ = (Index("ix_points_ledger_member_id_id", "member_id", "id"),
                       Index("ix_points_ledger_ref", "ref_type", "ref_id"),
-                      Index("ix_points_ledger_at", "at"), TABLE_ARGS)
+                      Index("ix_points_ledger_at_kind", "at", "kind", "change"), TABLE_ARGS)
 
     id: Mapped[intpk]
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))

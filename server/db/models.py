@@ -81,6 +81,7 @@ class AuditLog(Base):
     __table_args__ = (
         Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),
         Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_action_at", "action", "at"),  # reports: a period's voids
         TABLE_ARGS,
     )
 

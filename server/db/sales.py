@@ -51,6 +51,9 @@ class Sale(Base):
         Index("ix_sales_origin_id", "origin", "id"),  # GET /sales?origin=offline
         # reports: spending per member in a period (index only)
         Index("ix_sales_business_date_member", "business_date", "member_id", "total"),
+        # reports: the period's sales with a manual or order discount
+        Index("ix_sales_business_date_discount", "business_date", "manual_discount",
+              "order_discount"),
         TABLE_ARGS,
     )
 

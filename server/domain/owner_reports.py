@@ -7,8 +7,9 @@ and member lists (new, dormant, birthdays). Set-based SQL, integer fen, always l
   their ledgers (``lanpos-server verify``): one pass over the rows, never the ledger history.
 - **A period's movements** read the ledgers' ``at`` between the first moment of
   ``date_from`` and the first moment of the day after ``date_to`` (shop clock,
-  :meth:`server.clock.ShopClock.day_start`; indexes of migration 0012); sales by their
-  business day, refunds by the refund's business day (as the sales report).
+  :meth:`server.clock.ShopClock.day_start`; the covering indexes of migrations 0012 and
+  0014: a month's sums at a million members read an index, bench/README.md); sales by
+  their business day, refunds by the refund's business day (as the sales report).
 - Names (staff, members, templates, levels) in one lookup per table, never a query per row.
 """
 
@@ -67,6 +68,11 @@ def utc_range(clock: ShopClock, a: dt.date, b: dt.date) -> dict[str, dt.datetime
     return {"lo": clock.day_start(a), "hi": clock.day_start(b + dt.timedelta(days=1))}
 
 
+#: a period's entries of a ledger whose ``(at, kind, <changes>)`` index covers the query
+#: (migration 0014): its sums per kind read that index only
+_AT = "at >= :lo AND at < :hi"
+
+
 def _in_period(session: Session, table: str, p: dict[str, Any], alias: str = "") -> str:
     """``FROM``-clause and condition for a ledger's entries of the period ``p`` (``lo <= at <
     hi``): ``"<table> [alias] FORCE INDEX (PRIMARY) WHERE id BETWEEN … AND at …"``. The id
@@ -108,15 +114,15 @@ def member_report(session: Session, q: MemberReportQuery, *, clock: ShopClock
     # now, from the cached balances: one pass over the member rows
     active, principal, bonus, with_balance, pts, with_points = session.execute(text(
         "SELECT SUM(active), SUM(sv_principal), SUM(sv_bonus), "
-        "SUM(sv_principal + sv_bonus > 0), SUM(points), SUM(points > 0) FROM members")).one()
+        "SUM(sv_principal + sv_bonus > 0), SUM(points), SUM(points > 0) "
+        "FROM members FORCE INDEX (ix_members_balances)")).one()
     new_members = session.scalar(text(
         "SELECT COUNT(*) FROM members WHERE created_at >= :lo AND created_at < :hi"), p)
     sv = {k: (_i(n), _i(pc), _i(bc)) for k, n, pc, bc in session.execute(text(
         "SELECT kind, COUNT(*), SUM(principal_change), SUM(bonus_change) "
-        f"FROM {_in_period(session, 'stored_value_ledger', p)} GROUP BY kind"), p)}
+        f"FROM stored_value_ledger WHERE {_AT} GROUP BY kind"), p)}
     pt = {k: _i(c) for k, c in session.execute(text(
-        f"SELECT kind, SUM(`change`) FROM {_in_period(session, 'points_ledger', p)} "
-        "GROUP BY kind"), p)}
+        f"SELECT kind, SUM(`change`) FROM points_ledger WHERE {_AT} GROUP BY kind"), p)}
     zero = (0, 0, 0)
     pay, pay_back = sv.get("payment", zero), sv.get("payment_refund", zero)
     cash_refund, adjust = sv.get("cash_refund", zero), sv.get("adjust", zero)
@@ -239,7 +245,7 @@ def stock_report(session: Session, q: PeriodQuery, *, clock: ShopClock) -> Stock
     for kind, n, qin, qout, net in session.execute(text(
             "SELECT kind, COUNT(*), SUM(IF(`change` > 0, `change`, 0)), "
             "SUM(IF(`change` < 0, -`change`, 0)), SUM(`change`) FROM "
-            f"{_in_period(session, 'stock_ledger', p)} GROUP BY kind"), p):
+            f"stock_ledger WHERE {_AT} GROUP BY kind"), p):
         moves.append(StockMovementRowOut(kind=kind, label=STOCK_KINDS.get(kind, kind),
                                          entries=_i(n), qty_in=_i(qin), qty_out=_i(qout),
                                          net=_i(net)))
@@ -260,16 +266,6 @@ def stock_report(session: Session, q: PeriodQuery, *, clock: ShopClock) -> Stock
 
 
 # -- exceptions ----------------------------------------------------------------------------
-def _sale_ids(session: Session, a: dt.date, b: dt.date) -> tuple[int, int]:
-    """The id range of the sales of business days a..b (index only): a primary-key range
-    that bounds a scan of the period's sales rows (ids grow with time; ``business_date`` is
-    still checked on every row, so a back-dated sale is never missed nor added)."""
-    lo, hi = session.execute(text(
-        "SELECT MIN(id), MAX(id) FROM sales WHERE business_date BETWEEN :a AND :b"),
-        {"a": a, "b": b}).one()
-    return _i(lo), _i(hi)
-
-
 def exceptions_report(session: Session, q: ExceptionsQuery, *, clock: ShopClock
                       ) -> ExceptionsReportOut:
     a, b, n = q.date_from, q.date_to, q.limit
@@ -282,17 +278,18 @@ def exceptions_report(session: Session, q: ExceptionsQuery, *, clock: ShopClock
         "r.reason, r.total FROM refunds r JOIN sales s ON s.id = r.sale_id "
         "WHERE r.business_date BETWEEN :a AND :b ORDER BY r.created_at, r.id LIMIT :n"),
         p).all()
-    lo, hi = _sale_ids(session, a, b)
-    ps = {**p, "lo": lo, "hi": hi}
-    discounted = ("s.id BETWEEN :lo AND :hi AND s.business_date BETWEEN :a AND :b "
+    # the period's discounted sales from ix_sales_business_date_discount (counted index
+    # only; only the listed ones are read)
+    discounted = ("s.business_date BETWEEN :a AND :b "
                   "AND (s.manual_discount > 0 OR s.order_discount > 0)")
     discount_count, discount_total = session.execute(text(
         f"SELECT COUNT(*), SUM(s.manual_discount + s.order_discount) FROM sales s "
-        f"WHERE {discounted}"), ps).one()
+        f"FORCE INDEX (ix_sales_business_date_discount) WHERE {discounted}"), p).one()
     discounts = session.execute(text(
         f"SELECT s.number, s.created_at, s.counter, s.staff_id, s.approved_by, s.list_total, "
-        f"s.manual_discount + s.order_discount, s.total FROM sales s WHERE {discounted} "
-        f"ORDER BY s.created_at, s.id LIMIT :n"), ps).all()
+        f"s.manual_discount + s.order_discount, s.total FROM sales s "
+        f"FORCE INDEX (ix_sales_business_date_discount) WHERE {discounted} "
+        f"ORDER BY s.created_at, s.id LIMIT :n"), p).all()
     void_where = ("at >= :lo AND at < :hi AND action IN ('coupon.void', 'count_card.void')")
     void_count = session.scalar(text(f"SELECT COUNT(*) FROM audit_log WHERE {void_where}"),
                                 p)
