@@ -273,3 +273,47 @@ def test_sales_by_hour_of_the_shop_day(client, manager, day_of_sales):
     first = rep["rows"][0]
     assert first["label"] == f"{keys[0]:02d}:00–{(keys[0] + 1) % 24:02d}:00"
     assert all(r["qty"] == 0 for r in rep["rows"])
+
+
+def test_serving_staff_figures_of_closed_days_come_from_the_cache(
+        client, manager, cashier, make_staff, db_session):
+    """By serving staff over closed days (cached per day) equals the live computation; the
+    commission in the report is the commission ledger's, a refund's on the refund's day."""
+    from common.schemas.reports import SalesReportQuery
+    from server.domain import reports
+
+    a_st, b_st = make_staff(Role.CASHIER, "amei"), make_staff(Role.CASHIER, "tony")
+    color = _post(client, manager, "/api/v1/products", {
+        "name": "染发", "kind": "service", "price": 26800, "commission_kind": "percent",
+        "commission_value": 1000})
+    open_shift(client, cashier)
+    s1 = _sale(client, cashier, [{"product_id": color["id"], "qty": 1, "staff": [
+        {"staff_id": a_st.id, "share_bp": 6000}, {"staff_id": b_st.id, "share_bp": 4000}]}],
+        [{"method": "cash", "amount": 26800}])
+    s2 = _sale(client, cashier, [{"product_id": color["id"], "qty": 1, "staff": [
+        {"staff_id": b_st.id, "share_bp": 10000}]}], [{"method": "wechat", "amount": 26800}])
+    r = _refund(client, manager, s2)
+    today = dt.date.today()
+    for table, uid, back in (("sales", s1["id"], 6), ("sales", s2["id"], 5),
+                             ("refunds", r["id"], 4)):
+        db_session.execute(text(f"UPDATE {table} SET business_date = :d WHERE uuid = :u"),
+                           {"d": today - dt.timedelta(days=back), "u": uid})
+    db_session.commit()
+    a = today - dt.timedelta(days=8)
+    q = SalesReportQuery(date_from=a, date_to=today, group="serving")
+    got = _report(client, manager, "serving", a, today)  # builds the cache
+    assert db_session.scalar(text(
+        "SELECT COUNT(*) FROM report_days WHERE dim = 'serving'")) == 4  # (day, staff): s1 ×2,
+    # s2, the refund
+    db_session.rollback()
+    assert got == reports.sales_report(db_session, q, today=today,
+                                       cache=False).model_dump(mode="json")
+    rows = {int(r["key"]): (r["total"], r["refunds"], r["commission"]) for r in got["rows"]}
+    assert rows == {a_st.id: (16080, 0, 1608), b_st.id: (10720 + 26800, 26800, 1072)}
+    commission = db_session.scalar(text("SELECT SUM(amount) FROM commission_ledger"))
+    assert got["totals"]["commission"] == int(commission) == 2680  # s2's 2680 given back
+    assert got["totals"]["total"] == 26800 * 2 and got["totals"]["refunds"] == 26800
+    # one day only: the refund's day has tony's refund and his commission given back
+    day = _report(client, manager, "serving", today - dt.timedelta(days=4))
+    assert [(r["refunds"], r["commission"]) for r in day["rows"]] == [(26800, -2680)]
+    assert reports.check_cache(db_session) == []

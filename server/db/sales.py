@@ -286,7 +286,7 @@ class ReportDay(Base):
     """Report figures of one closed business day per dimension and key (``reports.py``): a
     cache of the sales tables, rebuilt from them at any time, never the source of truth.
     ``dim`` = day (k = '': the day's totals; its row marks the day as built) | staff |
-    payment | category | product."""
+    payment | category | product | hour (k = the UTC hour) | serving (k = staff id)."""
 
     __tablename__ = "report_days"
     __table_args__ = TABLE_ARGS
@@ -303,4 +303,5 @@ class ReportDay(Base):
     margin_base: Mapped[Fen]
     refund_cost: Mapped[Fen]
     refund_margin_base: Mapped[Fen]
+    commission: Mapped[Fen] = mapped_column(default=0, server_default="0")  # serving dim
     built_at: Mapped[created_ts]

@@ -12,9 +12,10 @@ day never changes afterwards. Per group:
 Every figure is computed per (business day, dimension, key) — dimension ``day`` (the day's
 totals), ``staff`` (the cashier), ``payment``, ``category``, ``product``, ``hour`` (the UTC
 hour of the sale or refund, turned into the shop's hour of the day by the report, so the cache
-does not depend on the time zone) — and then added up
-over the period (the ``serving`` group, by serving staff with commission, is computed live
-by :func:`serving_report`). Because a closed day never changes, its figures are kept in
+does not depend on the time zone), ``serving`` (by serving staff, 技师 / 导购: the sales they
+served, their share of the lines and of the refunded lines, their commission:
+``staff_sales``) — and then added up over the period. Because a closed day never changes,
+its figures are kept in
 ``report_days`` (built by the nightly job, or by the first report that needs them) and a
 month's report reads ~30 rows per key instead of ~1M sale lines (bench/README.md: over 10M
 sale lines, a month of every grouping in well under a second). Today and yesterday are
@@ -42,16 +43,17 @@ from common.schemas.sales import PAYMENT_LABELS_ZH
 
 from . import staff_sales
 
-DIMS = ("day", "staff", "payment", "category", "product", "hour")
+DIMS = ("day", "staff", "payment", "category", "product", "hour", "serving")
 GROUP_DIM = {"day": "day", "month": "day", "staff": "staff", "payment": "payment",
-             "category": "category", "product": "product", "hour": "hour"}
+             "category": "category", "product": "product", "hour": "hour",
+             "serving": "serving"}
 #: the hour dimension's key: the sale's (refund's) UTC hour, 2026-11-30T16 — the cache does
 #: not depend on the shop's time zone; the report turns it into the shop's hour of day
 _UTC_HOUR = "DATE_FORMAT({}, '%Y-%m-%dT%H')"
 LIVE_DAYS = 2  # today and yesterday: always live
 BUILD_CHUNK_DAYS = 31
 _FIELDS = ("sales", "qty", "list_total", "total", "refunds", "cost", "margin_base",
-           "refund_cost", "refund_margin_base")
+           "refund_cost", "refund_margin_base", "commission")
 
 
 @dataclass
@@ -67,6 +69,7 @@ class _Acc:
     margin_base: int = 0
     refund_cost: int = 0
     refund_margin_base: int = 0
+    commission: int = 0  # the serving dimension: net commission (提成)
     sort: Any = field(default=None)
 
     def add(self, other: _Acc) -> None:
@@ -84,7 +87,7 @@ class _Acc:
                             qty=self.qty, list_total=self.list_total,
                             discount=self.list_total - self.total, total=self.total,
                             refunds=self.refunds, net=net, cost=cost, margin=base - cost,
-                            margin_base=base)
+                            margin_base=base, commission=self.commission)
 
 
 def _i(v: Any) -> int:
@@ -146,6 +149,11 @@ def _live(session: Session, dim: str, a: dt.date, b: dt.date) -> DayFigures:
                 "GROUP BY 1, 2"), p):
             x = get(d, k)
             x.refund_margin_base, x.refund_cost = _i(base), _i(cost)
+    elif dim == "serving":  # by serving staff (staff_sales): sales served, shares, commission
+        for (d, sid), f in staff_sales.served_by_day(session, a, b).items():
+            x = get(d, sid)
+            x.sales, x.list_total, x.total = len(f.sales), f.amount, f.amount
+            x.refunds, x.commission = f.refunds, f.commission
     elif dim == "hour":
         for d, k, n, lt, tot in session.execute(text(
                 f"SELECT s.business_date, {_UTC_HOUR.format('s.created_at')}, COUNT(*), "
@@ -304,10 +312,6 @@ def sales_report(session: Session, q: SalesReportQuery, *, today: dt.date,
     (and build) ``report_days``; off on a read-only standby; ``tz``: the shop's time zone
     (the hour group's hours of the day)."""
     group, a, b = q.group, q.date_from, q.date_to
-    if group == "serving":
-        n, amount = offline_figures(session, a, b)
-        return serving_report(session, q).model_copy(
-            update={"offline_sales": n, "offline_total": amount})
     dim = GROUP_DIM[group]
     acc: dict[str, _Acc] = {}
     totals = _Acc("total", "合计")
@@ -328,19 +332,24 @@ def sales_report(session: Session, q: SalesReportQuery, *, today: dt.date,
         if row is None:
             row = acc[key] = _Acc(key, sort=sort)
         row.add(x)
-        if dim == "day":
+        if dim in ("day", "serving"):  # serving: its totals add up its rows
             totals.add(x)
-    if dim != "day":
+    if dim not in ("day", "serving"):
         for _d, _k, x in figures(session, "day", a, b, by_day=False, today=today,
                                  cache=cache):
             totals.add(x)
     rows = [r for r in acc.values() if any(r.figures())]  # not the empty days' marker rows
-    if group in ("payment", "hour"):  # a payment or an hour has no quantity of goods
+    if group in ("payment", "hour", "serving"):  # no quantity of goods
         for r in rows:
             r.qty = 0
         totals.qty = 0
     truncated = False
-    if group == "staff":
+    if group == "serving":
+        names = _names(session, "staff", "display_name", [int(r.sort) for r in rows])
+        for r in rows:
+            r.label = names.get(int(r.sort), r.key)
+        rows.sort(key=lambda r: (-(r.total - r.refunds), int(r.sort)))
+    elif group == "staff":
         names = _names(session, "staff", "display_name", [int(r.sort) for r in rows if r.sort])
         for r in rows:
             r.label = names.get(int(r.sort), r.key)
@@ -396,29 +405,6 @@ def offline_figures(session: Session, a: dt.date, b: dt.date) -> tuple[int, int]
         "SELECT COUNT(*), SUM(total) FROM sales WHERE origin = 'offline' "
         "AND business_date BETWEEN :a AND :b"), {"a": a, "b": b}).one()
     return _i(n), _i(total)
-
-
-def serving_report(session: Session, q: SalesReportQuery) -> SalesReportOut:
-    """By serving staff (技师 / 导购, ``staff_sales``), next to the by-cashier ``staff``
-    group: per staff member the sales they served, their share of the lines' amounts, of the
-    refunded lines and their net commission; ``totals`` adds up these rows (lines without
-    serving staff are in no row). Always live (no per-day cache)."""
-    figs = staff_sales.served(session, q.date_from, q.date_to)
-    names = _names(session, "staff", "display_name", list(figs))
-    rows: list[ReportRowOut] = []
-    for sid in sorted(figs, key=lambda i: (-(figs[i].amount - figs[i].refunds), i)):
-        f = figs[sid]
-        rows.append(ReportRowOut(key=str(sid), label=names.get(sid, str(sid)),
-                                 sales=len(f.sales), list_total=f.amount, discount=0,
-                                 total=f.amount, refunds=f.refunds, net=f.amount - f.refunds,
-                                 commission=f.commission))
-    amount = sum(r.total for r in rows)
-    refunds = sum(r.refunds for r in rows)
-    totals = ReportRowOut(key="total", label="合计", sales=sum(r.sales for r in rows),
-                          list_total=amount, discount=0, total=amount, refunds=refunds,
-                          net=amount - refunds, commission=sum(r.commission for r in rows))
-    return SalesReportOut(date_from=q.date_from, date_to=q.date_to, group="serving",
-                          rows=rows, totals=totals)
 
 
 def _names(session: Session, table: str, column: str, ids: list[int]) -> dict[int, str]:

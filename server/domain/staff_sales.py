@@ -71,39 +71,60 @@ def _with_shares(stmt: Select) -> Select:
 def _collect(session: Session, a: dt.date, b: dt.date, staff_id: int | None,
              lines: list[ServedLine] | None) -> dict[int, Served]:
     out: dict[int, Served] = {}
+    for (_day, sid), fig in _collect_days(session, a, b, staff_id, lines).items():
+        s = out.setdefault(sid, Served(sid))
+        s.sales |= fig.sales
+        s.amount += fig.amount
+        s.refunds += fig.refunds
+        s.commission += fig.commission
+    return out
 
-    def of(sid: int) -> Served:
-        if sid not in out:
-            out[sid] = Served(sid)
-        return out[sid]
+
+def _collect_days(session: Session, a: dt.date, b: dt.date, staff_id: int | None,
+                  lines: list[ServedLine] | None) -> dict[tuple[dt.date, int], Served]:
+    """The figures per (business day, staff member): a sale's on its business day, a
+    refund's on the refund's (the report cache keeps them per day, ``reports.py``)."""
+    out: dict[tuple[dt.date, int], Served] = {}
+
+    def of(day: dt.date, sid: int) -> Served:
+        if (day, sid) not in out:
+            out[(day, sid)] = Served(sid)
+        return out[(day, sid)]
 
     commission: dict[tuple[int, int, str, int | None], int] = defaultdict(int)
-    cstmt = (select(CommissionLedger.staff_id, CommissionLedger.sale_line_id,
-                    CommissionLedger.kind, CommissionLedger.refund_id,
-                    func.sum(CommissionLedger.amount))
-             .join(Sale, Sale.id == CommissionLedger.sale_id)
-             .outerjoin(Refund, Refund.id == CommissionLedger.refund_id)
-             .where(func.coalesce(Refund.business_date, Sale.business_date).between(a, b))
-             .group_by(CommissionLedger.staff_id, CommissionLedger.sale_line_id,
-                       CommissionLedger.kind, CommissionLedger.refund_id))
-    if staff_id is not None:
-        cstmt = cstmt.where(CommissionLedger.staff_id == staff_id)
-    for sid, line_id, kind, refund_id, amount in session.execute(cstmt):
-        commission[(sid, line_id, kind, refund_id)] += int(amount)
-        of(sid).commission += int(amount)
-
+    # the sale rows from the period's sales, the refund rows from the period's refunds
+    # (business-day indexes; the ledger is reached by its sale_id / refund_id keys)
+    by_sale = (select(Sale.business_date, CommissionLedger.staff_id,
+                      CommissionLedger.sale_line_id, CommissionLedger.kind,
+                      CommissionLedger.refund_id, func.sum(CommissionLedger.amount))
+               .join(CommissionLedger, CommissionLedger.sale_id == Sale.id)
+               .where(Sale.business_date.between(a, b), CommissionLedger.kind == "sale"))
+    by_refund = (select(Refund.business_date, CommissionLedger.staff_id,
+                        CommissionLedger.sale_line_id, CommissionLedger.kind,
+                        CommissionLedger.refund_id, func.sum(CommissionLedger.amount))
+                 .join(CommissionLedger, CommissionLedger.refund_id == Refund.id)
+                 .where(Refund.business_date.between(a, b)))
+    for stmt in (by_sale, by_refund):
+        if staff_id is not None:
+            stmt = stmt.where(CommissionLedger.staff_id == staff_id)
+        stmt = stmt.group_by(stmt.selected_columns[0], CommissionLedger.staff_id,
+                             CommissionLedger.sale_line_id, CommissionLedger.kind,
+                             CommissionLedger.refund_id)
+        for day, sid, line_id, kind, refund_id, amount in session.execute(stmt):
+            commission[(sid, line_id, kind, refund_id)] += int(amount)
+            of(day, sid).commission += int(amount)
     sale_rows = session.execute(_with_shares(
         select(SaleLine.id, SaleLine.sale_id, SaleLine.amount, SaleLine.staff_shares,
-               SaleLine.name, Sale.number, Sale.created_at)
+               SaleLine.name, Sale.number, Sale.created_at, Sale.business_date)
         .join(Sale, Sale.id == SaleLine.sale_id).where(Sale.business_date.between(a, b))))
-    for line_id, sale_id, amount, raw, name, number, at in sale_rows:
+    for line_id, sale_id, amount, raw, name, number, at, day in sale_rows:
         shares = _shares(raw)
         if not shares:
             continue
         for (sid, bp), part in zip(shares, _split(amount, shares), strict=True):
             if staff_id is not None and sid != staff_id:
                 continue
-            s = of(sid)
+            s = of(day, sid)
             s.sales.add(sale_id)
             s.amount += part
             if lines is not None:
@@ -111,19 +132,19 @@ def _collect(session: Session, a: dt.date, b: dt.date, staff_id: int | None,
                                         commission.get((sid, line_id, "sale", None), 0)))
     refund_rows = session.execute(_with_shares(
         select(RefundLine.sale_line_id, RefundLine.amount, SaleLine.staff_shares,
-               SaleLine.name, Sale.number, Refund.id, Refund.created_at)
+               SaleLine.name, Sale.number, Refund.id, Refund.created_at, Refund.business_date)
         .join(Refund, Refund.id == RefundLine.refund_id)
         .join(SaleLine, SaleLine.id == RefundLine.sale_line_id)
         .join(Sale, Sale.id == SaleLine.sale_id)
         .where(Refund.business_date.between(a, b))))
-    for line_id, amount, raw, name, number, refund_id, at in refund_rows:
+    for line_id, amount, raw, name, number, refund_id, at, day in refund_rows:
         shares = _shares(raw)
         if not shares:
             continue
         for (sid, bp), part in zip(shares, _split(amount, shares), strict=True):
             if staff_id is not None and sid != staff_id:
                 continue
-            of(sid).refunds += part
+            of(day, sid).refunds += part
             if lines is not None:
                 lines.append(ServedLine(at, "refund", number, name, bp, -part,
                                         commission.get((sid, line_id, "refund", refund_id), 0)))
@@ -133,6 +154,12 @@ def _collect(session: Session, a: dt.date, b: dt.date, staff_id: int | None,
 def served(session: Session, a: dt.date, b: dt.date) -> dict[int, Served]:
     """Every serving staff member's figures over business days a..b."""
     return _collect(session, a, b, None, None)
+
+
+def served_by_day(session: Session, a: dt.date, b: dt.date
+                  ) -> dict[tuple[dt.date, int], Served]:
+    """The same per (business day, staff member): the report cache's serving dimension."""
+    return _collect_days(session, a, b, None, None)
 
 
 def mine(session: Session, staff_id: int | None, a: dt.date, b: dt.date) -> dict[str, Any]:
