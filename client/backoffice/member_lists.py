@@ -48,6 +48,10 @@ class ListOptions(QtCore.QObject):
         self.uses.setValue(2)
         self.uses.setSuffix(tr("rep.uses_suffix"))
         self._listing = True
+        # each list keeps its own number of days (沉睡 60, 次卡到期 30, 新会员 30)
+        self._days = {"dormant": 60, "card_expiring": 30, "new": 30}
+        self._days_of = self.current
+        self.days.setValue(self._days.get(self.current, 60))
         self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
 
     def widgets(self) -> list[QtWidgets.QWidget]:
@@ -86,9 +90,10 @@ class ListOptions(QtCore.QObject):
             w.setVisible(listing and on)
 
     def _kind_changed(self) -> None:
-        if self.current == "card_expiring" and self.days.value() == 60:
-            self.days.setValue(30)  # a month's warning, not two
-        elif self.current == "new" and self.days_for_new and self.days.value() == 60:
-            self.days.setValue(30)
+        if self._days_of in self._days:
+            self._days[self._days_of] = self.days.value()
+        self._days_of = self.current
+        if self.current in self._days:
+            self.days.setValue(self._days[self.current])
         self.show_for(self._listing)
         self.changed.emit()
