@@ -125,7 +125,6 @@ class CareScreen(QtWidgets.QWidget):
         self.files = FileDialogs()
         self.lists = ListOptions(self, days_for_new=True)
         self.lists.choose("dormant")
-        self.lists.show_for(True)
         self.run_button = button(tr("rep.run"), "careRun", lambda: self.run(1))
         self.prev_button = button(tr("care.prev"), "carePrev", lambda: self.run(self.page_no - 1))
         self.next_button = button(tr("care.next"), "careNext", lambda: self.run(self.page_no + 1))
@@ -158,6 +157,7 @@ class CareScreen(QtWidgets.QWidget):
         lay.addLayout(tools)
         lay.addWidget(self.view, 1)
         lay.addLayout(pager)
+        self.lists.show_for(True)
         self.lists.changed.connect(lambda: self.run(1))
         self._started = False
         self._paging(False, False)

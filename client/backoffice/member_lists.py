@@ -47,7 +47,7 @@ class ListOptions(QtCore.QObject):
         self.uses.setRange(1, 1000)
         self.uses.setValue(2)
         self.uses.setSuffix(tr("rep.uses_suffix"))
-        self._listing = True
+        self._listing = False  # until a screen shows the picker (show_for)
         # each list keeps its own number of days (沉睡 60, 次卡到期 30, 新会员 30)
         self._days = {"dormant": 60, "card_expiring": 30, "new": 30}
         self._days_of = self.current
