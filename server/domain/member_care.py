@@ -45,7 +45,7 @@ def issue_coupons(session: Session, actor: Actor, body: CouponIssueIn, *, clock:
             return
         phones = dict(session.execute(text(
             "SELECT id, phone FROM members WHERE id IN :ids").bindparams(
-                bindparam("ids", expanding=True)), {"ids": ids}).tuples())
+                bindparam("ids", expanding=True)), {"ids": ids}).all())
         messages.extend(Message(member_id=mid, phone=phones.get(mid),
                                 text=coupon_text(template, code), ref=batch)
                         for mid, code in zip(ids, codes, strict=True))
