@@ -80,7 +80,8 @@ class ListOptions(QtCore.QObject):
         kind = self.current
         with_days = kind in ("dormant", "card_expiring") or (kind == "new"
                                                              and self.days_for_new)
-        self.days_label.setText(tr(f"rep.days.{kind}") if with_days and kind != "dormant"
+        self.days_label.setText(tr("rep.days.new") if kind == "new" else
+                                tr("rep.days.card_expiring") if kind == "card_expiring"
                                 else tr("rep.days"))
         for w, on in ((self.kind_label, True), (self.kind, True),
                       (self.days_label, with_days), (self.days, with_days),
