@@ -338,3 +338,42 @@ def test_the_owner_exports_a_list_with_full_phones(client, owner, mgr, care_data
     table = list(csv.reader(io.StringIO(base64.b64decode(r.get_json()["content_base64"])
                                         .decode("utf-8-sig"))))
     assert len(table) - 1 == len(rows)
+
+
+def test_two_counters_sending_one_batch_at_once_issue_it_once(client, live_server, mgr,
+                                                               care_data, gift, db_session):
+    """The same batch sent at the same moment under several keys (a client retrying on
+    another connection), and once more under one key from two threads: one issue."""
+    import threading
+
+    import requests
+
+    batch = uuid.uuid4()
+    body = {"template_id": gift["id"], "batch_id": str(batch),
+            "members": {"kind": "dormant", "days": 60}}
+    want = _get(client, mgr, "/reports/member-list/count", kind="dormant")["count"]
+    barrier = threading.Barrier(6)
+    answers: list[tuple[int, dict]] = []
+    same_key = str(uuid.uuid4())
+
+    def send(key: str) -> None:
+        barrier.wait()
+        r = requests.post(f"{live_server.url}/coupons", json=body,
+                          headers=mgr.write_headers(key), timeout=60)
+        answers.append((r.status_code, r.json()))
+
+    keys = [str(uuid.uuid4()) for _ in range(4)] + [same_key, same_key]
+    threads = [threading.Thread(target=send, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [s for s, _ in answers] == [201] * 6, answers
+    assert {a["issued"] for _, a in answers} == {want} and want > 10
+    fresh = [a for _, a in answers if not a["already"]]
+    assert len(fresh) in (1, 2)  # the one that issued (and its same-key twin's replay)
+    assert len({a["batch"] for a in fresh}) == 1
+    got = _rows(db_session, "SELECT COUNT(*), COUNT(DISTINCT member_id) FROM coupons "
+                            "WHERE batch = :b", b=batch.hex)[0]
+    assert tuple(got) == (want, want)
+    assert len(_issue_audits(db_session)) == 1
