@@ -377,3 +377,57 @@ def test_two_counters_sending_one_batch_at_once_issue_it_once(client, live_serve
                             "WHERE batch = :b", b=batch.hex)[0]
     assert tuple(got) == (want, want)
     assert len(_issue_audits(db_session)) == 1
+
+
+def test_care_lists_read_their_indexes(app, engine, mgr, db_session):
+    """EXPLAIN every statement a care list's page runs (3,000 members, 1,000 cards): each is
+    answered through its index (migration 0016), never a full scan of members or cards."""
+    from sqlalchemy import event
+
+    from common.schemas.reports import MemberListQuery
+    from server.domain import owner_reports
+
+    ids = _members(app, 3000, seed=8)
+    db_session.execute(text("UPDATE members SET sv_principal = id MOD 9000, "
+                            "sv_bonus = id MOD 3 * 100"))
+    db_session.execute(text(
+        "INSERT INTO member_count_cards (member_id, name, service_name, total_uses, "
+        "remaining_uses, price, purchased_at, expires_at, status) SELECT id, '十次卡', '护理', "
+        "10, id MOD 11, 30000, NOW(), NOW() + INTERVAL (id MOD 400) DAY, 'active' "
+        "FROM members WHERE id MOD 3 = 0"))
+    db_session.commit()
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE TABLE members, member_count_cards"))
+    state = app.extensions["lanpos"]
+    clock = shop_clock(state.config)
+    sa_engine = state.session_factory.kw["bind"]
+    captured: list[tuple[str, object]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and (
+                "FROM members" in statement or "FROM member_count_cards" in statement):
+            captured.append((statement, parameters))
+
+    def keys(**q) -> set[str]:
+        captured.clear()
+        event.listen(sa_engine, "before_cursor_execute", grab)
+        try:
+            with state.session_factory() as s:
+                page = owner_reports.member_list(s, MemberListQuery(**q), clock=clock,
+                                                 today=clock.today())
+        finally:
+            event.remove(sa_engine, "before_cursor_execute", grab)
+        assert page.items, q
+        found: set[str] = set()
+        with engine.connect() as conn:
+            for stmt, params in captured:
+                for row in conn.exec_driver_sql("EXPLAIN " + stmt, params).mappings():
+                    if row["table"] in ("m", "c", "members", "member_count_cards"):
+                        assert row["type"] != "ALL", (q, stmt, row)
+                        found.add(row["key"])
+        return found
+
+    assert "ix_members_active_sv" in keys(kind="low_balance", threshold=3000)
+    assert "ix_member_count_cards_status_remaining_uses" in keys(kind="card_low", uses=1)
+    assert "ix_member_count_cards_status_expires_at" in keys(kind="card_expiring", days=10)
+    assert len(ids) == 3000
