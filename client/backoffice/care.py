@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import ApiError
-from common.schemas.base import Role
+from common.privacy import can_export_members
 from common.schemas.members import CouponTemplateOut
 from common.schemas.staff import StaffOut
 
@@ -133,7 +133,7 @@ class CareScreen(QtWidgets.QWidget):
         self.coupon_button = button(tr("care.coupon"), "careCoupon", self.issue_coupon)
         self.export_button = button(tr("care.export"), "careExport", self.export_contacts)
         self.export_button.setToolTip(tr("care.export_hint"))
-        self.export_button.setVisible(me is not None and me.role == Role.OWNER)
+        self.export_button.setVisible(me is not None and can_export_members(me.role))
         top = QtWidgets.QHBoxLayout()
         for w in (*self.lists.widgets(), self.run_button):
             top.addWidget(w)

@@ -12,7 +12,7 @@ from client.backoffice.care import CareCouponDialog, CareScreen
 from client.qt import Qt
 from server.clock import shop_clock
 
-from .bo_helpers import PAGE, WAIT, dialog_shot, open_window
+from .bo_helpers import PAGE, WAIT, RecordingFiles, dialog_shot, open_window
 from .conftest import save_shot
 
 
@@ -46,7 +46,7 @@ def _shop(app, db_session, n: int = 26) -> list[int]:
 
 
 def test_the_owner_sends_a_coupon_to_members_not_seen_for_60_days(
-        qtbot, app, services, owner, db_session, screenshots) -> None:
+        qtbot, app, services, owner, db_session, screenshots, tmp_path) -> None:
     dormant = _shop(app, db_session)
     assert PAGE < len(dormant) < 2 * PAGE + 1
     api = services.api
@@ -105,6 +105,20 @@ def test_the_owner_sends_a_coupon_to_members_not_seen_for_60_days(
     db_session.rollback()
     assert db_session.scalar(text("SELECT COUNT(*) FROM coupons")) == len(dormant)
     save_shot(win, screenshots / "care_coupon_sent_1024x768.png")
+    # the owner exports the list to call them: every member of it, full phones (audited)
+    out = tmp_path / "dormant.xlsx"
+    screen.files = RecordingFiles(save_path=out)
+    with qtbot.wait_signal(screen.exported, timeout=WAIT):
+        click(qtbot, screen.export_button)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out).active
+    phones = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    db_session.rollback()
+    want = dict(db_session.execute(text("SELECT id, phone FROM members")).all())
+    assert sorted(phones) == sorted(want[i] for i in dormant)
+    assert db_session.scalar(text("SELECT COUNT(*) FROM audit_log WHERE action = "
+                                  "'member.export'")) == 1
 
 
 def test_other_lists_and_their_settings(qtbot, app, services, manager, db_session) -> None:
