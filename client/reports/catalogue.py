@@ -437,7 +437,9 @@ def member_list_parts(page: Any, o: Options) -> Parts:
     cols += [_c("points", "int"), _c("total_spent", "money"), _c("visit_count", "int"),
              _c("last_visit_at", "datetime"), _c("birthday", "date"),
              _c("created_at", "datetime")]
-    total = page.total if page.total is not None else len(rows)
+    # no count (沉睡): as many as the pages up to this one hold, "or more" while there are
+    seen = (page.page - 1) * page.page_size + len(rows)
+    total = page.total if page.total is not None else seen
     title = member_list_title(o)
     table = Table(title, cols, rows)
     if page.has_more:

@@ -71,6 +71,7 @@ def test_the_owner_sends_a_coupon_to_members_not_seen_for_60_days(
     assert all("****" in screen.table.item(r, keys.index("phone")).text()
                for r in range(PAGE))
     assert screen.page_label.text() == "第 1 页"
+    assert screen.doc.headline == [("60 天未到店的会员", f"{PAGE} 人以上")]
     assert screen.next_button.isEnabled() and not screen.prev_button.isEnabled()
     save_shot(win, screenshots / "care_dormant_1024x768.png")
     seen = [m.id for m in page.items]
@@ -80,6 +81,7 @@ def test_the_owner_sends_a_coupon_to_members_not_seen_for_60_days(
         seen += [m.id for m in nxt.args[0].items]
     assert sorted(seen) == dormant and len(seen) == len(set(seen))
     assert screen.prev_button.isEnabled()
+    assert screen.doc.headline == [("60 天未到店的会员", f"{len(dormant)} 人")]
     # 发券: the template, how many it reaches, confirm
     dlg = screen.issue_coupon()
     assert isinstance(dlg, CareCouponDialog)
