@@ -136,7 +136,17 @@ def scenario_reports(url: str, last_day: dt.date) -> dict[str, Any]:
              "member-list dormant": ("/reports/member-list?kind=dormant&days=60",
                                      lambda x: len(x["items"])),
              "member-list birthdays": ("/reports/member-list?kind=birthdays",
-                                       lambda x: x["total"])}
+                                       lambda x: x["total"]),
+             # 会员关怀 (#18): stored value below ¥50, count cards with ≤ 2 uses left or
+             # expiring within 30 days; the count a bulk coupon shows before it issues
+             "member-list low_balance": ("/reports/member-list?kind=low_balance"
+                                         "&threshold=5000", lambda x: x["total"]),
+             "member-list card_low": ("/reports/member-list?kind=card_low&uses=2",
+                                      lambda x: x["total"]),
+             "member-list card_expiring": ("/reports/member-list?kind=card_expiring&days=30",
+                                           lambda x: x["total"]),
+             "member-list count dormant": ("/reports/member-list/count?kind=dormant&days=60",
+                                           lambda x: x["count"])}
     jobs = [(f"{pname}/{name}", a, b, spec) for pname in ("month", "30 days")
             for name, spec in owner.items()]
     jobs += [(name, *periods["month"], spec) for name, spec in lists.items()]

@@ -1123,8 +1123,11 @@ class ApiClient:
         return sm.MemberImportReportOut.model_validate(self._post("/members/import", {
             "filename": filename, "content_base64": content_base64, "dry_run": dry_run}))
 
-    def export_members(self, fmt: str = "csv") -> sc.FileOut:
-        return sc.FileOut.model_validate(self._get("/members/export", {"format": fmt}))
+    def export_members(self, fmt: str = "csv", **care_list: Any) -> sc.FileOut:
+        """Every member, or (``kind`` and its parameters, as :meth:`member_list`) only that
+        list's members, with their full phones (owner only; audited)."""
+        return sc.FileOut.model_validate(self._get("/members/export", {
+            "format": fmt, **_list_query(care_list)}))
 
     def list_levels(self, include_inactive: bool = False) -> list[sm.LevelOut]:
         return [sm.LevelOut.model_validate(x) for x in self._get(
@@ -1194,8 +1197,14 @@ class ApiClient:
             "page": page, "page_size": page_size, "member_id": member_id,
             "status": status or None, "code": code or None}))
 
-    def issue_coupons(self, body: Body, *, key: str | None = None) -> sm.CouponIssueOut:
-        return sm.CouponIssueOut.model_validate(self._post("/coupons", body, key=key))
+    def issue_coupons(self, body: Body, *, key: str | None = None,
+                      read_timeout: float | None = None) -> sm.CouponIssueOut:
+        """``POST /coupons``: to a member, a level or a list (``members``, with its
+        ``batch_id`` as ``key``); a big list may take longer than the usual read time-out
+        (``read_timeout``)."""
+        timeout = (self.connect_timeout, read_timeout) if read_timeout else None
+        return sm.CouponIssueOut.model_validate(self.request("POST", "/coupons", body=body,
+                                                             key=key, timeout=timeout))
 
     def void_coupon(self, cid: int, reason: str, *, key: str | None = None) -> sm.CouponOut:
         return sm.CouponOut.model_validate(
@@ -1248,9 +1257,13 @@ class ApiClient:
                     **params: Any) -> Page[sr.MemberListRowOut]:
         """``GET /reports/member-list`` (``kind`` new | dormant | birthdays; ``date_from`` /
         ``date_to`` as dates, ``days``, ``scope``) → ``Page[MemberListRowOut]``."""
-        query = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params.items()}
         return Page[sr.MemberListRowOut].model_validate(self._get("/reports/member-list", {
-            "kind": kind, "page": page, "page_size": page_size, **query}))
+            "kind": kind, "page": page, "page_size": page_size, **_list_query(params)}))
+
+    def member_list_count(self, kind: str, **params: Any) -> sr.MemberListCountOut:
+        """``GET /reports/member-list/count``: how many members the list holds now."""
+        return sr.MemberListCountOut.model_validate(self._get(
+            "/reports/member-list/count", {"kind": kind, **_list_query(params)}))
 
     # --- end of back office ------------------------------------------------------------------
 
@@ -1510,3 +1523,8 @@ def _decode(resp: requests.Response) -> Any:
         return resp.json()
     except ValueError as e:
         raise network_error(CODE_BAD_RESPONSE, http_status=resp.status_code) from e
+
+
+def _list_query(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A member list's parameters as a query (dates as ISO days)."""
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params.items()}

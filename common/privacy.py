@@ -10,12 +10,13 @@
   shows the full number to every role: the staff serving that member confirms it with them.
   A cashier reading it is audited (``member.view``, once per member and cashier a day), so a
   cashier stepping through every member shows in the audit log.
-* **Report lists** (new, dormant and birthday members, ``GET /reports/member-list``): the
-  phone masked for every role, owner included — a report page is printed or exported to a
-  file; the full number stays in the member's own record and the owner's audited export
-  (:func:`report_phone`).
-* **Export** of the member list (every phone and birthday at once): owner only, audited
-  with the row count.
+* **Report lists** (new, dormant and birthday members, the care lists of 会员关怀,
+  ``GET /reports/member-list``): the phone masked for every role, owner included — a report
+  page is printed or exported to a file; the full number stays in the member's own record
+  and the owner's audited export (:func:`report_phone`).
+* **Export** of the member list (every phone and birthday at once), or of one care list to
+  call its members (``/members/export?kind=…``): owner only, audited with the row count
+  (and the list's definition).
 * **Anonymise** (注销会员, on the member's request): owner only, see
   ``server.domain.member_privacy``.
 """

@@ -17,6 +17,7 @@ from server.backup.jobs import busy_error, job_handlers
 from server.backup.service import BackupService
 from server.config import Config
 from server.domain.auth import AuthPolicy, Passwords
+from server.domain.messaging import MessageSender, RecordingSender
 from server.jobs import JobQueue, JobRunner
 from server.roles import RolePolicy, policy
 from server.runtime import Runtime
@@ -31,6 +32,8 @@ class Services:
     jobs: JobQueue
     # each returns warnings for /health (empty: fine)
     health_checks: list[Callable[[], list[str]]] = field(default_factory=list)
+    # SMS / WeChat: the seam where a provider plugs in (server.domain.messaging)
+    messages: MessageSender = field(default_factory=RecordingSender)
 
     @classmethod
     def build(cls, runtime: Runtime, shared: SharedState, *, run_jobs: bool) -> Services:

@@ -19,7 +19,8 @@ from ..reports.catalogue import REPORTS, Options, Period, ReportSpec, make_doc
 from ..reports.document import ReportDoc
 from ..reports.view import ReportView
 from ..widgets.context import Services
-from .common import FileDialogs, button
+from .common import FieldError, FileDialogs, button
+from .member_lists import ListOptions
 
 PRESETS = ("today", "yesterday", "week", "month", "last_month", "days30", "year", "custom")
 
@@ -88,22 +89,13 @@ class ReportsScreen(QtWidgets.QWidget):
             w.setDisplayFormat("yyyy-MM-dd")
         self.from_label = QtWidgets.QLabel(tr("rep.from"))
         self.to_label = QtWidgets.QLabel(tr("rep.to"))
-        self.days_label = QtWidgets.QLabel(tr("rep.days"))
-        self.days = QtWidgets.QSpinBox()
-        self.days.setObjectName("dormantDays")
-        self.days.setRange(1, 3650)
-        self.days.setValue(60)
-        self.days.setSuffix(tr("rep.days_suffix"))
-        self.kind_label = QtWidgets.QLabel(tr("rep.kind"))
-        self.kind = QtWidgets.QComboBox()
-        self.kind.setObjectName("listKind")
-        for k in ("new", "dormant", "birthdays_month", "birthdays_week"):
-            self.kind.addItem(tr(f"rep.kind.{k}"), k)
+        self.lists = ListOptions(self)
+        self.kind, self.days = self.lists.kind, self.lists.days
         self.run_button = button(tr("rep.run"), "runReport", self.run)
         self.receipt_button = button(tr("rep.receipt"), "printReceipt", self.print_receipt)
         tools = QtWidgets.QHBoxLayout()
         for w in (self.preset, self.from_label, self.date_from, self.to_label, self.date_to,
-                  self.kind_label, self.kind, self.days_label, self.days, self.run_button):
+                  *self.lists.widgets(), self.run_button):
             tools.addWidget(w)
         tools.addStretch(1)
         tools.addWidget(self.receipt_button)
@@ -123,7 +115,7 @@ class ReportsScreen(QtWidgets.QWidget):
         self.list.setCurrentRow(0)
         self._show_options()
         self.list.currentRowChanged.connect(lambda _r: self._report_chosen())
-        self.kind.currentIndexChanged.connect(lambda _i: self._show_options())
+        self.lists.changed.connect(self._show_options)
 
     # -- what is asked ------------------------------------------------------------------------
     @property
@@ -161,7 +153,7 @@ class ReportsScreen(QtWidgets.QWidget):
         return Period(a, b)
 
     def options(self) -> Options:
-        return Options(days=self.days.value(), kind=str(self.kind.currentData()))
+        return self.lists.options() if "kind" in self.spec.options else Options()
 
     def _show_options(self) -> None:
         spec = self.spec
@@ -171,14 +163,9 @@ class ReportsScreen(QtWidgets.QWidget):
         self.date_from.setVisible(not single)
         self.to_label.setText(tr(f"rep.period.{spec.period}"))
         self.date_to.setDisplayFormat("yyyy-MM" if spec.period == "month" else "yyyy-MM-dd")
-        listing = "kind" in spec.options
-        self.kind_label.setVisible(listing)
-        self.kind.setVisible(listing)
+        self.lists.show_for("kind" in spec.options)
         self.receipt_button.setVisible(spec.receipt is not None)
         self.receipt_button.setEnabled(False)
-        dormant = listing and self.kind.currentData() == "dormant"
-        self.days_label.setVisible(dormant)
-        self.days.setVisible(dormant)
 
     def _preset_chosen(self) -> None:
         preset = self.preset.currentData()
@@ -200,7 +187,11 @@ class ReportsScreen(QtWidgets.QWidget):
             self.run()
 
     def run(self) -> None:
-        spec, period, options = self.spec, self.period(), self.options()
+        try:
+            spec, period, options = self.spec, self.period(), self.options()
+        except FieldError as e:
+            self.status.setText(e.message)
+            return
         api = self.services.api
         known_shop = self.shop
 

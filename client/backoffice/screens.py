@@ -18,6 +18,7 @@ from ..widgets.context import Services
 from .attendance import AttendanceScreen
 from .audit import AuditScreen
 from .backups import BackupScreen
+from .care import CareScreen
 from .countcards import CountCardTemplatesScreen
 from .coupons import CouponsScreen
 from .levels import LevelsScreen
@@ -55,6 +56,8 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("coupons", "menu.coupons", lambda s, me, n: CouponsScreen(s, page_size=n)),
     ScreenSpec("shop", "menu.shop", lambda s, me, n: ShopSettingsScreen(s)),
     ScreenSpec("reports", "menu.reports", lambda s, me, n: ReportsScreen(s, me)),
+    # 会员关怀: care lists, a coupon to a list, the owner's contact export
+    ScreenSpec("care", "menu.care", lambda s, me, n: CareScreen(s, me, page_size=n)),
     # what replayed offline sales did otherwise than the server would charge today
     ScreenSpec("offline_review", "menu.offline_review",
                lambda s, me, n: OfflineReviewScreen(s, page_size=n)),

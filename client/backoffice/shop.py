@@ -173,21 +173,27 @@ class MembershipPanel(SettingsPanel):
                          lambda body, key: api.update_membership_settings(body, key=key),
                          tr("msettings.saved"))
         self.pin_threshold = MoneyEdit()
+        self.care_low_balance = MoneyEdit()
         self.ints: dict[str, QtWidgets.QLineEdit] = {}
         self.add_field("pin_threshold", tr("msettings.pin_threshold"), self.pin_threshold)
         for key in ("pin_max_failures", "pin_lock_minutes", "points_per_yuan_redeem",
                     "points_expiry_months"):
             self.ints[key] = line_edit()
             self.add_field(key, tr(f"msettings.{key}"), self.ints[key])
+        self.add_field("care_low_balance", tr("msettings.care_low_balance"),
+                       self.care_low_balance)
 
     def show_values(self, values: MembershipSettings) -> None:
         self.pin_threshold.set_fen(values.pin_threshold)
+        self.care_low_balance.set_fen(values.care_low_balance)
         for key, w in self.ints.items():
             w.setText(str(getattr(values, key)))
         super().show_values(values)
 
     def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"pin_threshold": self.pin_threshold.fen("pin_threshold")}
+        out: dict[str, Any] = {"pin_threshold": self.pin_threshold.fen("pin_threshold"),
+                               "care_low_balance": self.care_low_balance.fen(
+                                   "care_low_balance")}
         for key, w in self.ints.items():
             out[key] = int_of(w, key)
         return out

@@ -56,11 +56,20 @@ class Period:
 
 @dataclass(frozen=True)
 class Options:
-    """The report's own settings next to the period: ``days`` (dormant members), ``kind``
-    (which member list)."""
+    """The report's own settings next to the period: ``kind`` (which member list, one of
+    ``LIST_KINDS``), ``days`` (dormant: not seen for; card_expiring: expiring within),
+    ``threshold`` (low_balance, fen; None: the shop's setting), ``uses`` (card_low)."""
 
     days: int = 60
     kind: str = "new"
+    threshold: int | None = None
+    uses: int = 2
+
+
+#: the member lists a screen offers (会员名单 in 报表, 会员关怀), in this order
+LIST_KINDS = ("new", "dormant", "birthdays_month", "birthdays_week", "low_balance",
+              "card_low", "card_expiring")
+CARD_LIST_KINDS = ("card_low", "card_expiring")
 
 
 @dataclass
@@ -111,7 +120,8 @@ COLUMNS = ("sales", "qty", "list_total", "discount", "total", "refunds", "net", 
            "expired_uses_left", "products", "value", "sku", "unit", "stock", "low_stock",
            "cost", "kind", "entries", "qty_in", "qty_out", "sale_number", "at",
            "approved_by", "reason", "ref", "member", "by", "phone", "level", "points",
-           "total_spent", "visit_count", "last_visit_at", "birthday", "created_at")
+           "total_spent", "visit_count", "last_visit_at", "birthday", "created_at", "card",
+           "card_uses_left", "card_expires_at")
 
 
 def column_keys() -> list[str]:
@@ -384,33 +394,64 @@ def _exceptions_build(rep: Any, _p: Period, _o: Options) -> Parts:
 MEMBER_LIST_SIZE = 200  # one page of the server's (its most); the count says how many in all
 
 
-def _member_list_fetch(api: ApiClient, p: Period, o: Options) -> Any:
+def member_list_def(p: Period, o: Options) -> tuple[str, dict[str, Any]]:
+    """The server's list — ``kind`` and its parameters — for the list ``o.kind`` picked on a
+    screen (the report page, 会员关怀's page, count, coupon and export all send this)."""
     if o.kind == "new":
-        params: dict[str, Any] = {"date_from": p.date_from, "date_to": p.date_to}
-    elif o.kind == "dormant":
-        params = {"days": o.days}
-    else:
-        params = {"scope": "week" if o.kind == "birthdays_week" else "month"}
-    kind = "birthdays" if o.kind.startswith("birthdays") else o.kind
+        return "new", {"date_from": p.date_from, "date_to": p.date_to}
+    if o.kind in ("dormant", "card_expiring"):
+        return o.kind, {"days": o.days}
+    if o.kind == "low_balance":
+        return o.kind, {"threshold": o.threshold} if o.threshold else {}
+    if o.kind == "card_low":
+        return o.kind, {"uses": o.uses}
+    return "birthdays", {"scope": "week" if o.kind == "birthdays_week" else "month"}
+
+
+def member_list_title(o: Options) -> str:
+    if o.kind == "dormant":
+        return tr("rout.t.dormant", days=o.days)
+    if o.kind == "card_expiring":
+        return tr("rout.t.card_expiring", days=o.days)
+    if o.kind == "card_low":
+        return tr("rout.t.card_low", uses=o.uses)
+    if o.kind == "low_balance" and o.threshold:
+        return tr("rout.t.low_balance", amount=_m(o.threshold))
+    return tr(f"rep.kind.{o.kind}")
+
+
+def _member_list_fetch(api: ApiClient, p: Period, o: Options) -> Any:
+    kind, params = member_list_def(p, o)
     return api.member_list(kind, page_size=MEMBER_LIST_SIZE, **params)
 
 
-def _member_list_build(page: Any, _p: Period, o: Options) -> Parts:
+def member_list_parts(page: Any, o: Options) -> Parts:
+    """A page of a member list (the server's ``Page[MemberListRowOut]``) as a report page."""
     rows = [r.model_dump() | {"member_no": r.number, "last_visit_at": _local(r.last_visit_at),
-                              "created_at": _local(r.created_at)} for r in page.items]
-    cols = [_c("member_no"), _c("name"), _c("phone"), _c("level"), _c("balance", "money"),
-            _c("points", "int"), _c("total_spent", "money"), _c("visit_count", "int"),
-            _c("last_visit_at", "datetime"), _c("birthday", "date"),
-            _c("created_at", "datetime")]
-    total = page.total if page.total is not None else len(rows)
-    title = tr(f"rep.kind.{o.kind}")
-    if o.kind == "dormant":
-        title = tr("rout.t.dormant", days=o.days)
+                              "created_at": _local(r.created_at),
+                              "card_expires_at": _local(r.card_expires_at)}
+            for r in page.items]
+    cols = [_c("member_no"), _c("name"), _c("phone"), _c("level"), _c("balance", "money")]
+    if o.kind in CARD_LIST_KINDS:
+        cols += [_c("card"), _c("card_uses_left", "int"), _c("card_expires_at", "datetime")]
+    cols += [_c("points", "int"), _c("total_spent", "money"), _c("visit_count", "int"),
+             _c("last_visit_at", "datetime"), _c("birthday", "date"),
+             _c("created_at", "datetime")]
+    # no count (沉睡): as many as the pages up to this one hold, "or more" while there are
+    seen = (page.page - 1) * page.page_size + len(rows)
+    total = page.total if page.total is not None else seen
+    title = member_list_title(o)
     table = Table(title, cols, rows)
     if page.has_more:
-        table.note = tr("rout.list_more", shown=len(rows), total=total)
-    return Parts(headline=[(title, tr("rout.h.people", n=total))], tables=[table],
-                 notes=[tr("rout.phone_masked")])
+        table.note = tr("rout.list_more", shown=len(rows), total=total) \
+            if page.total is not None else tr("rout.list_more_unknown", shown=len(rows))
+    people = tr("rout.h.people", n=total) if page.total is not None or not page.has_more \
+        else tr("rout.h.people_more", n=total)
+    return Parts(headline=[(title, people)], tables=[table], notes=[tr("rout.phone_masked")])
+
+
+def _member_list_build(page: Any, _p: Period, o: Options) -> Parts:
+    return member_list_parts(page, o)
 
 
 REPORTS: list[ReportSpec] = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .app import APP_STRINGS
 from .attendance import ATTENDANCE_STRINGS
 from .backoffice import BACKOFFICE_STRINGS
+from .care import CARE_STRINGS
 from .counter import COUNTER_STRINGS
 from .finding import FINDING_STRINGS
 from .offline import OFFLINE_STRINGS
@@ -34,6 +35,7 @@ AREAS: dict[str, dict[str, tuple[str, str]]] = {
     "offline": OFFLINE_STRINGS,
     "reports": REPORT_STRINGS,
     "attendance": ATTENDANCE_STRINGS,
+    "care": CARE_STRINGS,
 }
 
 

@@ -7,6 +7,7 @@ the operations that write ledger entries.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -23,6 +24,7 @@ from .base import (
     PatchModel,
     UtcDatetime,
 )
+from .reports import MemberListDef
 
 Gender = Literal["M", "F"]
 RechargeMethod = Literal["cash", "card", "wechat", "alipay"]
@@ -504,18 +506,27 @@ class CouponTemplateOut(ApiModel):
 class CouponIssueIn(ApiModel):
     template_id: DbId
     member_id: int | None = Field(None, description="one member …")
-    level_id: int | None = Field(None, description="… or every active member of a level")
+    level_id: int | None = Field(None, description="… or every active member of a level …")
+    members: MemberListDef | None = Field(None, description="… or every member of a list "
+                                                            "(会员关怀: a birthday gift)")
+    batch_id: uuid.UUID | None = Field(None, description="the issue's own id (the client "
+                                       "sends it as the Idempotency-Key too): the coupons' "
+                                       "batch; a batch already issued issues nothing again")
+    notify: bool = Field(False, description="also message each member (SMS / WeChat: through "
+                                            "the shop's message sender; none is built in)")
 
     @model_validator(mode="after")
     def _target(self):
-        if (self.member_id is None) == (self.level_id is None):
-            raise ValueError("请指定会员或会员等级（二选一）")
+        if sum(x is not None for x in (self.member_id, self.level_id, self.members)) != 1:
+            raise ValueError("请指定会员、会员等级或会员名单（三选一）")
         return self
 
 
 class CouponIssueOut(ApiModel):
     batch: str
-    issued: int
+    issued: int = Field(description="coupons issued (a batch issued before: its count)")
+    already: bool = Field(False, description="the batch had been issued before: nothing new")
+    messages: int = Field(0, description="messages handed to the shop's message sender")
 
 
 class CouponOut(ApiModel):
@@ -565,6 +576,9 @@ class MembershipSettings(ApiModel):
     points_per_yuan_redeem: int = Field(100, ge=1, le=100_000,
                                         description="points worth ¥1 when paying with points")
     points_expiry_months: int = Field(0, ge=0, le=120, description="0 = points never expire")
+    care_low_balance: FenAmount = Field(5000, ge=1, le=MAX_FEN,
+                                        description="会员关怀: stored value below this is low "
+                                                    "(fen)")
 
 
 class MembershipSettingsPatch(PatchModel):
@@ -573,6 +587,7 @@ class MembershipSettingsPatch(PatchModel):
     pin_lock_minutes: int | None = Field(None, ge=1, le=24 * 60)
     points_per_yuan_redeem: int | None = Field(None, ge=1, le=100_000)
     points_expiry_months: int | None = Field(None, ge=0, le=120)
+    care_low_balance: FenAmount | None = Field(None, ge=1, le=MAX_FEN)
 
 
 # -- import --------------------------------------------------------------------------------

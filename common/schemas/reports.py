@@ -271,17 +271,37 @@ class ExceptionsReportOut(ApiModel):
     voids_truncated: bool
 
 
-MemberListKind = Literal["new", "dormant", "birthdays"]
+MemberListKind = Literal["new", "dormant", "birthdays", "low_balance", "card_low",
+                         "card_expiring"]
+MEMBER_LIST_KINDS: tuple[str, ...] = ("new", "dormant", "birthdays", "low_balance", "card_low",
+                                      "card_expiring")
+MAX_CARE_THRESHOLD = 100_000_000  # ¥1,000,000 (MAX_PRICE_FEN)
 
 
-class MemberListQuery(PageQuery):
-    kind: MemberListKind = Field(description="new: created in the period; dormant: no visit "
-                                             "in ``days``; birthdays: this month / week")
+class MemberListDef(ApiModel):
+    """Which members a list holds (会员名单, 会员关怀): the report page, its count, the bulk
+    coupon (``POST /coupons`` with ``members``) and the owner's export of the list's contacts
+    read this one definition. Active members only.
+
+    - ``new``: created in ``date_from``..``date_to``; ``dormant``: no visit in ``days``;
+      ``birthdays``: this month / the 7 days from today (``scope``);
+    - ``low_balance``: stored value (principal + bonus) above 0 and below ``threshold``
+      (default: the membership setting ``care_low_balance``);
+    - ``card_low``: a usable count card (not voided, not expired) with 1..``uses`` uses left;
+    - ``card_expiring``: a count card with uses left that expires within ``days`` days."""
+
+    kind: MemberListKind = Field(description="new | dormant | birthdays | low_balance | "
+                                             "card_low | card_expiring")
     date_from: dt.date | None = Field(None, description="new: first business day")
     date_to: dt.date | None = Field(None, description="new: last business day")
-    days: int = Field(60, ge=1, le=3650, description="dormant: days without a visit")
+    days: int = Field(60, ge=1, le=3650, description="dormant: days without a visit; "
+                                                     "card_expiring: expires within (days)")
     scope: Literal["month", "week"] = Field("month", description="birthdays: this month, or "
                                                                  "the 7 days from today")
+    threshold: int | None = Field(None, ge=1, le=MAX_CARE_THRESHOLD,
+                                  description="low_balance: stored value below this (fen); "
+                                              "none: the membership setting")
+    uses: int = Field(2, ge=1, le=1000, description="card_low: uses left at most")
 
     @model_validator(mode="after")
     def _period(self):
@@ -289,6 +309,39 @@ class MemberListQuery(PageQuery):
             raise ValueError("新会员名单需要开始和结束日期")
         check_period(self.date_from, self.date_to)
         return self
+
+    def definition(self) -> dict:
+        """What the list is, as the audit log records it (only what this kind reads)."""
+        keep = {"new": ("date_from", "date_to"), "dormant": ("days",),
+                "birthdays": ("scope",), "low_balance": ("threshold",),
+                "card_low": ("uses",), "card_expiring": ("days",)}[self.kind]
+        return {"kind": self.kind, **{k: v.isoformat() if isinstance(v, dt.date) else v
+                                      for k, v in ((k, getattr(self, k)) for k in keep)}}
+
+
+class MemberListQuery(MemberListDef, PageQuery):
+    """A page of a member list."""
+
+
+class MemberListCountOut(ApiModel):
+    """How many members a list holds now (会员关怀: whom a bulk coupon will reach)."""
+
+    count: int
+    definition: dict = Field(description="the list's definition (threshold resolved)")
+
+
+class MemberExportQuery(MemberListDef):
+    """``GET /members/export``: every member, or (``kind``) only the members of a list — with
+    their full phone numbers, to call them (owner only, audited)."""
+
+    format: Literal["csv", "xlsx"] = "csv"
+    kind: MemberListKind | None = Field(  # type: ignore[assignment]
+        None, description="only this list's members; none: every member")
+
+    def care_list(self) -> MemberListDef | None:
+        if self.kind is None:
+            return None
+        return MemberListDef.model_validate(self.model_dump(exclude={"format"}))
 
 
 class MemberListRowOut(ApiModel):
@@ -307,3 +360,7 @@ class MemberListRowOut(ApiModel):
     last_visit_at: UtcDatetime | None
     birthday: dt.date | None
     created_at: UtcDatetime
+    card: str | None = Field(None, description="card lists: the member's most urgent count "
+                                               "card (fewest uses left / expiring first)")
+    card_uses_left: int | None = Field(None, description="card lists: its uses left")
+    card_expires_at: UtcDatetime | None = Field(None, description="card lists: its expiry")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 
 from common.schemas.base import Page, PageQuery
-from common.schemas.catalog import ExportQuery, FileOut, ImportIn
+from common.schemas.catalog import FileOut, ImportIn
 from common.schemas.members import (
     AnonymiseIn,
     BirthdayQuery,
@@ -33,6 +33,7 @@ from common.schemas.members import (
     StoredValueRefundIn,
     StoredValueResultOut,
 )
+from common.schemas.reports import MemberExportQuery
 from server.clock import shop_clock
 from server.domain import (
     count_cards,
@@ -299,12 +300,19 @@ def import_members(ctx: Ctx, body: ImportIn) -> MemberImportReportOut:
     return MemberImportReportOut.model_validate(report)
 
 
-@bp.endpoint("GET", "/members/export", roles=OWNER, query=ExportQuery, response=FileOut)
-def export_members(ctx: Ctx, query: ExportQuery) -> FileOut:
+@bp.endpoint("GET", "/members/export", roles=OWNER, query=MemberExportQuery,
+             response=FileOut)
+def export_members(ctx: Ctx, query: MemberExportQuery) -> FileOut:
     """Export members as CSV or Excel (base64 in JSON): every phone and birthday at once, so
-    owner only; audited (``member.export``, the row count)."""
-    data = member_import.export_members(ctx.db, ctx.me, query.format)
+    owner only; audited (``member.export``, the row count). With ``kind`` (and its
+    parameters, as ``GET /reports/member-list``): only that list's members — 会员关怀's
+    list to call, with the full numbers the report page masks (the list recorded too)."""
+    clock = shop_clock(ctx.state.config)
+    data = member_import.export_members(ctx.db, ctx.me, query.format,
+                                        care=query.care_list(), clock=clock,
+                                        today=clock.today())
     ctype = ("text/csv" if query.format == "csv" else
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return FileOut(filename=f"members.{query.format}", content_type=ctype,
+    name = f"members-{query.kind}" if query.kind else "members"
+    return FileOut(filename=f"{name}.{query.format}", content_type=ctype,
                    content_base64=base64.b64encode(data).decode())

@@ -39,7 +39,7 @@ from common.schemas.members import (
     VoidIn,
 )
 from server.clock import shop_clock
-from server.domain import count_cards, coupons, member_cards, wallet
+from server.domain import count_cards, coupons, member_cards, member_care, wallet
 from server.domain import members as members_domain
 
 from .base import ALL_STAFF, MANAGERS, ApiBlueprint, Ctx
@@ -282,10 +282,14 @@ def list_coupons(ctx: Ctx, query: CouponQuery) -> Page[CouponOut]:
 @bp.endpoint("POST", "/coupons", roles=MANAGERS, body=CouponIssueIn, response=CouponIssueOut,
              status=201)
 def issue_coupons(ctx: Ctx, body: CouponIssueIn) -> CouponIssueOut:
-    """Issue a coupon to one member or to every active member of a level."""
-    batch, n = coupons.issue(ctx.db, ctx.me, body.template_id, member_id=body.member_id,
-                             level_id=body.level_id)
-    return CouponIssueOut(batch=batch, issued=n)
+    """Issue a coupon to one member, to every active member of a level, or to every member
+    of a list (会员关怀 ``members``: as ``GET /reports/member-list`` defines it). One
+    transaction, audited once with the count (and the list); ``batch_id`` (sent as the
+    Idempotency-Key too): a retry issues nothing twice. ``notify``: a message to each member
+    through the shop's message sender (none built in: recorded, not sent)."""
+    clock = shop_clock(ctx.state.config)
+    return member_care.issue_coupons(ctx.db, ctx.me, body, clock=clock, today=clock.today(),
+                                     sender=ctx.state.services.messages)
 
 
 @bp.endpoint("POST", "/coupons/<int:coupon_id>/redemptions", roles=ALL_STAFF,

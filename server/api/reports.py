@@ -8,6 +8,8 @@ from common.schemas.reports import (
     CountCardReportOut,
     ExceptionsQuery,
     ExceptionsReportOut,
+    MemberListCountOut,
+    MemberListDef,
     MemberListQuery,
     MemberListRowOut,
     MemberReportOut,
@@ -72,7 +74,19 @@ def exceptions_report(ctx: Ctx, query: ExceptionsQuery) -> ExceptionsReportOut:
 @bp.endpoint("GET", "/reports/member-list", roles=MANAGERS, query=MemberListQuery,
              response=Page[MemberListRowOut])
 def member_list(ctx: Ctx, query: MemberListQuery) -> Page[MemberListRowOut]:
-    """会员名单: new members of a period, dormant members (no visit in ``days``), birthdays
-    this month or this week; paged; phones masked (a report may be exported)."""
+    """会员名单 / 会员关怀: new members of a period, dormant members (no visit in ``days``),
+    birthdays this month or this week, stored value below a threshold, count cards with few
+    uses left or expiring within ``days``; paged; phones masked (a report may be exported;
+    the owner's audited ``/members/export`` takes the same list with full phones)."""
     clock = shop_clock(ctx.state.config)
     return owner_reports.member_list(ctx.db, query, clock=clock, today=clock.today())
+
+
+@bp.endpoint("GET", "/reports/member-list/count", roles=MANAGERS, query=MemberListDef,
+             response=MemberListCountOut)
+def member_list_count(ctx: Ctx, query: MemberListDef) -> MemberListCountOut:
+    """How many members a list holds now (whom a bulk coupon to it will reach)."""
+    clock = shop_clock(ctx.state.config)
+    care = owner_reports.resolve_list(ctx.db, query)
+    return MemberListCountOut(count=owner_reports.list_count(
+        ctx.db, care, clock=clock, today=clock.today()), definition=care.definition())

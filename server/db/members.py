@@ -70,7 +70,8 @@ class Member(Base):
         Index("ix_members_level_id", "level_id"),
         Index("ix_members_created_at", "created_at"),  # reports: new members
         Index("ix_members_last_visit_at", "last_visit_at"),  # reports: dormant members
-        # reports: the liability from the cached balances, index only
+        # reports: the liability from the cached balances, index only; 会员关怀: low stored
+        # value (two ranges of it, ordered by the balance from the index)
         Index("ix_members_balances", "active", "sv_principal", "sv_bonus", "points"),
         TABLE_ARGS,
     )
@@ -209,7 +210,12 @@ class MemberCountCard(Base):
 
     __tablename__ = "member_count_cards"
     __table_args__ = (Index("ix_member_count_cards_member_id", "member_id"),
-                      Index("ix_member_count_cards_shift_id", "shift_id"), TABLE_ARGS)
+                      Index("ix_member_count_cards_shift_id", "shift_id"),
+                      # 会员关怀: cards running low, cards expiring soon
+                      Index("ix_member_count_cards_status_remaining_uses", "status",
+                            "remaining_uses"),
+                      Index("ix_member_count_cards_status_expires_at", "status", "expires_at"),
+                      TABLE_ARGS)
 
     id: Mapped[intpk]
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))

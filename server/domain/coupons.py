@@ -1,6 +1,7 @@
 """Coupons: templates (amount off above a threshold, or percent off; validity; categories),
-issuing to one member or every active member of a level, single redemption, restore (sale
-refunded) and void (audited).
+issuing to one member, every active member of a level or every member of a list (会员关怀,
+``owner_reports.list_member_ids``), single redemption, restore (sale refunded) and void
+(audited).
 
 Redeeming is one conditional ``UPDATE coupons SET status='redeemed' … WHERE id=:id AND
 status='issued'``; a row count of 0 means somebody else got there first — so a coupon can
@@ -15,8 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from common.errors import ApiError
@@ -85,36 +89,73 @@ def update_template(session: Session, actor: Actor, template_id: int,
 
 
 # -- issuing -------------------------------------------------------------------------------
+ISSUE_CHUNK = 1000  # coupons per INSERT
+
+
+@dataclass(frozen=True)
+class Issued:
+    batch: str
+    issued: int
+    already: bool = False  # the batch had been issued before: nothing was issued now
+
+
 def issue(session: Session, actor: Actor, template_id: int, *, member_id: int | None = None,
-          level_id: int | None = None) -> tuple[str, int]:
-    """Issue one coupon to a member, or one to every active member of a level (bulk insert).
-    Returns (batch id, number issued)."""
-    t = session.get(CouponTemplate, template_id)
+          level_id: int | None = None, member_ids: Iterable[list[int]] | None = None,
+          about: dict[str, Any] | None = None, batch: str | None = None,
+          on_chunk: Callable[[list[int], list[str]], None] | None = None) -> Issued:
+    """Issue one coupon to a member, one to every active member of a level, or one to each
+    member of ``member_ids`` (chunks of ids, each member once: a list of 会员关怀, described
+    by ``about`` for the audit log). Multi-row INSERTs of ``ISSUE_CHUNK``; audited once with
+    the count.
+
+    ``batch``: the issue's own id (the client's). A batch already issued issues nothing
+    again and answers with its count (``already``): a retry never doubles a gift, even with
+    another idempotency key. Bulk issues of one template are serialised on its row, so two
+    copies of one batch cannot both find it new. ``on_chunk(ids, codes)`` sees every chunk
+    issued (the members' messages)."""
+    t = session.get(CouponTemplate, template_id, with_for_update=member_id is None)
     if t is None:
         raise ApiError("not_found", status=404, what="优惠券模板")
     if not t.active:
         raise ApiError("inactive_item", status=422, what=f"优惠券“{t.name}”")
+    if batch is not None:
+        # a locking read: the newest committed rows, not this transaction's older snapshot
+        done = session.scalar(select(func.count()).select_from(Coupon).where(
+            Coupon.batch == batch).with_for_update())
+        if done:
+            return Issued(batch, int(done), already=True)
     if member_id is not None:
         m = members_domain.get(session, member_id)
         members_domain.require_active(m)
-        member_ids = [m.id]
-    else:
+        member_ids = [[m.id]]
+    elif level_id is not None:
         if session.get(MemberLevel, level_id) is None:
             raise ApiError("not_found", status=404, what="会员等级")
-        member_ids = list(session.scalars(select(Member.id).where(
+        ids = list(session.scalars(select(Member.id).where(
             Member.level_id == level_id, Member.active.is_(True)).order_by(Member.id)))
-    batch = uuid.uuid4().hex
+        member_ids = (ids[i:i + ISSUE_CHUNK] for i in range(0, len(ids), ISSUE_CHUNK))
+    assert member_ids is not None
+    batch = batch or uuid.uuid4().hex
     now = utcnow()
-    for start in range(0, len(member_ids), 1000):
-        session.execute(insert(Coupon), [
-            {"code": new_code(), "template_id": t.id, "member_id": mid, "batch": batch,
-             "status": "issued", "valid_from": t.valid_from, "valid_to": t.valid_to,
-             "issued_at": now, "staff_id": actor.staff_id}
-            for mid in member_ids[start:start + 1000]])
-    audit.write(session, actor, "coupon.issue", "coupon_template", t.id,
-                after={"batch": batch, "issued": len(member_ids), "member_id": member_id,
-                       "level_id": level_id})
-    return batch, len(member_ids)
+    n = 0
+    for chunk in member_ids:
+        for start in range(0, len(chunk), ISSUE_CHUNK):
+            part = chunk[start:start + ISSUE_CHUNK]
+            codes = [new_code() for _ in part]
+            session.execute(insert(Coupon), [
+                {"code": code, "template_id": t.id, "member_id": mid, "batch": batch,
+                 "status": "issued", "valid_from": t.valid_from, "valid_to": t.valid_to,
+                 "issued_at": now, "staff_id": actor.staff_id}
+                for mid, code in zip(part, codes, strict=True)])
+            n += len(part)
+            if on_chunk is not None:
+                on_chunk(part, codes)
+    after: dict[str, Any] = {"batch": batch, "issued": n, "member_id": member_id,
+                             "level_id": level_id}
+    if about is not None:
+        after["list"] = about
+    audit.write(session, actor, "coupon.issue", "coupon_template", t.id, after=after)
+    return Issued(batch, n)
 
 
 # -- using ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +25,11 @@ from common.membership_rules import normalize_mobile
 from common.money import MoneyError, format_plain, parse_yuan
 from common.privacy import can_export_members
 from common.schemas.members import MemberCreate
+from common.schemas.reports import MemberListDef
+from server.clock import ShopClock
 from server.db.members import Member, MemberCard, MemberLevel
 
-from . import audit, member_cards, points, tabular, wallet
+from . import audit, member_cards, owner_reports, points, tabular, wallet
 from . import members as members_domain
 from .actor import Actor
 
@@ -230,22 +233,40 @@ def import_members(session: Session, actor: Actor, filename: str, data: bytes,
 _LABEL = {"phone": "手机号", "external_id": "原系统编号", "number": "会员号", "card_no": "卡号"}
 
 
-def export_members(session: Session, actor: Actor, fmt: str) -> bytes:
-    """Every member with phone and birthday (owner only: ``common.privacy``); audited with
-    the row count."""
+def _all_member_ids(session: Session, chunk: int = 1000) -> Iterable[list[int]]:
+    last_id = 0
+    while True:
+        ids = list(session.scalars(select(Member.id).where(Member.id > last_id)
+                                   .order_by(Member.id).limit(chunk)))
+        if not ids:
+            return
+        yield ids
+        last_id = ids[-1]
+
+
+def export_members(session: Session, actor: Actor, fmt: str, *,
+                   care: MemberListDef | None = None, clock: ShopClock | None = None,
+                   today: dt.date | None = None) -> bytes:
+    """Every member with phone and birthday (owner only: ``common.privacy``), or only the
+    members of the list ``care`` (会员关怀: the members to call, ``clock``/``today`` the
+    shop's); audited with the row count (and the list's definition)."""
     if not can_export_members(actor.role):
         raise ApiError("forbidden", status=403)
     levels = {lv.id: lv.name for lv in session.scalars(select(MemberLevel))}
     count = 0
+    if care is not None:
+        assert clock is not None and today is not None
+        care = owner_reports.resolve_list(session, care)
+        chunks: Iterable[list[int]] = owner_reports.list_member_ids(session, care, clock=clock,
+                                                                    today=today)
+    else:
+        chunks = _all_member_ids(session)
 
     def rows():
         nonlocal count
-        last_id = 0
-        while True:  # in chunks: a big export stays small in memory
-            batch = list(session.scalars(select(Member).where(Member.id > last_id)
-                                         .order_by(Member.id).limit(1000)))
-            if not batch:
-                return
+        for ids in chunks:  # in chunks: a big export stays small in memory
+            batch = list(session.scalars(select(Member).where(Member.id.in_(ids))
+                                         .order_by(Member.id)))
             cards = members_domain.cards_by_member(session, [m.id for m in batch])
             for m in batch:
                 card = next((c.card_no for c in cards[m.id] if c.status in ("active", "frozen")),
@@ -258,9 +279,10 @@ def export_members(session: Session, actor: Actor, fmt: str) -> bytes:
                        format_plain(m.sv_bonus), m.points, format_plain(m.total_spent),
                        m.visit_count, ",".join(m.tags or []), m.notes or "",
                        m.external_id or "", "正常" if m.active else "停用"]
-            last_id = batch[-1].id
 
     data = tabular.write_table(fmt, EXPORT_HEADERS, rows())
-    audit.write(session, actor, "member.export", "member", None,
-                after={"rows": count, "format": fmt})
+    after: dict[str, Any] = {"rows": count, "format": fmt}
+    if care is not None:
+        after["list"] = care.definition()
+    audit.write(session, actor, "member.export", "member", None, after=after)
     return data

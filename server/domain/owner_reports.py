@@ -31,6 +31,7 @@ from common.schemas.reports import (
     ExceptionsQuery,
     ExceptionsReportOut,
     LowStockRowOut,
+    MemberListDef,
     MemberListQuery,
     MemberListRowOut,
     MemberReportOut,
@@ -44,6 +45,7 @@ from common.schemas.reports import (
     VoidExceptionOut,
 )
 from server.clock import ShopClock, utcnow
+from server.domain.members import get_settings
 
 MAX_LOW_STOCK = 500
 STOCK_KINDS = {"opening": "期初", "purchase": "进货", "sale": "销售", "refund": "退货",
@@ -357,6 +359,90 @@ def birthday_days(today: dt.date, scope: str) -> list[int]:
 _MEMBER_COLS = ("m.id, m.number, m.name, m.phone, m.level_id, m.sv_principal + m.sv_bonus, "
                 "m.points, m.total_spent, m.visit_count, m.last_visit_at, m.birthday, "
                 "m.created_at")
+CARD_KINDS = ("card_low", "card_expiring")
+
+
+def resolve_list(session: Session, q: MemberListDef) -> MemberListDef:
+    """``q`` with what it leaves to the shop's settings filled in (``low_balance``: the
+    threshold of ``care_low_balance``)."""
+    if q.kind == "low_balance" and q.threshold is None:
+        return q.model_copy(update={"threshold": get_settings(session).care_low_balance})
+    return q
+
+
+def _card_where(q: MemberListDef, p: dict[str, Any]) -> str:
+    """The count cards (alias ``c``) that put their member on a card list."""
+    p["now"] = utcnow().replace(tzinfo=None)
+    if q.kind == "card_low":
+        p["uses"] = q.uses
+        return ("c.status = 'active' AND c.remaining_uses BETWEEN 1 AND :uses "
+                "AND (c.expires_at IS NULL OR c.expires_at > :now)")
+    p["until"] = p["now"] + dt.timedelta(days=q.days)
+    return ("c.status = 'active' AND c.expires_at > :now AND c.expires_at <= :until "
+            "AND c.remaining_uses > 0")
+
+
+def list_where(q: MemberListDef, p: dict[str, Any], *, clock: ShopClock, today: dt.date
+               ) -> str:
+    """The condition on ``members m`` of the list ``q`` (resolved: :func:`resolve_list`),
+    its parameters put in ``p``: the one definition of who is on a list, for its pages, its
+    count, the bulk coupon and the owner's export."""
+    if q.kind == "new":
+        assert q.date_from is not None and q.date_to is not None  # the query's validator
+        p.update(utc_range(clock, q.date_from, q.date_to))
+        return "m.active = 1 AND m.created_at >= :lo AND m.created_at < :hi"
+    if q.kind == "dormant":
+        p["cut"] = clock.day_start(today - dt.timedelta(days=q.days))
+        return ("m.active = 1 AND (m.last_visit_at < :cut OR (m.last_visit_at IS NULL "
+                "AND m.created_at < :cut))")
+    if q.kind == "birthdays" and q.scope == "month":
+        p["first"], p["last"] = today.month * 100 + 1, today.month * 100 + 31
+        return "m.active = 1 AND m.birth_md BETWEEN :first AND :last"
+    if q.kind == "birthdays":
+        mds = birthday_days(today, q.scope)
+        p["mds"], p["first"] = mds, mds[0]
+        return "m.active = 1 AND m.birth_md IN :mds"
+    if q.kind == "low_balance":
+        assert q.threshold is not None  # resolve_list
+        p["t"] = q.threshold
+        # 0 < principal + bonus < t as two ranges of ix_members_balances (bonus >= 0, so
+        # principal < t): principal 0 with some bonus, or principal 1 .. t-1
+        return ("m.active = 1 AND ((m.sv_principal = 0 AND m.sv_bonus > 0 AND m.sv_bonus < :t)"
+                " OR (m.sv_principal > 0 AND m.sv_principal < :t AND "
+                "m.sv_principal + m.sv_bonus < :t))")
+    return (f"m.active = 1 AND m.id IN (SELECT c.member_id FROM member_count_cards c "
+            f"WHERE {_card_where(q, p)})")
+
+
+def _stmt(sql: str, p: dict[str, Any]):
+    s = text(sql)
+    return s.bindparams(bindparam("mds", expanding=True)) if "mds" in p else s
+
+
+def list_count(session: Session, q: MemberListDef, *, clock: ShopClock, today: dt.date
+               ) -> int:
+    """How many members are on the list now (resolved ``q``)."""
+    p: dict[str, Any] = {}
+    where = list_where(q, p, clock=clock, today=today)
+    return _i(session.scalar(_stmt(f"SELECT COUNT(*) FROM members m WHERE {where}", p), p))
+
+
+def list_member_ids(session: Session, q: MemberListDef, *, clock: ShopClock, today: dt.date,
+                    chunk: int = 1000) -> Iterable[list[int]]:
+    """The ids of the list's members in id order, ``chunk`` at a time (keyset: ``id >`` the
+    last one; each chunk one short query, whatever the list's size)."""
+    p: dict[str, Any] = {"n": chunk, "after": 0}
+    where = list_where(q, p, clock=clock, today=today)
+    sql = _stmt(f"SELECT m.id FROM members m WHERE {where} AND m.id > :after ORDER BY m.id "
+                "LIMIT :n", p)
+    while True:
+        ids = [int(i) for i in session.scalars(sql, p)]
+        if not ids:
+            return
+        yield ids
+        if len(ids) < chunk:
+            return
+        p["after"] = ids[-1]
 
 
 def member_list(session: Session, q: MemberListQuery, *, clock: ShopClock, today: dt.date
@@ -370,49 +456,90 @@ def member_list(session: Session, q: MemberListQuery, *, clock: ShopClock, today
       ``ix_members_last_visit_at`` (NULLs sort first), so page 1 at 1M members reads ~50
       rows. No ``total`` (counting could read most of the table);
     - ``birthdays``: this month, or the 7 days from today (over the year end in calendar
-      order), by birthday (``ix_members_birth_md``).
+      order), by birthday (``ix_members_birth_md``);
+    - ``low_balance``: 0 < stored value < ``threshold``, lowest first: the page's ids from
+      ``ix_members_balances`` alone (two ranges, sorted by principal + bonus without reading
+      a row), then those rows;
+    - ``card_low`` / ``card_expiring``: members with such a card, by their most urgent card
+      (fewest uses left / soonest expiry; ``ix_member_count_cards_status_*``), shown with it.
     """
+    q = resolve_list(session, q)  # type: ignore[assignment]
     p: dict[str, Any] = {"off": (q.page - 1) * q.page_size, "n": q.page_size + 1}
-    count_sql: str | None
+    if q.kind in CARD_KINDS:
+        return _card_list(session, q, p)
+    where = list_where(q, p, clock=clock, today=today)
+    count_sql: str | None = f"SELECT COUNT(*) FROM members m WHERE {where}"
     if q.kind == "new":
-        assert q.date_from is not None and q.date_to is not None  # the query's validator
-        p.update(utc_range(clock, q.date_from, q.date_to))
-        where = "m.active = 1 AND m.created_at >= :lo AND m.created_at < :hi"
         sql = f"SELECT {_MEMBER_COLS} FROM members m WHERE {where} ORDER BY m.created_at, m.id"
-        count_sql = f"SELECT COUNT(*) FROM members m WHERE {where}"
     elif q.kind == "dormant":
-        p["cut"] = clock.day_start(today - dt.timedelta(days=q.days))
         sql = (f"SELECT {_MEMBER_COLS} FROM members m FORCE INDEX (ix_members_last_visit_at) "
-               "WHERE m.active = 1 AND (m.last_visit_at < :cut OR (m.last_visit_at IS NULL "
-               "AND m.created_at < :cut)) ORDER BY m.last_visit_at, m.id")
+               f"WHERE {where} ORDER BY m.last_visit_at, m.id")
         count_sql = None
+    elif q.kind == "low_balance":
+        ids = [int(i) for i in session.scalars(_stmt(
+            "SELECT m.id FROM members m FORCE INDEX (ix_members_balances) WHERE "
+            f"{where} ORDER BY m.sv_principal + m.sv_bonus, m.id LIMIT :n OFFSET :off", p), p)]
+        sql = (f"SELECT {_MEMBER_COLS} FROM members m WHERE m.id IN :ids "
+               "ORDER BY m.sv_principal + m.sv_bonus, m.id")
+        rows = _rows_by_ids(session, sql, ids)
+        return _page(session, q, rows, _i(session.scalar(_stmt(count_sql, p), p)))
     elif q.scope == "month":  # one range of the index, read in its order
-        p["first"], p["last"] = today.month * 100 + 1, today.month * 100 + 31
-        where = "m.active = 1 AND m.birth_md BETWEEN :first AND :last"
         sql = f"SELECT {_MEMBER_COLS} FROM members m WHERE {where} ORDER BY m.birth_md, m.id"
-        count_sql = f"SELECT COUNT(*) FROM members m WHERE {where}"
-    else:
-        mds = birthday_days(today, q.scope)
-        p["mds"], p["first"] = mds, mds[0]
-        where = "m.active = 1 AND m.birth_md IN :mds"
-        # over the year end the days after 31 December come last
+    else:  # over the year end the days after 31 December come last
         sql = (f"SELECT {_MEMBER_COLS} FROM members m WHERE {where} "
                "ORDER BY m.birth_md < :first, m.birth_md, m.id")
-        count_sql = f"SELECT COUNT(*) FROM members m WHERE {where}"
+    rows = session.execute(_stmt(sql + " LIMIT :n OFFSET :off", p), p).all()
+    total = _i(session.scalar(_stmt(count_sql, p), p)) if count_sql else None
+    return _page(session, q, rows, total)
 
-    def stmt(sql: str):
-        s = text(sql)
-        return s.bindparams(bindparam("mds", expanding=True)) if "mds" in p else s
 
-    rows = session.execute(stmt(sql + " LIMIT :n OFFSET :off"), p).all()
-    total = _i(session.scalar(stmt(count_sql), p)) if count_sql else None
+def _rows_by_ids(session: Session, sql: str, ids: list[int]) -> list[Any]:
+    if not ids:
+        return []
+    return session.execute(text(sql).bindparams(bindparam("ids", expanding=True)),
+                           {"ids": ids}).all()
+
+
+def _card_list(session: Session, q: MemberListQuery, p: dict[str, Any]
+               ) -> Page[MemberListRowOut]:
+    card_where = _card_where(q, p)
+    urgent = "MIN(c.remaining_uses)" if q.kind == "card_low" else "MIN(c.expires_at)"
+    joined = (f"FROM member_count_cards c JOIN members m ON m.id = c.member_id "
+              f"WHERE m.active = 1 AND {card_where}")
+    ids = [int(r[0]) for r in session.execute(text(
+        f"SELECT c.member_id, {urgent} {joined} GROUP BY c.member_id "
+        f"ORDER BY {urgent}, c.member_id LIMIT :n OFFSET :off"), p)]
+    total = _i(session.scalar(text(f"SELECT COUNT(DISTINCT c.member_id) {joined}"), p))
+    by_id = {int(r[0]): r for r in _rows_by_ids(
+        session, f"SELECT {_MEMBER_COLS} FROM members m WHERE m.id IN :ids", ids)}
+    cards: dict[int, tuple[Any, ...]] = {}
+    if ids:
+        order = ("c.remaining_uses, c.expires_at IS NULL, c.expires_at" if q.kind == "card_low"
+                 else "c.expires_at, c.remaining_uses")
+        for mid, name, left, expires in session.execute(text(
+                f"SELECT c.member_id, c.name, c.remaining_uses, c.expires_at FROM "
+                f"member_count_cards c WHERE c.member_id IN :ids AND {card_where} "
+                f"ORDER BY c.member_id, {order}, c.id").bindparams(
+                    bindparam("ids", expanding=True)), {**p, "ids": ids[:q.page_size]}):
+            cards.setdefault(int(mid), (name, left, expires))
+    rows = [by_id[i] for i in ids if i in by_id]
+    return _page(session, q, rows, total, cards)
+
+
+def _page(session: Session, q: MemberListQuery, rows: list[Any], total: int | None,
+          cards: dict[int, tuple[Any, ...]] | None = None) -> Page[MemberListRowOut]:
     levels = {i: r[1] for i, r in _lookup(
         session, "SELECT id, name FROM member_levels WHERE id IN :ids",
         (r[4] for r in rows)).items()}
-    items = [MemberListRowOut(
-        id=r[0], number=r[1], name=r[2], phone=report_phone(r[3]),
-        level=levels.get(r[4]) if r[4] is not None else None, balance=_i(r[5]),
-        points=r[6], total_spent=r[7], visit_count=r[8], last_visit_at=r[9], birthday=r[10],
-        created_at=r[11]) for r in rows[:q.page_size]]
+    cards = cards or {}
+    items = []
+    for r in rows[:q.page_size]:
+        card = cards.get(int(r[0]), (None, None, None))
+        items.append(MemberListRowOut(
+            id=r[0], number=r[1], name=r[2], phone=report_phone(r[3]),
+            level=levels.get(r[4]) if r[4] is not None else None, balance=_i(r[5]),
+            points=r[6], total_spent=r[7], visit_count=r[8], last_visit_at=r[9],
+            birthday=r[10], created_at=r[11], card=card[0], card_uses_left=card[1],
+            card_expires_at=card[2]))
     return Page[MemberListRowOut](items=items, page=q.page, page_size=q.page_size,
                                   has_more=len(rows) > q.page_size, total=total)

@@ -129,7 +129,8 @@ MANUAL: dict[tuple[str, str], typing.Iterable[str]] = {
     ("rout.r.", ""): (),         # … the reports' titles
     ("rout.r.sales_", ""): (),   # … the sales groupings' table titles
     ("rout.void.", ""): ("coupon", "count_card"),               # VoidExceptionOut.kind
-    ("rep.kind.", ""): ("new", "dormant", "birthdays_month", "birthdays_week"),
+    ("rep.kind.", ""): ("new", "dormant", "birthdays_month", "birthdays_week",  # LIST_KINDS
+                        "low_balance", "card_low", "card_expiring"),
     ("rep.period.", ""): ("range", "day", "month"),                  # ReportSpec.period
     ("att.action.", ""): ("in", "break_start", "break_end", "out"),   # ClockAction
     ("att.state.", ""): ("off", "working", "break"),                  # AttendanceState
