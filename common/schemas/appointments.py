@@ -1,0 +1,163 @@
+"""Appointments (预约, #18 §1): booking services with a staff member (or "anyone") or a place
+in a group class (团课), moving and cancelling with a reason, check-in (到店) into the counter's
+cart, no-shows (爽约), the day view and the lists to call. Every rule is on the server
+(``server/domain/appointments.py``); times of day are shop wall-clock time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import ApiModel, DbId, PageQuery, UtcDatetime
+
+AppointmentStatus = Literal["booked", "checked_in", "cancelled", "no_show"]
+STATUS_ZH = {"booked": "已预约", "checked_in": "已到店", "cancelled": "已取消",
+             "no_show": "爽约"}
+SLOT_MINUTES = 30  # the counter's day view: one row per half hour
+MINUTE_STEP = 5  # a booking starts on a 5-minute mark
+MAX_SERVICES = 5
+MAX_DURATION = 600  # minutes of one service
+MAX_CAPACITY = 500
+WORK_DAYS_ALL = 0b1111111  # bit 0 = Monday … bit 6 = Sunday
+PHONE_PATTERN = r"^[0-9+\-]{5,20}$"
+
+
+def on_step(t: dt.datetime | dt.time) -> bool:
+    return t.minute % MINUTE_STEP == 0 and t.second == 0 and t.microsecond == 0
+
+
+class AppointmentIn(ApiModel):
+    """A booking: a member (``member_id``) or a walk-in (``customer_name`` + ``phone``); one
+    or more services done one after the other; ``staff_id`` or none for "anyone" (the server
+    picks a free bookable staff member who can do every service); ``starts_at`` in shop
+    wall-clock time. A group class (a service with a capacity and a fixed start time) is
+    booked alone, at its start time, with no staff."""
+
+    member_id: DbId | None = None
+    customer_name: str | None = Field(None, max_length=64)
+    phone: str | None = Field(None, pattern=PHONE_PATTERN)
+    product_ids: list[DbId] = Field(min_length=1, max_length=MAX_SERVICES)
+    staff_id: DbId | None = Field(None, description="null: anyone (the server picks)")
+    starts_at: dt.datetime = Field(description="shop wall-clock time, on a 5-minute mark")
+    note: str | None = Field(None, max_length=255)
+
+    @field_validator("starts_at")
+    @classmethod
+    def _step(cls, v: dt.datetime) -> dt.datetime:
+        if not on_step(v):
+            raise ValueError("预约时间要在整 5 分钟上（如 10:00、10:05）")
+        return v
+
+    @model_validator(mode="after")
+    def _who(self):
+        if self.member_id is None and not (self.customer_name and self.phone):
+            raise ValueError("请选择会员，或填写散客的姓名和电话")
+        return self
+
+
+class AppointmentMove(ApiModel):
+    """改约: a new start (shop time) and optionally another staff member, with the reason."""
+
+    starts_at: dt.datetime = Field(description="shop wall-clock time, on a 5-minute mark")
+    staff_id: DbId | None = Field(None, description="null: the same staff member")
+    reason: str = Field(min_length=1, max_length=255)
+
+    @field_validator("starts_at")
+    @classmethod
+    def _step(cls, v: dt.datetime) -> dt.datetime:
+        if not on_step(v):
+            raise ValueError("预约时间要在整 5 分钟上（如 10:00、10:05）")
+        return v
+
+
+class ReasonIn(ApiModel):
+    reason: str = Field(min_length=1, max_length=255)
+
+
+class BookedService(ApiModel):
+    product_id: int
+    name: str
+    minutes: int
+
+
+class AppointmentOut(ApiModel):
+    id: int
+    member_id: int | None
+    member_number: str | None = None
+    customer_name: str
+    phone: str | None = Field(None, description="masked for a cashier (common.privacy)")
+    staff_id: int | None
+    staff_name: str | None = None
+    any_staff: bool
+    class_product_id: int | None
+    services: list[BookedService]
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
+    local_start: dt.datetime = Field(description="shop wall-clock time")
+    local_end: dt.datetime
+    business_date: dt.date
+    status: AppointmentStatus
+    note: str | None
+    reason: str | None
+    moves: int
+    checked_in_at: UtcDatetime | None
+    no_show_count: int = Field(0, description="the member's no-shows so far")
+
+
+class AppointmentQuery(PageQuery):
+    date: dt.date | None = Field(None, description="the business day (default: today)")
+    status: AppointmentStatus | None = None
+    staff_id: DbId | None = None
+    member_id: DbId | None = None
+
+
+class DayQuery(ApiModel):
+    date: dt.date | None = Field(None, description="default: today")
+
+
+class DayStaffOut(ApiModel):
+    """A bookable staff member's column: their hours that day (None: not working)."""
+
+    id: int
+    display_name: str
+    start: dt.time | None
+    end: dt.time | None
+    source: Literal["plan", "weekly"] | None = Field(
+        None, description="a planned shift (排班) that day, or the weekly hours")
+
+
+class DayClassOut(ApiModel):
+    product_id: int
+    name: str
+    start: dt.time
+    end: dt.time
+    capacity: int
+    booked: int
+
+
+class DayOut(ApiModel):
+    date: dt.date
+    slot_minutes: int
+    open_from: dt.time = Field(description="the first slot (the earliest hours)")
+    open_to: dt.time
+    staff: list[DayStaffOut]
+    classes: list[DayClassOut]
+    appointments: list[AppointmentOut]
+
+
+class CheckInLineOut(ApiModel):
+    """A line of the counter's cart made from a checked-in booking."""
+
+    product_id: int
+    name: str
+    staff_id: int | None
+    staff_name: str | None
+    count_card_id: int | None = Field(None, description="the member's count card to use")
+    count_card_name: str | None = None
+
+
+class CheckInOut(ApiModel):
+    appointment: AppointmentOut
+    lines: list[CheckInLineOut]
