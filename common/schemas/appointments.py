@@ -137,6 +137,17 @@ class DayClassOut(ApiModel):
     booked: int
 
 
+class DayServiceOut(ApiModel):
+    """A bookable service (kind service with a duration) the booking dialog offers."""
+
+    id: int
+    name: str
+    minutes: int
+    price: int
+    is_class: bool
+    staff_ids: list[int] = Field(default_factory=list, description="empty: everyone")
+
+
 class DayOut(ApiModel):
     date: dt.date
     slot_minutes: int
@@ -145,6 +156,7 @@ class DayOut(ApiModel):
     staff: list[DayStaffOut]
     classes: list[DayClassOut]
     appointments: list[AppointmentOut]
+    services: list[DayServiceOut] = Field(default_factory=list)
 
 
 class CheckInLineOut(ApiModel):

@@ -66,6 +66,7 @@ from .actor import Actor
 
 ACTIVE = ("booked", "checked_in")
 DEFAULT_OPEN = (dt.time(9), dt.time(21))
+MAX_SERVICES_LISTED = 300
 
 
 # --- hours and resources ---------------------------------------------------------------
@@ -485,7 +486,14 @@ def day_view(session: Session, clock: ShopClock, role: Role, day: dt.date | None
                             end=hours[s.id].end if hours[s.id] else None,
                             source=hours[s.id].source if hours[s.id] else None)
                        for s in staff],
-                classes=classes, appointments=out(session, clock, role, rows))
+                classes=classes, appointments=out(session, clock, role, rows),
+                services=[dict(id=p.id, name=p.name, minutes=p.duration_minutes,
+                               price=p.price, is_class=p.capacity is not None,
+                               staff_ids=list(p.staff_ids or []))
+                          for p in session.scalars(select(Product).where(
+                              Product.active.is_(True), Product.kind == "service",
+                              Product.duration_minutes.is_not(None))
+                              .order_by(Product.name, Product.id).limit(MAX_SERVICES_LISTED))])
 
 
 def check_no_shows(session: Session) -> list[str]:
