@@ -6,7 +6,7 @@ cart, no-shows (爽约), the day view and the lists to call. Every rule is on th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -24,8 +24,21 @@ WORK_DAYS_ALL = 0b1111111  # bit 0 = Monday … bit 6 = Sunday
 PHONE_PATTERN = r"^[0-9+\-]{5,20}$"
 
 
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+BusinessDay = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+
+
 def on_step(t: dt.datetime | dt.time) -> bool:
     return t.minute % MINUTE_STEP == 0 and t.second == 0 and t.microsecond == 0
+
+
+def check_start(v: dt.datetime) -> dt.datetime:
+    if not FIRST_DAY.year <= v.year <= LAST_DAY.year:
+        raise ValueError(f"日期要在 {FIRST_DAY.year} 到 {LAST_DAY.year} 年之间")
+    if not on_step(v):
+        raise ValueError("预约时间要在整 5 分钟上（如 10:00、10:05）")
+    return v
 
 
 class AppointmentIn(ApiModel):
@@ -46,9 +59,7 @@ class AppointmentIn(ApiModel):
     @field_validator("starts_at")
     @classmethod
     def _step(cls, v: dt.datetime) -> dt.datetime:
-        if not on_step(v):
-            raise ValueError("预约时间要在整 5 分钟上（如 10:00、10:05）")
-        return v
+        return check_start(v)
 
     @model_validator(mode="after")
     def _who(self):
@@ -67,9 +78,7 @@ class AppointmentMove(ApiModel):
     @field_validator("starts_at")
     @classmethod
     def _step(cls, v: dt.datetime) -> dt.datetime:
-        if not on_step(v):
-            raise ValueError("预约时间要在整 5 分钟上（如 10:00、10:05）")
-        return v
+        return check_start(v)
 
 
 class ReasonIn(ApiModel):
@@ -107,14 +116,14 @@ class AppointmentOut(ApiModel):
 
 
 class AppointmentQuery(PageQuery):
-    date: dt.date | None = Field(None, description="the business day (default: today)")
+    date: BusinessDay | None = Field(None, description="the business day (default: today)")
     status: AppointmentStatus | None = None
     staff_id: DbId | None = None
     member_id: DbId | None = None
 
 
 class DayQuery(ApiModel):
-    date: dt.date | None = Field(None, description="default: today")
+    date: BusinessDay | None = Field(None, description="the business day (default: today)")
 
 
 class DayStaffOut(ApiModel):

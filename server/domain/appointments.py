@@ -39,7 +39,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from common.errors import ApiError
@@ -53,7 +53,7 @@ from common.schemas.appointments import (
 )
 from common.schemas.base import Role
 from server.clock import ShopClock
-from server.db.appointments import Appointment
+from server.db.appointments import Appointment, BookingLock
 from server.db.attendance import AttendancePlan
 from server.db.catalog import Product
 from server.db.members import Member, MemberCountCard
@@ -96,11 +96,29 @@ def hours_on(session: Session, staff: Sequence[Staff], day: dt.date) -> dict[int
 
 
 def lock_days(session: Session, keys: Iterable[tuple[str, dt.date]]) -> None:
-    """Lock the booking rows of these resources' days (created on first use), in key order."""
-    for resource, day in sorted(set(keys)):
-        session.execute(text(
-            "INSERT INTO booking_locks (resource, business_date, writes) VALUES (:r, :d, 1) "
-            "ON DUPLICATE KEY UPDATE writes = writes + 1"), {"r": resource, "d": day})
+    """Lock the booking rows of these resources' days, in key order (every writer takes them
+    in the same order: no deadlock between bookings).
+
+    A day's row is created on first use *apart* — its own short autocommit transaction on
+    another connection (``INSERT IGNORE``) — before any of them is locked here: two counters
+    making the first booking of a day would otherwise both insert the same new row and
+    deadlock on upgrading their locks. The row holds nothing but a write counter."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return
+    have = set(session.execute(select(BookingLock.resource, BookingLock.business_date).where(
+        tuple_(BookingLock.resource, BookingLock.business_date).in_(wanted))).tuples())
+    missing = [k for k in wanted if k not in have]
+    if missing:
+        with session.get_bind().connect() as conn:
+            for resource, day in missing:
+                conn.execute(text("INSERT IGNORE INTO booking_locks (resource, business_date, "
+                                  "writes) VALUES (:r, :d, 0)"), {"r": resource, "d": day})
+                conn.commit()
+    for resource, day in wanted:
+        session.execute(text("UPDATE booking_locks SET writes = writes + 1 "
+                             "WHERE resource = :r AND business_date = :d"),
+                        {"r": resource, "d": day})
 
 
 def _hm(t: dt.datetime | dt.time) -> str:
