@@ -90,6 +90,14 @@ APPOINTMENT_STRINGS: dict[str, tuple[str, str]] = {
     "appt.col.staff": ("服务人员", "Staff"),
     "appt.col.status": ("状态", "Status"),
     "appt.col.no_shows": ("爽约", "No-shows"),
+    # the report (报表 → 当日预约)
+    "rout.r.appointments": ("当日预约", "Bookings of the day"),
+    "rout.col.appt_time": ("时间", "Time"),
+    "rout.col.customer": ("客人", "Customer"),
+    "rout.col.services": ("服务", "Services"),
+    "rout.col.staff_name": ("服务人员", "Staff"),
+    "rout.col.appt_status": ("状态", "Status"),
+    "rout.col.no_shows": ("爽约次数", "No-shows"),
     # the back office
     "bo.product.duration": ("预约时长（分钟）", "Booking length (min)"),
     "bo.product.duration_hint": ("填写后这项服务可以预约；0 = 不能预约",
