@@ -332,9 +332,8 @@ def move(session: Session, actor: Actor, clock: ShopClock, appointment_id: int,
     _require_booked(a, "改约")
     before = _snap(a)
     services = services_of(session, [s["product_id"] for s in a.services])
+    # no staff member named: the same one (an "anyone" booking keeps whom it got)
     staff_id = body.staff_id if body.staff_id is not None else a.staff_id
-    if a.any_staff and body.staff_id is None:
-        staff_id = a.staff_id  # "anyone" keeps whom it got, if they are still free
     pl = place(session, clock, services, staff_id, body.starts_at, exclude_id=a.id)
     a.staff_id = pl.staff.id if pl.staff else None
     a.starts_at, a.ends_at, a.business_date = pl.starts_at, pl.ends_at, pl.day
