@@ -106,8 +106,9 @@ def lock_days(session: Session, keys: Iterable[tuple[str, dt.date]]) -> None:
     wanted = sorted(set(keys))
     if not wanted:
         return
-    have = set(session.execute(select(BookingLock.resource, BookingLock.business_date).where(
-        tuple_(BookingLock.resource, BookingLock.business_date).in_(wanted))).tuples())
+    have = {tuple(r) for r in session.execute(select(
+        BookingLock.resource, BookingLock.business_date).where(
+        tuple_(BookingLock.resource, BookingLock.business_date).in_(wanted)))}
     missing = [k for k in wanted if k not in have]
     if missing:
         with session.get_bind().connect() as conn:
