@@ -1,4 +1,4 @@
-"""预约 at the counter (收银操作 → 预约, Ctrl+Y): the day view by staff (columns) × time (rows,
+"""预约 at the counter (收银操作 → 预约, F12): the day view by staff (columns) × time (rows,
 half-hour slots), and the booking, move and cancel dialogs; the lists of today's and
 tomorrow's bookings to call.
 
@@ -494,6 +494,7 @@ class BookDialog(EnterDialog):
         if offered:
             self.service_list.setCurrentRow(0)
         self.service_list.setMaximumHeight(150)
+        self.service_list.installEventFilter(self)  # Enter there books (the view eats it)
         form.addRow(tr("appt.services"), self.service_list)
         self.staff = _staff_combo(staff, tr("appt.anyone"), staff_id)
         self.staff.setObjectName("apptStaff")
@@ -542,6 +543,15 @@ class BookDialog(EnterDialog):
         return [int(self.service_list.item(i).data(ID_ROLE))
                 for i in range(self.service_list.count())
                 if self.service_list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def eventFilter(self, obj: QtCore.QObject | None, event: QtCore.QEvent | None) -> bool:
+        if (obj is self.service_list and event is not None
+                and event.type() == QtCore.QEvent.Type.KeyPress):
+            assert isinstance(event, QtGui.QKeyEvent)
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.enter()
+                return True
+        return super().eventFilter(obj, event)
 
     def keyPressEvent(self, event: QtGui.QKeyEvent | None) -> None:
         if (event is not None and event.key() == Qt.Key.Key_Space

@@ -229,7 +229,7 @@ class CounterController(QtCore.QObject):
         act("cards", self.card_ops)
         act("sell_card", self.sell_card)
         act("appointments", self.appointments)
-        self.acts["appointments"].setShortcut(QtGui.QKeySequence("Ctrl+Y"))
+        self.acts["appointments"].setShortcut(QtGui.QKeySequence("F12"))
         menu.addSeparator()
         act("drawer", self.open_drawer, enabled=self.session.is_manager)
         act("my_sales", self.my_sales)
@@ -740,7 +740,7 @@ class CounterController(QtCore.QObject):
         return dlg
 
     def appointments(self) -> AppointmentDayDialog | None:
-        """预约 (Ctrl+Y): the day view; a booking checked in there becomes the cart."""
+        """预约 (F12): the day view; a booking checked in there becomes the cart."""
         if self.refused_offline("offline.refused.appointments"):
             return None
         dlg = AppointmentDayDialog(self.services, is_manager=self.session.is_manager,
