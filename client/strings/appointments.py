@@ -98,6 +98,13 @@ APPOINTMENT_STRINGS: dict[str, tuple[str, str]] = {
     "rout.col.staff_name": ("服务人员", "Staff"),
     "rout.col.appt_status": ("状态", "Status"),
     "rout.col.no_shows": ("爽约次数", "No-shows"),
+    # the audit log
+    "label.audit.appointment.create": ("新预约", "Booking made"),
+    "label.audit.appointment.move": ("改约", "Booking moved"),
+    "label.audit.appointment.cancel": ("取消预约", "Booking cancelled"),
+    "label.audit.appointment.check_in": ("预约到店", "Booking checked in"),
+    "label.audit.appointment.no_show": ("记爽约", "No-show marked"),
+    "label.entity.appointment": ("预约", "Booking"),
     # the back office
     "bo.product.duration": ("预约时长（分钟）", "Booking length (min)"),
     "bo.product.duration_hint": ("填写后这项服务可以预约；0 = 不能预约",
