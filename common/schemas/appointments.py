@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PlainSerializer, WithJsonSchema, field_validator, model_validator
 
-from .base import ApiModel, DbId, PageQuery, UtcDatetime
+from .base import ApiModel, DbId, PageQuery, TimeOfDay, UtcDatetime
 
 AppointmentStatus = Literal["booked", "checked_in", "cancelled", "no_show"]
 STATUS_ZH = {"booked": "已预约", "checked_in": "已到店", "cancelled": "已取消",
@@ -27,6 +27,12 @@ PHONE_PATTERN = r"^[0-9+\-]{5,20}$"
 FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 BusinessDay = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+WallDatetime = Annotated[
+    dt.datetime, PlainSerializer(lambda v: v.isoformat(timespec="seconds"), return_type=str,
+                                 when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$",
+                    "description": "shop wall-clock time, no zone"})]
+"""A moment as the shop's wall clock reads it (``2026-12-08T10:00:00``)."""
 
 
 def on_step(t: dt.datetime | dt.time) -> bool:
@@ -104,8 +110,8 @@ class AppointmentOut(ApiModel):
     services: list[BookedService]
     starts_at: UtcDatetime
     ends_at: UtcDatetime
-    local_start: dt.datetime = Field(description="shop wall-clock time")
-    local_end: dt.datetime
+    local_start: WallDatetime
+    local_end: WallDatetime
     business_date: dt.date
     status: AppointmentStatus
     note: str | None
@@ -131,8 +137,8 @@ class DayStaffOut(ApiModel):
 
     id: int
     display_name: str
-    start: dt.time | None
-    end: dt.time | None
+    start: TimeOfDay | None
+    end: TimeOfDay | None
     source: Literal["plan", "weekly"] | None = Field(
         None, description="a planned shift (排班) that day, or the weekly hours")
 
@@ -140,8 +146,8 @@ class DayStaffOut(ApiModel):
 class DayClassOut(ApiModel):
     product_id: int
     name: str
-    start: dt.time
-    end: dt.time
+    start: TimeOfDay
+    end: TimeOfDay
     capacity: int
     booked: int
 
@@ -160,8 +166,8 @@ class DayServiceOut(ApiModel):
 class DayOut(ApiModel):
     date: dt.date
     slot_minutes: int
-    open_from: dt.time = Field(description="the first slot (the earliest hours)")
-    open_to: dt.time
+    open_from: TimeOfDay = Field(description="the first slot (the earliest hours)")
+    open_to: TimeOfDay
     staff: list[DayStaffOut]
     classes: list[DayClassOut]
     appointments: list[AppointmentOut]

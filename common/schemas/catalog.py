@@ -16,6 +16,7 @@ from .base import (
     PriceFen,
     Quantity,
     StockChange,
+    TimeOfDay,
     UtcDatetime,
 )
 from .members import LevelOut, MembershipSettings
@@ -87,7 +88,7 @@ class _ProductFields(ApiModel):
                                          description="预约: a bookable service's length")
     capacity: int | None = Field(None, ge=1, le=500,
                                  description="团课: a group class's places (with class_start)")
-    class_start: dt.time | None = Field(None, description="团课: the class's start (shop time)")
+    class_start: TimeOfDay | None = Field(None, description="团课: the class's start (shop time)")
     staff_ids: list[DbId] = Field(default_factory=list, max_length=100,
                                   description="who can do the service; empty: every "
                                               "bookable staff member")
@@ -138,7 +139,7 @@ class ProductPatch(PatchModel):
     favourite_order: int | None = Field(None, ge=0, le=100_000)
     duration_minutes: int | None = Field(None, ge=5, le=600)
     capacity: int | None = Field(None, ge=1, le=500)
-    class_start: dt.time | None = None
+    class_start: TimeOfDay | None = None
     staff_ids: list[DbId] | None = Field(None, max_length=100)
 
     @field_validator("sku")
@@ -172,7 +173,7 @@ class ProductOut(ApiModel):
     favourite_order: int = 0
     duration_minutes: int | None = None
     capacity: int | None = None
-    class_start: dt.time | None = None
+    class_start: TimeOfDay | None = None
     staff_ids: list[int] | None = None
     level_prices: dict[int, int] = Field(
         default_factory=dict, description="membership level id → fixed member price (fen); "

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from .base import ApiModel, PageQuery, PatchModel, Role, UtcDatetime
+from .base import ApiModel, PageQuery, PatchModel, Role, TimeOfDay, UtcDatetime
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{2,32}$"
 PIN_PATTERN = r"^[0-9]{4,8}$"
@@ -31,8 +31,8 @@ class StaffOut(ApiModel):
     locked_until: UtcDatetime | None = None
     has_pin: bool = False
     bookable: bool = False
-    work_start: dt.time | None = None
-    work_end: dt.time | None = None
+    work_start: TimeOfDay | None = None
+    work_end: TimeOfDay | None = None
     work_days: int = 127
     created_at: UtcDatetime
 
@@ -54,8 +54,8 @@ class StaffCreate(ApiModel):
     phone: str | None = Field(None, max_length=20)
     pin: str | None = Field(None, pattern=PIN_PATTERN, description=PIN_DESCRIPTION)
     bookable: bool = False
-    work_start: dt.time | None = None
-    work_end: dt.time | None = None
+    work_start: TimeOfDay | None = None
+    work_end: TimeOfDay | None = None
     work_days: int = Field(127, ge=0, le=127, description=WORK_DAYS_DESCRIPTION)
 
     @model_validator(mode="after")
@@ -76,8 +76,8 @@ class StaffUpdate(PatchModel):
     pin: str | None = Field(None, pattern=PIN_PATTERN,
                             description=PIN_DESCRIPTION + "; null removes it")
     bookable: bool | None = Field(None, description="预约: customers can book this person")
-    work_start: dt.time | None = Field(None, description="weekly hours (shop time)")
-    work_end: dt.time | None = None
+    work_start: TimeOfDay | None = Field(None, description="weekly hours (shop time)")
+    work_end: TimeOfDay | None = None
     work_days: int | None = Field(None, ge=0, le=127, description=WORK_DAYS_DESCRIPTION)
 
 
