@@ -182,3 +182,82 @@ def test_the_front_desk_books_tomorrow_and_rings_a_checked_in_booking(
         statuses = sorted(a.status for a in db.scalars(select(Appointment)))
         assert statuses == ["booked", "checked_in"]
     assert_invariants()
+
+
+def test_move_cancel_and_a_count_card_check_in_from_the_day_view(
+        qtbot, client, manager, cashier, make_staff, monkeypatch, app, open_counter,
+        screenshots) -> None:
+    from client.counter.appointments import CancelDialog, MoveDialog
+    from tests.support.salon import at, book
+
+    s = make_salon(client, manager, make_staff, monkeypatch, app)
+    member = post(client, cashier, "/members", {"name": "张三", "phone": "13800001234"})
+    open_shift(client, cashier)
+    tpl = post(client, manager, "/count-card-templates", {
+        "name": "洗剪吹10次卡", "product_id": s.wash["id"], "service_name": "洗剪吹",
+        "uses": 10, "validity_days": 365, "price": 60000})
+    card = post(client, cashier, "/count-cards", {
+        "member_id": member["id"], "template_id": tpl["id"], "method": "cash"})
+    kept = book(client, cashier, [s.wash["id"]], at(s.day, "10:00"), s.amei.id,
+                member_id=member["id"])
+    gone = book(client, cashier, [s.wash["id"]], at(s.day, "14:00"), s.amei.id)
+    freeze(monkeypatch, app, dt.datetime.combine(s.day, dt.time(9, 0)))
+
+    win = open_counter("cash", size=SIZE)
+    day = dialog_of(qtbot, win, lambda: qtbot.keyClick(win.checkout.entry, Qt.Key.Key_F12),
+                    AppointmentDayDialog)
+    qtbot.wait_until(lambda: day.day is not None, timeout=10_000)
+    _activate(qtbot, day)
+    g = day.grid
+    names = [g.horizontalHeaderItem(i).text() for i in range(g.columnCount())]
+    times = [g.verticalHeaderItem(i).text() for i in range(g.rowCount())]
+    col = names.index("阿美")
+
+    # F3 on the 14:00 booking: move it to 15:00, the reason asked for
+    g.setCurrentCell(times.index("14:00"), col)
+    qtbot.keyClick(g, Qt.Key.Key_F3)
+    qtbot.wait_until(lambda: isinstance(day.dialog, MoveDialog), timeout=5000)
+    mv = day.dialog
+    _activate(qtbot, mv)
+    mv.time.setTime(mv.time.time().addSecs(3600))
+    qtbot.keyClick(mv.reason, Qt.Key.Key_Return)
+    assert mv.error.text() == "请填写原因" and mv.isVisible()
+    mv.reason.insert("客人晚到")
+    _dialog_on_screen(mv, "move")
+    _no_english(mv, "move")
+    save_shot(mv, screenshots / "appt_move_dialog.png")
+    with qtbot.wait_signal(day.loaded, timeout=10_000):
+        qtbot.keyClick(mv.reason, Qt.Key.Key_Return)
+    moved = day.by_id[gone["id"]]
+    assert moved.local_start.strftime("%H:%M") == "15:00" and moved.moves == 1
+    assert "王女士" in g.item(times.index("15:00"), col).text()
+
+    # Delete on it: cancelled with the reason, gone from the day
+    g.setCurrentCell(times.index("15:00"), col)
+    qtbot.keyClick(g, Qt.Key.Key_Delete)
+    qtbot.wait_until(lambda: isinstance(day.dialog, CancelDialog), timeout=5000)
+    cd = day.dialog
+    _activate(qtbot, cd)
+    cd.reason.insert("客人改天")
+    with qtbot.wait_signal(day.loaded, timeout=10_000):
+        qtbot.keyClick(cd.reason, Qt.Key.Key_Return)
+    assert gone["id"] not in day.by_id
+
+    # F8 (no-show) is a manager's: the cashier is told so
+    g.setCurrentCell(times.index("10:00"), col)
+    qtbot.keyClick(g, Qt.Key.Key_F8)
+    assert day.error.text() == "店长才能记爽约"
+
+    # Enter: 张三 holds a card for the wash: the line is paid by it
+    with qtbot.wait_signal(win.counter.member_panel.member_changed, timeout=10_000):
+        qtbot.keyClick(g, Qt.Key.Key_Return)
+    screen = win.checkout
+    qtbot.wait_until(lambda: screen.cart_model.rowCount() == 1, timeout=10_000)
+    line = screen.cart_model.cart.lines[0]
+    assert (line.count_card_id, line.count_card_name) == (card["id"], "洗剪吹10次卡")
+    assert [st.staff_id for st in line.staff] == [s.amei.id]
+    qtbot.wait_until(lambda: screen.cart_model.cart.quote().total == 0, timeout=10_000)
+    r = client.get(f"/api/v1/appointments/{kept['id']}", headers=cashier.headers)
+    assert r.get_json()["status"] == "checked_in"
+    r = client.get(f"/api/v1/appointments/{gone['id']}", headers=cashier.headers)
+    assert (r.get_json()["status"], r.get_json()["reason"]) == ("cancelled", "客人改天")
