@@ -1,8 +1,8 @@
 """appointments (预约, #18 §1): service durations and group classes on products, bookable
 staff and their weekly hours, members' no-show count, appointments and the booking locks
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-16 10:00:00
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = '0014'
-down_revision = '0013'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
