@@ -83,6 +83,7 @@ from requests.adapters import HTTPAdapter
 
 from common import tlspin
 from common.errors import ApiError
+from common.schemas import appointments as sp
 from common.schemas import attendance as sa
 from common.schemas import catalog as sc
 from common.schemas import members as sm
@@ -1468,6 +1469,41 @@ class ApiClient:
     def correct_attendance(self, body: Body, *, key: str | None = None) -> sa.CorrectionOut:
         return sa.CorrectionOut.model_validate(self._post("/attendance/corrections", body,
                                                           key=key))
+
+    # --- appointments (预约) ----------------------------------------------------------------
+
+    def appointment_day(self, day: dt.date | None = None) -> sp.DayOut:
+        """The counter's 预约 day view: staff columns with their hours, classes, bookings."""
+        return sp.DayOut.model_validate(self._get("/appointments/day", {
+            "date": day.isoformat() if day else None}))
+
+    def appointments(self, day: dt.date | None = None, *, status: str | None = None,
+                     page: int = 1, page_size: int = 50) -> Page[sp.AppointmentOut]:
+        """A day's bookings (the lists to call), the phone masked for a cashier."""
+        return Page[sp.AppointmentOut].model_validate(self._get("/appointments", {
+            "date": day.isoformat() if day else None, "status": status, "page": page,
+            "page_size": page_size}))
+
+    def book(self, body: Body, *, key: str | None = None) -> sp.AppointmentOut:
+        return sp.AppointmentOut.model_validate(self._post("/appointments", body, key=key))
+
+    def move_appointment(self, aid: int, body: Body, *, key: str | None = None
+                         ) -> sp.AppointmentOut:
+        return sp.AppointmentOut.model_validate(self._post(f"/appointments/{aid}/move", body,
+                                                           key=key))
+
+    def cancel_appointment(self, aid: int, reason: str, *, key: str | None = None
+                           ) -> sp.AppointmentOut:
+        return sp.AppointmentOut.model_validate(self._post(
+            f"/appointments/{aid}/cancel", {"reason": reason}, key=key))
+
+    def check_in_appointment(self, aid: int, *, key: str | None = None) -> sp.CheckInOut:
+        return sp.CheckInOut.model_validate(self._post(f"/appointments/{aid}/check-in",
+                                                       key=key))
+
+    def no_show_appointment(self, aid: int, *, key: str | None = None) -> sp.AppointmentOut:
+        return sp.AppointmentOut.model_validate(self._post(f"/appointments/{aid}/no-show",
+                                                           key=key))
 
     # --- end of checkout ---------------------------------------------------------------------
 

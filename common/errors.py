@@ -243,6 +243,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                     "应为 上班 → 开始/结束休息 → 下班",
                                     "The punches would be out of order ({action} at {time}): "
                                     "in → break start / end → out"),
+    # appointments (预约)
+    "booking_conflict": ("{staff} 在 {start}–{end} 已有预约（{customer}），请换个时间或换人",
+                         "{staff} already has a booking {start}–{end} ({customer}); pick another "
+                         "time or person"),
+    "booking_no_staff_free": ("{start}–{end} 没有能做这项服务的空闲员工，请换个时间",
+                              "No staff member who does this service is free {start}–{end}"),
+    "booking_day_off": ("{staff} {date} 不上班，请换一天或换人",
+                        "{staff} does not work on {date}; pick another day or person"),
+    "booking_outside_hours": ("{staff} {date} 的工作时间是 {hours}，{start}–{end} 不在其中",
+                              "{staff} works {hours} on {date}; {start}–{end} is outside"),
+    "staff_not_bookable": ("{name} 不接受预约（店长可在后台员工资料中设为可预约）",
+                           "{name} takes no bookings (a manager can make them bookable)"),
+    "staff_cannot_serve": ("{staff} 不做“{service}”，请换人或选“任意”",
+                           "{staff} does not do '{service}'; pick someone else or anyone"),
+    "service_not_bookable": ("“{name}”不能预约（要先在商品资料中填写服务时长）",
+                             "'{name}' cannot be booked (give the service a duration first)"),
+    "class_alone": ("团课“{name}”要单独预约，不能和其他服务一起",
+                    "The class '{name}' is booked on its own"),
+    "class_wrong_time": ("团课“{name}”每天 {time} 开课，请预约这个时间",
+                         "The class '{name}' starts at {time} every day; book that time"),
+    "class_full": ("团课“{name}” {date} {time} 已约满（{capacity} 人）",
+                   "The class '{name}' on {date} at {time} is full ({capacity} places)"),
+    "booking_in_past": ("不能预约已经过去的时间（{start}）", "{start} is already past"),
+    "booking_crosses_day": ("预约要在当天结束（{start} 起 {minutes} 分钟）",
+                            "A booking must end on its day ({minutes} minutes from {start})"),
+    "booking_not_open": ("这个预约{state}，不能再{action}",
+                         "This booking is {state}; it cannot be {action}"),
+    "booking_not_today": ("这是 {date} 的预约，只能在当天到店签到",
+                          "This booking is for {date}; check in on that day"),
+    "no_show_too_early": ("预约 {start} 还没开始，不能记爽约",
+                          "The booking at {start} has not started; it cannot be a no-show yet"),
 }
 
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {

@@ -105,6 +105,8 @@ MEMBER_COLUMNS = (
     Column("total_spent", "mem.col.total_spent", lambda m: money(m.total_spent), True),
     Column("last_visit", "mem.col.last_visit", lambda m: local_time(m.last_visit_at)),
     Column("status", "mem.col.status", lambda m: active_text(m.active)),
+    Column("no_shows", "appt.col.no_shows",
+           lambda m: str(m.no_show_count) if m.no_show_count else "", True),
 )
 
 

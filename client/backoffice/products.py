@@ -5,6 +5,7 @@ the server's dry-run difference report, CSV/Excel import with a dry-run preview,
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -13,7 +14,7 @@ from common.schemas.catalog import CategoryOut, ProductOut, StockCountOut
 
 from .. import labels
 from ..i18n import tr
-from ..qt import Qt, QtWidgets, Signal
+from ..qt import Qt, QtCore, QtWidgets, Signal
 from ..widgets.context import Services
 from ..widgets.listview import PagedListView, search_box
 from ..widgets.paged import Column, PagedTableModel
@@ -183,6 +184,37 @@ class ProductDialog(FormDialog):
         ch.setLayout(com)
         self.add_field("commission_value", tr("prod.f.commission"), ch)
         self.field_errors["commission_kind"] = self.field_errors["commission_value"]
+        # 预约: a bookable service's length; a group class's places and start time
+        self.duration = QtWidgets.QSpinBox()
+        self.duration.setObjectName("duration_minutes")
+        self.duration.setRange(0, 600)
+        self.duration.setSingleStep(5)
+        self.duration.setValue(p.duration_minutes or 0 if p else 0)
+        self.duration.setToolTip(tr("bo.product.duration_hint"))
+        self.capacity = QtWidgets.QSpinBox()
+        self.capacity.setObjectName("capacity")
+        self.capacity.setRange(0, 500)
+        self.capacity.setValue(p.capacity or 0 if p else 0)
+        self.capacity.setToolTip(tr("bo.product.capacity_hint"))
+        start = p.class_start if p and p.class_start else dt.time(19, 0)
+        self.class_start = QtWidgets.QTimeEdit(QtCore.QTime(start.hour, start.minute))
+        self.class_start.setObjectName("class_start")
+        self.class_start.setDisplayFormat("HH:mm")
+        book = QtWidgets.QHBoxLayout()
+        book.setContentsMargins(0, 0, 0, 0)
+        book.addWidget(self.duration)
+        book.addWidget(QtWidgets.QLabel(tr("bo.product.capacity")))
+        book.addWidget(self.capacity)
+        book.addWidget(QtWidgets.QLabel(tr("bo.product.class_start")))
+        book.addWidget(self.class_start)
+        book.addStretch(1)
+        bh = QtWidgets.QWidget()
+        bh.setObjectName("bookingRow")
+        bh.setLayout(book)
+        self.add_field("duration_minutes", tr("bo.product.duration"), bh)
+        self.field_errors["capacity"] = self.field_errors["duration_minutes"]
+        self.field_errors["class_start"] = self.field_errors["duration_minutes"]
+        self.capacity.valueChanged.connect(self._kind_changed)
         self.opening_label.setVisible(p is None)
         self.opening_stock.setVisible(p is None)
         self.kind.currentIndexChanged.connect(self._kind_changed)
@@ -199,6 +231,10 @@ class ProductDialog(FormDialog):
         on = self.track_stock.isChecked()
         self.opening_stock.setEnabled(on)
         self.low_stock.setEnabled(on)
+        if hasattr(self, "duration"):
+            for w in (self.duration, self.capacity):
+                w.setEnabled(service)
+            self.class_start.setEnabled(service and self.capacity.value() > 0)
 
     def _commission_changed(self, *_: object) -> None:
         kind = self.commission_kind.currentData()
@@ -232,21 +268,37 @@ class ProductDialog(FormDialog):
             "barcodes": split_codes(self.barcodes.text()),
             "favourite": self.favourite.isChecked(),
             "favourite_order": self.favourite_order.value(),
+            **self._booking(),
         }
         if self.product is None:
             body["kind"] = self.kind.currentData()
             if self.track_stock.isChecked():
                 body["opening_stock"] = int_of(self.opening_stock, "opening_stock",
                                                optional=True) or 0
-            return body
+            return _times_as_text(body)
         body["active"] = self.active.isChecked()
-        return changed(body, self.product)
+        return _times_as_text(changed(body, self.product))
+
+    def _booking(self) -> dict[str, Any]:
+        service = self.kind.currentData() == "service"
+        cap = self.capacity.value() if service else 0
+        t = self.class_start.time()
+        return {"duration_minutes": (self.duration.value() or None) if service else None,
+                "capacity": cap or None,
+                "class_start": dt.time(t.hour(), t.minute()) if cap else None}
 
     def call(self, body: dict[str, Any], key: str) -> ProductOut:
         api = self.services.api
         if self.product is None:
             return api.create_product(body, key=key)
         return api.update_product(self.product.id, body, key=key)
+
+
+def _times_as_text(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A time of day as the API reads it (``19:00:00``)."""
+    if body is not None and isinstance(body.get("class_start"), dt.time):
+        body["class_start"] = body["class_start"].isoformat()
+    return body
 
 
 def fen_of_line(edit: QtWidgets.QLineEdit, key: str) -> int:

@@ -11,7 +11,7 @@ from common.schemas.base import Role
 from common.schemas.staff import StaffOut
 
 from ..i18n import role_label, tr
-from ..qt import QtWidgets, Signal
+from ..qt import QtCore, QtWidgets, Signal
 from ..widgets.context import Services
 from ..widgets.listview import PagedListView, search_box
 from ..widgets.paged import Column, PagedTableModel
@@ -127,6 +127,52 @@ class StaffDialog(QtWidgets.QDialog):
             form.addRow("", err)
             self.field_errors[key] = err
         form.addRow("", self.active)
+        # 预约: bookable (a stylist, a coach) and the weekly hours
+        self.bookable = QtWidgets.QCheckBox(tr("bo.staff.bookable"))
+        self.bookable.setObjectName("bookable")
+        self.bookable.setChecked(bool(staff and staff.bookable))
+        form.addRow("", self.bookable)
+        start = staff.work_start if staff and staff.work_start else dt.time(10)
+        end = staff.work_end if staff and staff.work_end else dt.time(19)
+        self.work_start = QtWidgets.QTimeEdit(QtCore.QTime(start.hour, start.minute))
+        self.work_start.setObjectName("work_start")
+        self.work_end = QtWidgets.QTimeEdit(QtCore.QTime(end.hour, end.minute))
+        self.work_end.setObjectName("work_end")
+        hours = QtWidgets.QHBoxLayout()
+        hours.setContentsMargins(0, 0, 0, 0)
+        for w in (self.work_start, self.work_end):
+            w.setDisplayFormat("HH:mm")
+        hours.addWidget(self.work_start)
+        hours.addWidget(QtWidgets.QLabel("–"))
+        hours.addWidget(self.work_end)
+        hours.addStretch(1)
+        hh = QtWidgets.QWidget()
+        hh.setLayout(hours)
+        form.addRow(tr("bo.staff.hours"), hh)
+        days_row = QtWidgets.QHBoxLayout()
+        days_row.setContentsMargins(0, 0, 0, 0)
+        mask = staff.work_days if staff else 127
+        self.days: list[QtWidgets.QCheckBox] = []
+        for i, name in enumerate(tr("appt.weekday").split(",")):
+            box = QtWidgets.QCheckBox(name)
+            box.setObjectName(f"work_day_{i}")
+            box.setChecked(bool(mask >> i & 1))
+            days_row.addWidget(box)
+            self.days.append(box)
+        dh = QtWidgets.QWidget()
+        dh.setLayout(days_row)
+        form.addRow(tr("bo.staff.work_days"), dh)
+        note = QtWidgets.QLabel(tr("bo.staff.hours_note"))
+        note.setWordWrap(True)
+        form.addRow("", note)
+        err = QtWidgets.QLabel()
+        err.setObjectName("error_work_start")
+        err.setStyleSheet("color: #b00020;")
+        err.setVisible(False)
+        form.addRow("", err)
+        self.field_errors["work_start"] = err
+        self.field_errors["work_end"] = err
+        self.field_errors["work_days"] = err
 
         buttons = QtWidgets.QDialogButtonBox(
             QtWidgets.QDialogButtonBox.StandardButton.Save
@@ -152,6 +198,8 @@ class StaffDialog(QtWidgets.QDialog):
                 body["phone"] = self.phone.text().strip()
             if self.pin.text():
                 body["pin"] = self.pin.text()
+            if self.bookable.isChecked():
+                body.update(bookable=True, **self.hours())
             return body
         s = self.staff
         body = {}
@@ -167,7 +215,24 @@ class StaffDialog(QtWidgets.QDialog):
             body["active"] = self.active.isChecked()
         if self.pin.text():
             body["pin"] = self.pin.text()
+        if self.bookable.isChecked() != s.bookable:
+            body["bookable"] = self.bookable.isChecked()
+        if self.bookable.isChecked():
+            hours = self.hours()
+            now = {"work_start": s.work_start.isoformat() if s.work_start else None,
+                   "work_end": s.work_end.isoformat() if s.work_end else None,
+                   "work_days": s.work_days}
+            body.update({k: v for k, v in hours.items() if now[k] != v})
         return body
+
+    def hours(self) -> dict[str, Any]:
+        """The weekly hours as the API reads them (``10:00:00``, the weekday bits)."""
+        def t(edit: QtWidgets.QTimeEdit) -> str:
+            q = edit.time()
+            return dt.time(q.hour(), q.minute()).isoformat()
+
+        return {"work_start": t(self.work_start), "work_end": t(self.work_end),
+                "work_days": sum(1 << i for i, b in enumerate(self.days) if b.isChecked())}
 
     def submit(self) -> None:
         body = self.body()

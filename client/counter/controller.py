@@ -18,6 +18,7 @@ from typing import Any
 
 from common.errors import ApiError
 from common.money import format_fen
+from common.schemas.appointments import CheckInOut
 from common.schemas.catalog import ProductOut
 from common.schemas.members import (
     CountCardOut,
@@ -41,6 +42,7 @@ from ..i18n import tr
 from ..qt import QtCore, QtGui, QtWidgets, Signal
 from ..widgets.context import Services, SessionInfo
 from ..widgets.dialogs import name_buttons
+from .appointments import AppointmentDayDialog
 from .attendance import ClockDialog
 from .cart import Cart, CartError, CartLine, ServingShare, pricing_member, serving_text
 from .checkout import LATER_FEATURES, CheckoutScreen
@@ -226,6 +228,8 @@ class CounterController(QtCore.QObject):
         act("recharge", self.recharge)
         act("cards", self.card_ops)
         act("sell_card", self.sell_card)
+        act("appointments", self.appointments)
+        self.acts["appointments"].setShortcut(QtGui.QKeySequence("F12"))
         menu.addSeparator()
         act("drawer", self.open_drawer, enabled=self.session.is_manager)
         act("my_sales", self.my_sales)
@@ -734,6 +738,50 @@ class CounterController(QtCore.QObject):
         dlg = ClockDialog(self.services, self.window)
         self._open(dlg)
         return dlg
+
+    def appointments(self) -> AppointmentDayDialog | None:
+        """预约 (F12): the day view; a booking checked in there becomes the cart."""
+        if self.refused_offline("offline.refused.appointments"):
+            return None
+        dlg = AppointmentDayDialog(self.services, is_manager=self.session.is_manager,
+                                   cart_busy=lambda: bool(self.cart.lines),
+                                   parent=self.window)
+        dlg.checked_in.connect(self._checked_in)
+        self._open(dlg)
+        return dlg
+
+    def _checked_in(self, res: CheckInOut) -> None:
+        """A checked-in booking becomes the cart: each service with the booked staff member
+        as its serving staff (the sale pays their commission), or on the member's count
+        card; the member attached."""
+        api = self.services.api
+        a = res.appointment
+
+        def build() -> tuple[Cart, MemberOut | None]:
+            member = api.get_member(a.member_id) if a.member_id else None
+            cart = Cart()
+            if member is not None:
+                cart.member_info, cart.member = member, pricing_member(member)
+            products: dict[int, ProductOut] = {}
+            for ln in res.lines:
+                if ln.product_id not in products:
+                    products[ln.product_id] = api.get_product(ln.product_id)
+                line = CartLine.from_product(products[ln.product_id])
+                staff = ((ServingShare(ln.staff_id, ln.staff_name or ""),)
+                         if ln.staff_id is not None else ())
+                cart.lines.append(replace(line, staff=staff, count_card_id=ln.count_card_id,
+                                          count_card_name=ln.count_card_name or ""))
+            return cart, member
+
+        def loaded(built: tuple[Cart, MemberOut | None]) -> None:
+            cart, member = built
+            self.checkout.cart_model.load(cart)
+            if member is not None:
+                self.member_panel.attach(member)
+            self.checkout.say(tr("appt.checked_in", customer=a.customer_name,
+                                 n=len(cart.lines)))
+
+        self.services.runner.op(build, loaded, self._error, owner=self)
 
     def shift_close(self) -> None:
         if self.refused_offline("offline.refused.shift"):

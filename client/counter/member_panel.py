@@ -355,7 +355,9 @@ class MemberPanel(QtWidgets.QWidget):
         self.name.setText(member_title(m) + ("" if m.active else f" [{tr('staff.inactive')}]"))
         card = next((c.card_no for c in m.cards if c.status == "active"), "")
         self.phone.setText("  ".join(x for x in (mask_phone(m.phone), m.number,
-                                                  tr("member.card", no=card) if card else "")
+                                                  tr("member.card", no=card) if card else "",
+                                                  tr("appt.no_shows", n=m.no_show_count)
+                                                  if m.no_show_count else "")
                                       if x))
         self.stored_value.setText(format_fen(m.stored_value))
         self.points.setText(str(m.points))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from common.money import format_fen
+from common.privacy import report_phone
 from common.schemas.shop import ShopSettingsOut
 
 from .. import labels
@@ -121,7 +122,8 @@ COLUMNS = ("sales", "qty", "list_total", "discount", "total", "refunds", "net", 
            "cost", "kind", "entries", "qty_in", "qty_out", "sale_number", "at",
            "approved_by", "reason", "ref", "member", "by", "phone", "level", "points",
            "total_spent", "visit_count", "last_visit_at", "birthday", "created_at", "card",
-           "card_uses_left", "card_expires_at")
+           "card_uses_left", "card_expires_at", "appt_time", "customer", "services",
+           "staff_name", "appt_status", "no_shows")
 
 
 def column_keys() -> list[str]:
@@ -454,6 +456,39 @@ def _member_list_build(page: Any, _p: Period, o: Options) -> Parts:
     return member_list_parts(page, o)
 
 
+# -- appointments of a day (GET /appointments) ----------------------------------------------
+APPOINTMENT_PAGES = 10  # × 200: a day's bookings of even a big shop
+
+
+def _appointments_fetch(api: ApiClient, p: Period, _o: Options) -> tuple[list[Any], bool]:
+    rows: list[Any] = []
+    for page in range(1, APPOINTMENT_PAGES + 1):
+        got = api.appointments(p.date_to, page=page, page_size=200)
+        rows += got.items
+        if not got.has_more:
+            return rows, False
+    return rows, True
+
+
+def _appointments_build(data: tuple[list[Any], bool], _p: Period, _o: Options) -> Parts:
+    """The day's bookings to call or to prepare: the phone masked as in every report."""
+    items, more = data
+    cols = [_c("appt_time"), _c("customer"), _c("phone"), _c("services"), _c("staff_name"),
+            _c("appt_status"), _c("no_shows", "int")]
+    rows = [{"appt_time": f"{a.local_start:%H:%M}–{a.local_end:%H:%M}",
+             "customer": a.customer_name, "phone": report_phone(a.phone),
+             "services": "、".join(s.name for s in a.services),
+             "staff_name": a.staff_name or tr("appt.classes"),
+             "appt_status": tr(f"appt.status.{a.status}"), "no_shows": a.no_show_count}
+            for a in items]
+    table = Table(tr("rout.r.appointments"), cols, rows)
+    if more:
+        table.note = tr("rout.truncated", n=len(rows))
+    live = [a for a in items if a.status != "cancelled"]
+    return Parts(headline=[(tr("rout.r.appointments"), tr("rout.h.people", n=len(live)))],
+                 tables=[table], notes=[tr("rout.phone_masked")])
+
+
 REPORTS: list[ReportSpec] = [
     *(ReportSpec(f"sales_{g}", _sales_fetch(g), _sales_build(g)) for g in SALES_GROUPS),
     ReportSpec("day_close", lambda api, p, _o: api.day_close(p.date_to.isoformat()),
@@ -471,6 +506,7 @@ REPORTS: list[ReportSpec] = [
     ReportSpec("member_list", _member_list_fetch, _member_list_build, options=("kind",)),
     ReportSpec("attendance", lambda api, p, _o: api.attendance_summary(p.month),
                lambda summary, _p, _o: _parts(attendance_doc(summary)), period="month"),
+    ReportSpec("appointments", _appointments_fetch, _appointments_build, period="day"),
 ]
 
 

@@ -9,6 +9,7 @@ checks that every key the code uses exists here with both languages.
 from __future__ import annotations
 
 from .app import APP_STRINGS
+from .appointments import APPOINTMENT_STRINGS
 from .attendance import ATTENDANCE_STRINGS
 from .backoffice import BACKOFFICE_STRINGS
 from .care import CARE_STRINGS
@@ -36,6 +37,7 @@ AREAS: dict[str, dict[str, tuple[str, str]]] = {
     "reports": REPORT_STRINGS,
     "attendance": ATTENDANCE_STRINGS,
     "care": CARE_STRINGS,
+    "appointments": APPOINTMENT_STRINGS,
 }
 
 

@@ -7,12 +7,14 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
     PlainSerializer,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -38,6 +40,20 @@ def _utc_iso(value: dt.datetime) -> str:
 
 UtcDatetime = Annotated[dt.datetime, PlainSerializer(_utc_iso, return_type=str)]
 """A timestamp: stored naive-UTC, sent as ISO 8601 with offset."""
+
+def _wall_time(value: dt.time) -> dt.time:
+    if value.tzinfo is not None:
+        raise ValueError("请填写当地时间（如 10:00），不带时区")
+    return value
+
+
+TimeOfDay = Annotated[
+    dt.time, AfterValidator(_wall_time),
+    PlainSerializer(lambda t: t.isoformat("seconds"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$",
+                    "description": "shop wall-clock time of day, HH:MM or HH:MM:SS"})]
+"""A time of day in the shop (opening hours, a class's start): ``10:00`` / ``10:00:00``, no
+zone (JSON Schema's ``format: time`` requires an offset, which a wall-clock time has not)."""
 
 FenAmount = Annotated[int, Field(description="money in integer fen (分); ¥12.50 = 1250",
                                  strict=True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -15,6 +16,7 @@ from .base import (
     PriceFen,
     Quantity,
     StockChange,
+    TimeOfDay,
     UtcDatetime,
 )
 from .members import LevelOut, MembershipSettings
@@ -23,6 +25,23 @@ from .shop import ShopSettingsOut
 ProductKind = Literal["product", "service"]
 CommissionKind = Literal["none", "percent", "fixed"]
 BARCODE_PATTERN = r"^[0-9A-Za-z\-_.]{1,32}$"
+
+
+def check_booking_fields(kind: str, duration: int | None, capacity: int | None,
+                         class_start: dt.time | None) -> None:
+    """预约 fields of a product: only a service is booked; a group class (团课) has a
+    duration, a capacity and its start time together; times on 5-minute marks."""
+    if kind != "service" and (duration or capacity or class_start):
+        raise ValueError("只有服务项目可以预约（时长、团课人数）")
+    if (capacity is None) != (class_start is None):
+        raise ValueError("团课要同时填写人数和开课时间")
+    if capacity is not None and not duration:
+        raise ValueError("团课要填写时长")
+    if duration is not None and duration % 5:
+        raise ValueError("服务时长要是 5 分钟的整数倍")
+    if class_start is not None and (class_start.minute % 5 or class_start.second
+                                    or class_start.microsecond):
+        raise ValueError("开课时间要在整 5 分钟上")
 
 
 class CategoryIn(ApiModel):
@@ -65,6 +84,14 @@ class _ProductFields(ApiModel):
     active: bool = True
     favourite: bool = Field(False, description="收银台常用: a button on the counter's grid")
     favourite_order: int = Field(0, ge=0, le=100_000, description="order on the grid")
+    duration_minutes: int | None = Field(None, ge=5, le=600,
+                                         description="预约: a bookable service's length")
+    capacity: int | None = Field(None, ge=1, le=500,
+                                 description="团课: a group class's places (with class_start)")
+    class_start: TimeOfDay | None = Field(None, description="团课: the class's start (shop time)")
+    staff_ids: list[DbId] = Field(default_factory=list, max_length=100,
+                                  description="who can do the service; empty: every "
+                                              "bookable staff member")
 
     @field_validator("sku")
     @classmethod
@@ -77,6 +104,7 @@ class _ProductFields(ApiModel):
             raise ValueError("服务项目不能管理库存")
         if self.commission_kind == "percent" and self.commission_value > 10_000:
             raise ValueError("提成比例不能超过 100%")
+        check_booking_fields(self.kind, self.duration_minutes, self.capacity, self.class_start)
         return self
 
 
@@ -89,7 +117,8 @@ class ProductPatch(PatchModel):
     """Every field optional; stock is never set here (use stock adjustments). ``null``
     clears sku, category, member price, cost and the low-stock mark."""
 
-    clearable = frozenset({"sku", "category_id", "member_price", "cost", "low_stock"})
+    clearable = frozenset({"sku", "category_id", "member_price", "cost", "low_stock",
+                           "duration_minutes", "capacity", "class_start"})
 
     sku: str | None = Field(None, max_length=32)
     name: str | None = Field(None, min_length=1, max_length=100)
@@ -108,6 +137,10 @@ class ProductPatch(PatchModel):
     active: bool | None = None
     favourite: bool | None = None
     favourite_order: int | None = Field(None, ge=0, le=100_000)
+    duration_minutes: int | None = Field(None, ge=5, le=600)
+    capacity: int | None = Field(None, ge=1, le=500)
+    class_start: TimeOfDay | None = None
+    staff_ids: list[DbId] | None = Field(None, max_length=100)
 
     @field_validator("sku")
     @classmethod
@@ -138,6 +171,10 @@ class ProductOut(ApiModel):
     updated_at: UtcDatetime
     favourite: bool = False
     favourite_order: int = 0
+    duration_minutes: int | None = None
+    capacity: int | None = None
+    class_start: TimeOfDay | None = None
+    staff_ids: list[int] | None = None
     level_prices: dict[int, int] = Field(
         default_factory=dict, description="membership level id → fixed member price (fen); "
                                           "filled in the catalogue snapshot only")

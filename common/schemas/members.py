@@ -179,6 +179,7 @@ class MemberOut(ApiModel):
     points: int
     total_spent: int
     visit_count: int
+    no_show_count: int = Field(0, description="预约爽约 (appointments marked no-show)")
     last_visit_at: UtcDatetime | None
     has_pin: bool
     created_at: UtcDatetime

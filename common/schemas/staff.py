@@ -1,14 +1,24 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from .base import ApiModel, PageQuery, PatchModel, Role, UtcDatetime
+from .base import ApiModel, PageQuery, PatchModel, Role, TimeOfDay, UtcDatetime
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]{2,32}$"
 PIN_PATTERN = r"^[0-9]{4,8}$"
 PIN_DESCRIPTION = "4–8 digits: clocking in and out at a counter (考勤) with it"
+WORK_DAYS_DESCRIPTION = "预约 weekly hours' days: bit 0 = Monday … bit 6 = Sunday"
+
+
+def check_hours(start: dt.time | None, end: dt.time | None) -> None:
+    """A staff member's weekly hours: both or neither, the start before the end."""
+    if (start is None) != (end is None):
+        raise ValueError("工作时间要同时填写开始和结束")
+    if start is not None and end is not None and start >= end:
+        raise ValueError("工作时间的结束要晚于开始")
 
 
 class StaffOut(ApiModel):
@@ -20,6 +30,10 @@ class StaffOut(ApiModel):
     phone: str | None = None
     locked_until: UtcDatetime | None = None
     has_pin: bool = False
+    bookable: bool = False
+    work_start: TimeOfDay | None = None
+    work_end: TimeOfDay | None = None
+    work_days: int = 127
     created_at: UtcDatetime
 
 
@@ -39,10 +53,19 @@ class StaffCreate(ApiModel):
     password: str = Field(min_length=6, max_length=128)
     phone: str | None = Field(None, max_length=20)
     pin: str | None = Field(None, pattern=PIN_PATTERN, description=PIN_DESCRIPTION)
+    bookable: bool = False
+    work_start: TimeOfDay | None = None
+    work_end: TimeOfDay | None = None
+    work_days: int = Field(127, ge=0, le=127, description=WORK_DAYS_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _hours(self):
+        check_hours(self.work_start, self.work_end)
+        return self
 
 
 class StaffUpdate(PatchModel):
-    clearable = frozenset({"phone", "pin"})
+    clearable = frozenset({"phone", "pin", "work_start", "work_end"})
 
     display_name: str | None = Field(None, min_length=1, max_length=64)
     role: Role | None = None
@@ -52,6 +75,10 @@ class StaffUpdate(PatchModel):
     unlock: bool | None = Field(None, description="clear a login lockout")
     pin: str | None = Field(None, pattern=PIN_PATTERN,
                             description=PIN_DESCRIPTION + "; null removes it")
+    bookable: bool | None = Field(None, description="预约: customers can book this person")
+    work_start: TimeOfDay | None = Field(None, description="weekly hours (shop time)")
+    work_end: TimeOfDay | None = None
+    work_days: int | None = Field(None, ge=0, le=127, description=WORK_DAYS_DESCRIPTION)
 
 
 class MyPinIn(ApiModel):

@@ -8,14 +8,17 @@ ledger, purchase receipts and stock counts (盘点).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     ForeignKey,
     Index,
     Integer,
     SmallInteger,
     String,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -64,6 +67,13 @@ class Product(Base):
     low_stock: Mapped[int | None] = mapped_column()  # threshold for the low-stock list
     commission_kind: Mapped[str] = mapped_column(String(8), default="none")  # none|percent|fixed
     commission_value: Mapped[int] = mapped_column(default=0)  # bp of amount, or fen per unit
+    # appointments (预约): a bookable service's length; a group class (团课) also has a
+    # capacity and its fixed start time of day (shop time)
+    duration_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    capacity: Mapped[int | None] = mapped_column(SmallInteger)
+    class_start: Mapped[dt.time | None] = mapped_column(Time)
+    # who can do the service (staff ids); empty or NULL: every bookable staff member
+    staff_ids: Mapped[Any | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # 收银台常用: a button on the counter's touch grid (tab = category), in this order
     favourite: Mapped[bool] = mapped_column(Boolean, default=False)

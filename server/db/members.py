@@ -96,6 +96,8 @@ class Member(Base):
     points: Mapped[int] = mapped_column(default=0)
     total_spent: Mapped[int] = mapped_column(default=0)
     visit_count: Mapped[int] = mapped_column(Integer, default=0)
+    # appointments marked 爽约 (no-show): a cache of the member's appointments in that state
+    no_show_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_visit_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     # optional payment PIN (argon2)
     pin_hash: Mapped[str | None] = mapped_column(String(255))

@@ -9,7 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,6 +46,13 @@ class Staff(Base):
     failed_since: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     locked_until: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     phone: Mapped[str | None] = mapped_column(String(20))
+    # appointments (预约): can customers book this person (a stylist, a coach), and their
+    # weekly hours (shop time; ``work_days`` bit 0 = Monday … bit 6 = Sunday). A planned
+    # shift (attendance_plans) on a day takes the place of the weekly hours that day.
+    bookable: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    work_start: Mapped[dt.time | None] = mapped_column(Time)
+    work_end: Mapped[dt.time | None] = mapped_column(Time)
+    work_days: Mapped[int] = mapped_column(SmallInteger, default=127, server_default="127")
     created_at: Mapped[created_ts]
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
 

@@ -19,9 +19,11 @@ from common.schemas.catalog import (
     CategoryPatch,
     ProductIn,
     ProductPatch,
+    check_booking_fields,
 )
 from common.text import pinyin_initials
 from server.db.catalog import Category, Product, ProductBarcode
+from server.db.models import Staff
 
 from . import audit, catalog_version, stock, tabular
 from .actor import Actor
@@ -126,16 +128,31 @@ def _set_barcodes(session: Session, product: Product, codes: list[str]) -> None:
 
 
 def _snapshot(p: Product) -> dict[str, Any]:
-    return {k: getattr(p, k) for k in ("name", "sku", "price", "member_price", "cost",
+    out = {k: getattr(p, k) for k in ("name", "sku", "price", "member_price", "cost",
                                        "category_id", "active", "open_price", "track_stock",
                                        "commission_kind", "commission_value", "kind",
-                                       "favourite", "favourite_order")}
+                                       "favourite", "favourite_order", "duration_minutes",
+                                       "capacity", "class_start", "staff_ids")}
+    if p.class_start is not None:
+        out["class_start"] = p.class_start.isoformat("minutes")
+    return out
+
+
+def _check_staff_ids(session: Session, staff_ids: list[int] | None) -> None:
+    """Who can do a service: existing staff members (422 naming the field else)."""
+    if not staff_ids:
+        return
+    found = set(session.scalars(select(Staff.id).where(Staff.id.in_(set(staff_ids)))))
+    if set(staff_ids) - found:
+        raise ApiError("not_found", status=422, what="员工",
+                       fields={"staff_ids": "员工不存在"})
 
 
 def create_product(session: Session, actor: Actor, data: ProductIn) -> Product:
     _check_category(session, data.category_id)
     if data.sku and session.scalar(select(Product.id).where(Product.sku == data.sku)):
         raise ApiError("sku_taken", status=409, sku=data.sku, fields={"sku": "已被使用"})
+    _check_staff_ids(session, data.staff_ids)
     fields_ = data.model_dump(exclude={"barcodes", "opening_stock"})
     p = Product(**fields_, pinyin=pinyin_initials(data.name), stock=0)
     session.add(p)
@@ -163,7 +180,10 @@ def update_product(session: Session, actor: Actor, product_id: int, data: Produc
     if changes.get("sku") and session.scalar(select(Product.id).where(
             Product.sku == changes["sku"], Product.id != p.id)):
         raise ApiError("sku_taken", status=409, sku=changes["sku"], fields={"sku": "已被使用"})
-    nullable = {"sku", "member_price", "cost", "category_id", "low_stock"}
+    if changes.get("staff_ids"):
+        _check_staff_ids(session, changes["staff_ids"])
+    nullable = {"sku", "member_price", "cost", "category_id", "low_stock", "duration_minutes",
+                "capacity", "class_start"}
     for k, v in changes.items():
         if k == "barcodes":
             continue
@@ -173,6 +193,11 @@ def update_product(session: Session, actor: Actor, product_id: int, data: Produc
     if p.kind == "service" and p.track_stock:
         raise ApiError("validation_error", status=400,
                        fields={"track_stock": "服务项目不能管理库存"})
+    try:
+        check_booking_fields(p.kind, p.duration_minutes, p.capacity, p.class_start)
+    except ValueError as e:
+        raise ApiError("validation_error", status=400, fields={"duration_minutes": str(e)}
+                       ) from e
     if p.track_stock is False and before["track_stock"] and p.stock != 0:
         raise ApiError("stock_not_zero", status=409, name=p.name, stock=p.stock)
     if changes.get("name"):

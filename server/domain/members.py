@@ -589,6 +589,7 @@ def views(session: Session, rows: list[Member], with_cards: bool = True, *, view
             "sv_principal": m.sv_principal, "sv_bonus": m.sv_bonus,
             "stored_value": m.sv_principal + m.sv_bonus, "points": m.points,
             "total_spent": m.total_spent, "visit_count": m.visit_count,
+            "no_show_count": m.no_show_count,
             "last_visit_at": m.last_visit_at, "has_pin": bool(m.pin_hash),
             "created_at": m.created_at, "cards": cards.get(m.id, []),
             "anonymised_at": m.anonymised_at,

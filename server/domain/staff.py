@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from common.errors import ApiError
 from common.schemas.base import Role
-from common.schemas.staff import StaffCreate, StaffUpdate
+from common.schemas.staff import StaffCreate, StaffUpdate, check_hours
 from server.db.models import Staff
 
 from . import audit
@@ -27,6 +27,10 @@ def snapshot(staff: Staff) -> dict[str, Any]:
         "active": staff.active,
         "phone": staff.phone,
         "has_pin": bool(staff.pin_hash),
+        "bookable": staff.bookable,
+        "work_start": staff.work_start.isoformat("minutes") if staff.work_start else None,
+        "work_end": staff.work_end.isoformat("minutes") if staff.work_end else None,
+        "work_days": staff.work_days,
     }
 
 
@@ -62,6 +66,10 @@ def create(session: Session, actor: Actor, passwords: Passwords, data: StaffCrea
         phone=data.phone,
         active=True,
         failed_logins=0,
+        bookable=data.bookable,
+        work_start=data.work_start,
+        work_end=data.work_end,
+        work_days=data.work_days,
     )
     session.add(staff)
     try:
@@ -97,9 +105,13 @@ def update(session: Session, actor: Actor, passwords: Passwords, staff_id: int,
             raise ApiError("last_owner", status=409)
     changes = data.model_dump(exclude_unset=True, exclude={"password", "unlock", "pin"})
     for key, value in changes.items():
-        if value is None and key != "phone":
+        if value is None and key not in StaffUpdate.clearable:
             continue
         setattr(staff, key, value.value if isinstance(value, Role) else value)
+    try:
+        check_hours(staff.work_start, staff.work_end)
+    except ValueError as e:
+        raise ApiError("validation_error", status=400, fields={"work_start": str(e)}) from e
     revoke = False
     if data.password:
         staff.password_hash = passwords.hash(data.password)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from common.schemas.base import Role
 from server.db.models import Staff
 
-from . import count_cards, points, reports, sales_checks, stock, wallet
+from . import appointments, count_cards, points, reports, sales_checks, stock, wallet
 
 Check = Callable[[Session], list[str]]
 
@@ -52,6 +52,7 @@ def all_checks() -> list[tuple[str, Check]]:
         ("sales: payments = total, refunds <= sale", sales_checks.check_sales),
         ("sales: commission ledger consistent", sales_checks.check_commission),
         ("reports: cached days = live figures", reports.check_cache),
+        ("members: no-show count = no-show appointments", appointments.check_no_shows),
     ]
 
 

@@ -135,6 +135,7 @@ MANUAL: dict[tuple[str, str], typing.Iterable[str]] = {
     ("att.action.", ""): ("in", "break_start", "break_end", "out"),   # ClockAction
     ("att.state.", ""): ("off", "working", "break"),                  # AttendanceState
     ("att.fix.", ""): ("add", "change", "remove"),                    # CorrectionAction
+    ("appt.status.", ""): ("booked", "checked_in", "cancelled", "no_show"),  # appointments
 }
 
 
