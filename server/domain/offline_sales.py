@@ -89,6 +89,8 @@ def _refuse_what_needs_the_server(body: SaleIn) -> None:
     if what is None and any(ln.count_card_id is not None or ln.count_card_template_id
                             is not None for ln in body.lines):
         what = "次卡"
+    if what is None and any(ln.activity_id is not None for ln in body.lines):
+        what = "活动报名"
     if what is None and body.approval_token:
         what = "店长授权"
     if what is not None:
