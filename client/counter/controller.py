@@ -12,6 +12,7 @@ Every network and device call goes through the task runner; widgets never touch 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -63,6 +64,8 @@ from .refund import RefundDialog, ReprintDialog
 from .sell_card import SellCardDialog
 from .serving_staff import ServingStaffDialog
 from .shift import ShiftCloseDialog, ShiftOpenDialog
+
+log = logging.getLogger(__name__)
 
 
 class ScanBridge(QtCore.QObject):
@@ -184,6 +187,9 @@ class CounterController(QtCore.QObject):
             self.member_panel.network_failed.connect(offline.network_failed)
             self.member_panel.offline_attached.connect(lambda _r: checkout.entry.setFocus())
             offline.changed.connect(self._offline_changed)
+            # the promotions (促销) of the snapshot price the preview as the server does
+            offline.catalogue_updated.connect(lambda _v: self._load_promotions())
+            self._load_promotions()
 
         # serial scanner → the same scanned(code) path as the wedge scanner
         self.scan_bridge = ScanBridge(self)
@@ -360,6 +366,20 @@ class CounterController(QtCore.QObject):
     @property
     def cart(self) -> Cart:
         return self.checkout.cart_model.cart
+
+    def _load_promotions(self) -> None:
+        cat = self.offline.catalogue if self.offline is not None else None
+        if cat is None:
+            return
+        try:
+            promotions, shop = cat.promotions, cat.shop
+        except Exception as e:  # a broken local file: the server's quote still prices
+            log.error("promotions of the local catalogue unreadable: %s", e)
+            return
+        cart = self.checkout.cart_model.cart
+        cart.promotions = promotions
+        cart.shop_zone = getattr(shop, "timezone", "") or ""
+        self.checkout.cart_model.changed()
 
     def _offline_changed(self, offline: bool) -> None:
         """Back online: a member typed offline is looked up for real (not under an open
