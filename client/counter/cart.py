@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from common import pricing, timezones
+from common.schemas.activities import ActivityOut
 from common.schemas.catalog import ProductOut
 from common.schemas.members import CouponOut, MemberOut
 from common.serving import percent_text, shares_complete
@@ -64,6 +65,15 @@ class CartLine:
     open_price_allowed: bool = False  # an open-price item (the cashier enters its price)
     open_price: int | None = None  # the price the cashier entered (fen per unit)
     staff: tuple[ServingShare, ...] = ()  # who served the line (commission shares)
+    activity_id: int | None = None  # a seat of a paid activity (活动报名) for the member
+
+    @classmethod
+    def for_activity(cls, activity: ActivityOut, name: str, unit: str) -> CartLine:
+        """The cart line that sells one seat of ``activity`` (its price; no discount of
+        the member's level, no promotion: the engine's ``activity`` kind)."""
+        return cls(line_id=uuid.uuid4().hex, product_id=0, name=name, unit=unit, qty=1,
+                   list_price=activity.price, kind=pricing.KIND_ACTIVITY,
+                   discountable=False, activity_id=activity.id)
 
     @classmethod
     def from_product(cls, product: ProductOut, barcode: str = "", qty: int = 1,
@@ -97,7 +107,12 @@ class CartLine:
 
     def line_in(self) -> dict[str, Any]:
         """This line as a ``CartLineIn`` (the server looks the prices up itself)."""
-        out: dict[str, Any] = {"product_id": self.product_id, "qty": self.qty}
+        if self.activity_id is not None:
+            out: dict[str, Any] = {"activity_id": self.activity_id, "qty": self.qty}
+            if self.manual_discount_bp:
+                out["manual_discount_bp"] = self.manual_discount_bp
+            return out
+        out = {"product_id": self.product_id, "qty": self.qty}
         if self.open_price is not None:
             out["open_price"] = self.open_price
         if self.count_card_id is not None:

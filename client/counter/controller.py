@@ -42,6 +42,7 @@ from ..i18n import tr
 from ..qt import QtCore, QtGui, QtWidgets, Signal
 from ..widgets.context import Services, SessionInfo
 from ..widgets.dialogs import name_buttons
+from .activities import ActivitySignupDialog
 from .attendance import ClockDialog
 from .cart import Cart, CartError, CartLine, ServingShare, pricing_member, serving_text
 from .checkout import LATER_FEATURES, CheckoutScreen
@@ -232,6 +233,7 @@ class CounterController(QtCore.QObject):
         act("recharge", self.recharge)
         act("cards", self.card_ops)
         act("sell_card", self.sell_card)
+        act("activities", self.activities)
         menu.addSeparator()
         act("drawer", self.open_drawer, enabled=self.session.is_manager)
         act("my_sales", self.my_sales)
@@ -746,6 +748,33 @@ class CounterController(QtCore.QObject):
         """我的业绩: the logged-in staff member's commission and sales, today / this month."""
         self._open(MySalesDialog(self.services, self.session, self.window,
                                  zone=self.shop.timezone))
+
+    def activities(self) -> ActivitySignupDialog | None:
+        """活动报名 / 签到 for the attached member: a free activity at once, a priced one as a
+        cart line paid with the sale."""
+        if self.refused_offline("offline.refused.activity"):
+            return None
+        m = self._need_member()
+        if m is None:
+            return None
+        dlg = ActivitySignupDialog(self.services, m, self.window)
+        dlg.add_to_cart.connect(self._activity_to_cart)
+        dlg.signed_up.connect(lambda s: self.checkout.say(
+            tr("act.counter.done.signed_up", title=s.activity_title, name=m.name)))
+        self._open(dlg)
+        return dlg
+
+    def _activity_to_cart(self, activity: Any) -> None:
+        model = self.checkout.cart_model
+        if any(ln.activity_id == activity.id for ln in model.cart.lines):
+            self.checkout.say(tr("act.counter.already_in_cart", title=activity.title),
+                              error=True)
+            return
+        line = CartLine.for_activity(activity, tr("act.line", title=activity.title),
+                                     tr("act.unit"))
+        model.insert_line(len(model.cart.lines), line)
+        self.checkout.say(tr("act.counter.in_cart", title=activity.title,
+                             price=format_fen(activity.price)))
 
     def attendance(self) -> ClockDialog | None:
         """考勤打卡: staff clock in and out here, each with their own password or PIN."""

@@ -77,6 +77,8 @@ def offline_refusal(cart: Cart, payments: Sequence[Mapping[str, Any]] = ()) -> s
         return "offline.refused.coupon"
     if any(ln.count_card_id for ln in cart.lines):
         return "offline.refused.count_card"
+    if any(ln.activity_id for ln in cart.lines):
+        return "offline.refused.activity"
     return None
 
 
