@@ -15,6 +15,7 @@ from common.schemas.staff import StaffOut
 from ..i18n import tr
 from ..qt import QtWidgets
 from ..widgets.context import Services
+from .activities import ActivitiesScreen, PromotionsScreen
 from .attendance import AttendanceScreen
 from .audit import AuditScreen
 from .backups import BackupScreen
@@ -53,6 +54,11 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("count_cards", "menu.count_cards",
                lambda s, me, n: CountCardTemplatesScreen(s, page_size=n)),
     ScreenSpec("coupons", "menu.coupons", lambda s, me, n: CouponsScreen(s, page_size=n)),
+    # 促销 (a discount on a category, a price for a level, double points) and 活动
+    ScreenSpec("promotions", "menu.promotions",
+               lambda s, me, n: PromotionsScreen(s, page_size=n)),
+    ScreenSpec("activities", "menu.activities",
+               lambda s, me, n: ActivitiesScreen(s, page_size=n)),
     ScreenSpec("shop", "menu.shop", lambda s, me, n: ShopSettingsScreen(s)),
     ScreenSpec("reports", "menu.reports", lambda s, me, n: ReportsScreen(s, me)),
     # what replayed offline sales did otherwise than the server would charge today

@@ -8,6 +8,7 @@ checks that every key the code uses exists here with both languages.
 
 from __future__ import annotations
 
+from .activities import ACTIVITY_STRINGS
 from .app import APP_STRINGS
 from .attendance import ATTENDANCE_STRINGS
 from .backoffice import BACKOFFICE_STRINGS
@@ -34,6 +35,7 @@ AREAS: dict[str, dict[str, tuple[str, str]]] = {
     "offline": OFFLINE_STRINGS,
     "reports": REPORT_STRINGS,
     "attendance": ATTENDANCE_STRINGS,
+    "activities": ACTIVITY_STRINGS,
 }
 
 
