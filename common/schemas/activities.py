@@ -8,9 +8,9 @@ by the one pricing engine ``common.pricing`` (``Promotion``)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import ApiModel, DbId, PageQuery, PatchModel, PriceFen, UtcDatetime
 
@@ -25,6 +25,28 @@ MAX_CAPACITY = 10_000
 MAX_SCOPE_IDS = 200
 
 
+MIN_YEAR, MAX_YEAR = 2000, 2099
+
+
+def _shop_time(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is not None:
+        raise ValueError("请填写本店时间（不带时区）")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"年份应在 {MIN_YEAR} 到 {MAX_YEAR} 之间")
+    return value
+
+
+def _shop_day(value: dt.date) -> dt.date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"年份应在 {MIN_YEAR} 到 {MAX_YEAR} 之间")
+    return value
+
+
+ShopTime = Annotated[dt.datetime, AfterValidator(_shop_time),
+                     Field(description="shop wall-clock time, naive ISO (2026-12-05T14:00)")]
+ShopDay = Annotated[dt.date, AfterValidator(_shop_day)]
+
+
 def _check_window(start: dt.datetime | None, end: dt.datetime | None) -> None:
     if start is not None and end is not None and end <= start:
         raise ValueError("结束时间必须晚于开始时间")
@@ -34,8 +56,8 @@ class ActivityIn(ApiModel):
     title: str = Field(min_length=1, max_length=60)
     kind: ActivityKind = "event"
     place: str = Field("", max_length=60)
-    starts_at: dt.datetime = Field(description="shop wall-clock time")
-    ends_at: dt.datetime = Field(description="shop wall-clock time, after starts_at")
+    starts_at: ShopTime
+    ends_at: ShopTime = Field(description="after starts_at")
     capacity: int = Field(ge=1, le=MAX_CAPACITY)
     price: PriceFen = Field(0, description="per seat, fen; 0 = free (sign up directly)")
     description: str | None = Field(None, max_length=255)
@@ -55,8 +77,8 @@ class ActivityUpdate(PatchModel):
     title: str | None = Field(None, min_length=1, max_length=60)
     kind: ActivityKind | None = None
     place: str | None = Field(None, max_length=60)
-    starts_at: dt.datetime | None = None
-    ends_at: dt.datetime | None = None
+    starts_at: ShopTime | None = None
+    ends_at: ShopTime | None = None
     capacity: int | None = Field(None, ge=1, le=MAX_CAPACITY)
     price: PriceFen | None = None
     description: str | None = Field(None, max_length=255)
@@ -138,8 +160,8 @@ class ActivityStatsOut(ApiModel):
 
 
 class ActivityStatsQuery(ApiModel):
-    date_from: dt.date = Field(description="activities starting on or after this day")
-    date_to: dt.date = Field(description="… and on or before this day (shop time)")
+    date_from: ShopDay = Field(description="activities starting on or after this day")
+    date_to: ShopDay = Field(description="… and on or before this day (shop time)")
 
     @model_validator(mode="after")
     def _order(self):
@@ -171,8 +193,8 @@ class PromotionIn(ApiModel):
 
     name: str = Field(min_length=1, max_length=40, description="printed on the receipt line")
     kind: PromotionKind
-    starts_at: dt.datetime = Field(description="shop wall-clock time")
-    ends_at: dt.datetime = Field(description="shop wall-clock time, exclusive")
+    starts_at: ShopTime
+    ends_at: ShopTime = Field(description="exclusive")
     rate_bp: int = Field(10_000, ge=1, le=10_000)
     price_fen: PriceFen = 0
     points_multiplier: int = Field(1, ge=1, le=10)
@@ -191,8 +213,8 @@ class PromotionUpdate(PatchModel):
     clearable: ClassVar[frozenset[str]] = frozenset({"note"})
 
     name: str | None = Field(None, min_length=1, max_length=40)
-    starts_at: dt.datetime | None = None
-    ends_at: dt.datetime | None = None
+    starts_at: ShopTime | None = None
+    ends_at: ShopTime | None = None
     rate_bp: int | None = Field(None, ge=1, le=10_000)
     price_fen: PriceFen | None = None
     points_multiplier: int | None = Field(None, ge=1, le=10)

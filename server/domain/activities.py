@@ -2,7 +2,9 @@
 place, capacity and price; members sign up at the counter, check in, cancel; statistics per
 activity.
 
-**Seats.** ``activities.taken`` counts the sign-ups that are not cancelled. A seat is taken only
+**Seats.** ``activities.taken`` counts the sign-ups that are not cancelled. A sign-up locks the
+activity row first (lock order: a sale's member row, then the activity, then the sign-up row).
+A seat is taken only
 by ``UPDATE activities SET taken = taken + 1 WHERE id = … AND status = 'open' AND taken <
 capacity`` and its row count (DESIGN §3: a conditional update, no read-then-write): with two
 counters on the last seat one update matches and the other gets 409 ``activity_full``; its
@@ -174,9 +176,11 @@ def _release_seat(session: Session, a: Activity) -> None:
 def sign_up(session: Session, actor: Actor, activity_id: int, member: Member, *,
             at: dt.datetime | None, price: int = 0, sale_id: int | None = None,
             sale_line_id: int | None = None) -> ActivitySignup:
-    """Sign ``member`` up (free, or paid by ``sale_line_id``): the member's row for this
-    activity is locked (or inserted) first, then the seat is taken."""
-    a = get(session, activity_id)
+    """Sign ``member`` up (free, or paid by ``sale_line_id``). The activity row is locked
+    first (sign-ups of one activity queue there: no two transactions lock the gap of a missing
+    sign-up row and deadlock on inserting it), then the member's row is locked or inserted,
+    then the seat is taken by the conditional update."""
+    a = get(session, activity_id, for_update=True)
     check_sellable(a, member, 1, at)
     s = session.scalars(select(ActivitySignup).where(
         ActivitySignup.activity_id == a.id, ActivitySignup.member_id == member.id)
