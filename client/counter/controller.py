@@ -161,6 +161,7 @@ class CounterController(QtCore.QObject):
         self.member_panel.recharge_requested.connect(self.recharge)
         self.member_panel.cards_requested.connect(self.card_ops)
         self.member_panel.sell_card_requested.connect(self.sell_card)
+        self.member_panel.activities_requested.connect(self.activities)
 
         # function keys
         model = checkout.cart_model

@@ -7,6 +7,7 @@ from __future__ import annotations
 ACTIVITY_STRINGS: dict[str, tuple[str, str]] = {
     # the counter: 收银操作 → 活动报名 / 签到
     "ops.activities": ("活动报名 / 签到…", "Activities: sign up / check in…"),
+    "member.activities": ("活动", "Activities"),
     "offline.refused.activity": ("离线时不能活动报名（名额记在服务器上）",
                                  "Activity sign-ups need the server: not while offline"),
     "act.counter.title": ("活动报名 / 签到", "Activities: sign up / check in"),
