@@ -35,7 +35,8 @@ SNAPSHOT_GRACE = dt.timedelta(days=1)
 
 def to_pricing(p: Promotion) -> pricing.Promotion:
     return pricing.Promotion(
-        promotion_id=p.id if p.id is not None else 0, name=p.name, kind=p.kind, starts_at=p.starts_at, ends_at=p.ends_at,
+        promotion_id=p.id if p.id is not None else 0, name=p.name, kind=p.kind,
+        starts_at=p.starts_at, ends_at=p.ends_at,
         rate_bp=p.rate_bp, price_fen=p.price_fen, points_multiplier=p.points_multiplier,
         category_ids=tuple(p.category_ids or ()), product_ids=tuple(p.product_ids or ()),
         level_ids=tuple(p.level_ids or ()))
