@@ -146,10 +146,10 @@ class CartModel(QtCore.QAbstractTableModel):
             if col == "name":
                 if line.count_card_id is not None:
                     return f"{line.name}  [{tr('cart.count_card')}]"
+                tags = [lq.promotion_name] if lq and lq.promotion_name else []  # 促销
                 if line.manual_discount_bp:
-                    off = tr("cart.line_off", pct=f"{line.manual_discount_bp / 100:g}")
-                    return f"{line.name}  [{off}]"
-                return line.name
+                    tags.append(tr("cart.line_off", pct=f"{line.manual_discount_bp / 100:g}"))
+                return f"{line.name}  [{'，'.join(tags)}]" if tags else line.name
             if col == "qty":
                 return f"{line.qty} {line.unit}"
             if col == "price":
