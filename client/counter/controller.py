@@ -478,6 +478,13 @@ class CounterController(QtCore.QObject):
             if member is not None:
                 cart.member_info, cart.member = member, pricing_member(member)
             for ln in cart_in.lines:
+                if ln.activity_id is not None:  # a seat of an activity (活动报名)
+                    a = api.get_activity(ln.activity_id)
+                    cart.lines.append(replace(
+                        CartLine.for_activity(a, tr("act.line", title=a.title),
+                                              tr("act.unit")),
+                        manual_discount_bp=ln.manual_discount_bp))
+                    continue
                 if ln.product_id is None:
                     continue  # a count-card sale line: not sold at the counter screen yet
                 if ln.product_id not in products:
