@@ -140,8 +140,9 @@ def test_manual_and_order_discounts_after_a_promotion_need_no_approval_for_it():
 
 def test_no_promotion_on_open_price_count_card_sale_or_activity_lines():
     lines = [line("a", 0, open_price=5000, open_price_allowed=True),
-             line("b", 12000, kind="count_card_sale", product_id=0),
-             line("c", 8800, kind="activity", product_id=0)]
+             # as the server builds them: not discountable
+             line("b", 12000, kind="count_card_sale", product_id=0, discountable=False),
+             line("c", 8800, kind="activity", product_id=0, discountable=False)]
     q = quote(lines, GOLD, promotions=[promo(), promo(2, kind="price", price_fen=1,
                                                       product_ids=(0,))], at=AT)
     assert all(lq.promotion_discount == 0 and lq.promotion_id is None for lq in q.lines)
