@@ -137,10 +137,10 @@ def list_page(session: Session, query: ActivityQuery, now: dt.datetime) -> Page[
 
 # --- sign-ups ------------------------------------------------------------------------------
 def check_sellable(a: Activity | None, member: Member, qty: int, at: dt.datetime | None, *,
-                   field: str = "activity_id") -> Activity:
+                   field: str = "activity_id", seats: bool = True) -> Activity:
     """What a sign-up needs before any lock: the activity open and not ended (``at``: naive
     shop time), one seat, the member not signed up, a seat apparently free (the conditional
-    update decides under concurrency)."""
+    update decides under concurrency; ``seats`` false: leave it to that)."""
     if a is None:
         raise ApiError("not_found", status=404, what="活动", fields={field: "活动不存在"})
     if a.status != "open":
@@ -149,7 +149,7 @@ def check_sellable(a: Activity | None, member: Member, qty: int, at: dt.datetime
         raise ApiError("activity_ended", status=409, title=a.title)
     if qty != 1:
         raise ApiError("activity_one_seat", status=422, fields={field: "数量只能是 1"})
-    if a.taken >= a.capacity:
+    if seats and a.taken >= a.capacity:
         raise ApiError("activity_full", status=409, title=a.title, capacity=a.capacity)
     return a
 
@@ -181,7 +181,7 @@ def sign_up(session: Session, actor: Actor, activity_id: int, member: Member, *,
     sign-up row and deadlock on inserting it), then the member's row is locked or inserted,
     then the seat is taken by the conditional update."""
     a = get(session, activity_id, for_update=True)
-    check_sellable(a, member, 1, at)
+    check_sellable(a, member, 1, at, seats=False)  # the member's row first, then the seat
     s = session.scalars(select(ActivitySignup).where(
         ActivitySignup.activity_id == a.id, ActivitySignup.member_id == member.id)
         .with_for_update()).one_or_none()
