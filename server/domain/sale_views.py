@@ -58,8 +58,8 @@ def promotion_names(session: Session, ids: set[int]) -> dict[int, str]:
     """The names of the promotions that priced lines (a receipt's reason of the discount)."""
     if not ids:
         return {}
-    return dict(session.execute(select(Promotion.id, Promotion.name)
-                                .where(Promotion.id.in_(ids))).tuples())
+    return {pid: name for pid, name in session.execute(
+        select(Promotion.id, Promotion.name).where(Promotion.id.in_(ids)))}
 
 
 def member_after(session: Session, member_id: int | None, points_earned: int = 0, *,
