@@ -186,7 +186,7 @@ class ActivitySignupDialog(QtWidgets.QDialog):
         return a, self.member
 
     def _key(self, what: str, ident: int) -> str:
-        """One key per action and target while the dialog is open: a retry is done once."""
+        """One key per action and target until it succeeds: a retry is done once."""
         return self._keys.setdefault((what, ident), str(uuid.uuid4()))
 
     def sign_up(self) -> None:
@@ -238,6 +238,8 @@ class ActivitySignupDialog(QtWidgets.QDialog):
                                 owner=self)
 
     def _done(self, s: SignupOut, what: str) -> None:
+        self._keys.clear()  # done: pressing again is a new request (a retry of a failed or
+        # unanswered one keeps its key)
         self.error.setText("")
         if what == "cancelled":
             self.reason.clear()

@@ -90,7 +90,8 @@ def test_counter_signs_up_checks_in_and_sells_a_seat(qtbot, app, client, manager
     dlg.reason.setText("临时有事")
     dlg.cancel_signup()
     qtbot.wait_until(lambda: "签到" in dlg.error.text(), timeout=WAIT)
-    # the paid one goes into the cart
+    # the paid one goes into the cart (Enter in the list: 报名)
+    dlg.table.setFocus()
     dlg.select(paid["id"])
     qtbot.keyClick(dlg, Qt.Key.Key_Return)
     model = win.checkout.cart_model
@@ -99,6 +100,9 @@ def test_counter_signs_up_checks_in_and_sells_a_seat(qtbot, app, client, manager
     qtbot.wait_until(lambda: win.checkout.totals.total.text() == "¥88.00", timeout=WAIT)
     assert _signups(app, m["id"]) == [(free["id"], "checked_in", 0)]  # not before the sale
     save_shot(win, screenshots / "counter_activity_in_cart.png")
+    win.activateWindow()  # the dialog closed: the counter's window has the keyboard again
+    win.checkout.entry.setFocus()
+    qtbot.wait_until(win.checkout.entry.hasFocus, timeout=5000)
     pay = dialog_of(qtbot, win, lambda: qtbot.keyClick(win.checkout.entry, Qt.Key.Key_F9),
                     PaymentDialog)
     qtbot.wait_until(lambda: pay.server_quote is not None, timeout=WAIT)
@@ -145,7 +149,7 @@ def test_back_office_publishes_shows_sign_ups_and_checks_in(qtbot, services, cli
     assert row.member_name == "吴桐" and row.status == "signed_up"
     screen.signup_list.table.selectRow(0)
     screen.check_in()
-    qtbot.wait_until(lambda: screen.signups.items
+    qtbot.wait_until(lambda: bool(screen.signups.items)
                      and screen.signups.items[0].status == "checked_in", timeout=WAIT)
     save_shot(win, screenshots / "backoffice_activities.png")
     # the statistics report: the server's figures as a document
