@@ -278,3 +278,43 @@ def test_server_quote_equals_the_counters_preview(client, manager, cashier, shop
     assert server["points_multiplier"] == preview.points_multiplier
     assert [ln["promotion_id"] for ln in server["lines"]] == [
         lq.promotion_id for lq in preview.lines]
+
+
+def test_an_offline_counter_prices_with_its_local_copy_and_the_replay_agrees(
+        client, manager, cashier, shop, db_session, tmp_path):
+    """The counter's local catalogue keeps the promotions; priced from it offline, the sale
+    replays without a difference (the server measures it with the promotions that ran when
+    the counter recorded it)."""
+    from client.offline.catalogue import LocalCatalogue
+    from server.db.sales import OfflineDifference, Sale
+
+    now = _shop_now(client, manager)
+    _post(client, manager, "/promotions", {
+        "name": "护理8折", "kind": "discount", "rate_bp": 8000,
+        "category_ids": [shop.care["id"]], **_window(now, -2, 3)})
+    cat = LocalCatalogue(tmp_path / "catalogue.sqlite3")
+    try:
+        cat.apply(client.get(f"{API}/catalog/snapshot", headers=cashier.headers).get_json())
+        rules = cat.promotions
+        assert [(p.name, p.rate_bp) for p in rules] == [("护理8折", 8000)]
+        facial = cat.get(shop.facial["id"])
+        cart = Cart(promotions=rules, shop_zone=cat.shop.timezone or "")
+    finally:
+        cat.close()
+    cart.lines.append(CartLine.from_product(facial, qty=2))
+    q = cart.quote()
+    assert q.total == 2 * 10240 and q.lines[0].promotion_name == "护理8折"
+    open_shift(client, cashier)
+    recorded = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)
+    sid = str(uuid.uuid4())
+    body = {"id": sid, **cart.to_cart_in(),
+            "payments": [{"method": "cash", "amount": q.total}],
+            "offline": {"number": "01-L000001", "recorded_at": recorded.isoformat(),
+                        "total": q.total, "line_amounts": [lq.amount for lq in q.lines]}}
+    r = client.post(f"{API}/sales", json=body, headers=cashier.write_headers(sid))
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["total"] == 20480
+    db_session.rollback()
+    sale = db_session.scalars(select(Sale).where(Sale.uuid == sid)).one()
+    assert db_session.scalars(select(OfflineDifference).where(
+        OfflineDifference.sale_id == sale.id)).all() == []
