@@ -59,7 +59,10 @@ def test_counter_signs_up_checks_in_and_sells_a_seat(qtbot, app, client, manager
     win.counter.acts["activities"].trigger()
     assert win.checkout.status.text() == "请先选择会员（F2）"
     attach_member(qtbot, win, "4321")
-    dlg = dialog_of(qtbot, win, win.counter.acts["activities"].trigger, ActivitySignupDialog)
+    # the member panel's 活动 button opens it for the attached member
+    button = win.counter.member_panel.activities_button
+    dlg = dialog_of(qtbot, win, lambda: qtbot.mouseClick(button, Qt.MouseButton.LeftButton),
+                    ActivitySignupDialog)
     qtbot.wait_until(lambda: dlg.table.rowCount() == 2, timeout=WAIT)
     assert dlg.windowTitle() == "活动报名 / 签到" and "周敏" in dlg.findChild(
         type(dlg.result), "activityMember").text()
@@ -213,3 +216,21 @@ def test_back_office_promotion_then_the_counter_preview_applies_it(qtbot, servic
     with qtbot.wait_signal(edit.saved, timeout=WAIT):
         edit.submit()
     assert services.api.catalog_snapshot().promotions == []
+
+
+def test_a_seat_in_the_cart_is_a_line_of_its_own_and_refused_offline():
+    from client.counter.cart import Cart, CartLine
+    from client.counter.offline_mode import offline_refusal
+    from common.pricing import Member
+    from common.schemas.activities import ActivityOut
+
+    a = ActivityOut(id=5, title="烘焙课", kind="class", place="", capacity=8, price=8800,
+                    status="open", taken=1, left=7,
+                    starts_at=dt.datetime(2026, 12, 5, 14), ends_at=dt.datetime(2026, 12, 5, 16))
+    cart = Cart(member=Member(level_id=1, level_discount_bp=8000, member_id=3))
+    cart.lines.append(CartLine.for_activity(a, "活动报名：烘焙课", "位"))
+    assert cart.to_cart_in()["lines"] == [{"activity_id": 5, "qty": 1}]
+    q = cart.quote()
+    # the seat's price: no member level discount (the server's activity kind)
+    assert (q.lines[0].kind, q.lines[0].amount, q.total) == ("activity", 8800, 8800)
+    assert offline_refusal(cart) == "offline.refused.activity"
