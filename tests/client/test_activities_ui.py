@@ -103,6 +103,18 @@ def test_counter_signs_up_checks_in_and_sells_a_seat(qtbot, app, client, manager
     qtbot.wait_until(lambda: win.checkout.totals.total.text() == "¥88.00", timeout=WAIT)
     assert _signups(app, m["id"]) == [(free["id"], "checked_in", 0)]  # not before the sale
     save_shot(win, screenshots / "counter_activity_in_cart.png")
+    # held (挂单) and resumed: the seat comes back as it was
+    with qtbot.wait_signal(win.counter.held, timeout=WAIT) as held:
+        win.counter.hold()
+    assert model.rowCount() == 0
+    order = win.counter.services.api.resume_held_order(held.args[0].id)
+    with qtbot.wait_signal(win.counter.resumed, timeout=WAIT):
+        win.counter._resumed(order)
+    qtbot.wait_until(lambda: model.rowCount() == 1, timeout=WAIT)
+    assert (model.cart.lines[0].activity_id, model.cart.lines[0].name) == (
+        paid["id"], "活动报名：烘焙课")
+    qtbot.wait_until(lambda: win.counter.member_panel.member is not None, timeout=WAIT)
+    qtbot.wait_until(lambda: win.checkout.totals.total.text() == "¥88.00", timeout=WAIT)
     win.activateWindow()  # the dialog closed: the counter's window has the keyboard again
     win.checkout.entry.setFocus()
     qtbot.wait_until(win.checkout.entry.hasFocus, timeout=5000)
