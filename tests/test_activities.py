@@ -80,6 +80,19 @@ def test_roles_and_bad_input(client, manager, cashier):
     _err(client.get(f"{API}/reports/activities?date_from=2026-01-01&date_to=2026-01-31",
                     headers=cashier.headers), 403, "forbidden")
     _err(client.get(f"{API}/activities/999999", headers=cashier.headers), 404, "not_found")
+    a = _activity(client, manager)
+    _err(client.patch(f"{API}/activities/{a['id']}", json={"capacity": 3},
+                      headers=cashier.write_headers()), 403, "forbidden")
+    _err(client.patch(f"{API}/activities/{a['id']}", json={"capacity": None},
+                      headers=manager.write_headers()), 400, "validation_error")
+    _err(client.post(f"{API}/activities/{a['id']}/signups", json={"member_id": 999999},
+                     headers=cashier.write_headers()), 404, "not_found")
+    # a sign-up is reached through its own activity only
+    other = _activity(client, manager, title="另一个")
+    m = _member(client, cashier)
+    s = _post(client, cashier, f"/activities/{a['id']}/signups", {"member_id": m["id"]})
+    _err(client.post(f"{API}/activities/{other['id']}/signups/{s['id']}/check-in",
+                     headers=cashier.write_headers()), 404, "not_found")
 
 
 def test_free_sign_up_check_in_and_cancel_frees_the_seat(client, manager, cashier,
