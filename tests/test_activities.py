@@ -96,7 +96,7 @@ def test_roles_and_bad_input(client, manager, cashier):
 
 
 def test_free_sign_up_check_in_and_cancel_frees_the_seat(client, manager, cashier,
-                                                         db_session):
+                                                         db_session, assert_invariants):
     a = _activity(client, manager, capacity=1)
     m1, m2 = _member(client, cashier, "甲"), _member(client, cashier, "乙")
     s = _post(client, cashier, f"/activities/{a['id']}/signups", {"member_id": m1["id"]})
@@ -143,6 +143,7 @@ def test_free_sign_up_check_in_and_cancel_frees_the_seat(client, manager, cashie
         .order_by(AuditLog.id)).all()
     assert actions.count("activity.signup") == 3 and "activity.cancel" in actions
     assert "activity.check_in" in actions
+    assert_invariants()
 
 
 def test_ended_or_cancelled_activity_takes_no_sign_up(client, manager, cashier):
@@ -287,7 +288,7 @@ def _race(n, fn):
 
 
 def test_two_counters_last_free_seat_one_wins(client, live, manager, cashier, make_staff,
-                                              db_session):
+                                              db_session, assert_invariants):
     a = _activity(client, manager, capacity=3)
     members = [_member(client, cashier, f"抢{i}") for i in range(8)]
     other = make_staff("cashier", "cash2", counter_name="02")
@@ -307,6 +308,26 @@ def test_two_counters_last_free_seat_one_wins(client, live, manager, cashier, ma
     live_rows = db_session.scalars(select(ActivitySignup).where(
         ActivitySignup.activity_id == a["id"], ActivitySignup.status != "cancelled")).all()
     assert len(live_rows) == 3
+    assert_invariants()
+
+
+def test_verify_sees_places_out_of_step_with_the_sign_ups(client, manager, cashier,
+                                                         db_session):
+    from sqlalchemy import update
+
+    from server.domain import activities
+
+    a = _activity(client, manager, capacity=2)
+    m = _member(client, cashier)
+    _post(client, cashier, f"/activities/{a['id']}/signups", {"member_id": m["id"]})
+    db_session.rollback()
+    assert activities.check_seats(db_session) == []
+    assert activities.check_paid_signups(db_session) == []
+    db_session.execute(update(Activity).where(Activity.id == a["id"]).values(taken=3))
+    problems = activities.check_seats(db_session)
+    assert problems == [f"activity {a['id']}: taken 3 != 1 sign-ups",
+                        f"activity {a['id']}: taken 3 > capacity 2"]
+    db_session.rollback()
 
 
 def test_two_counters_last_paid_seat_one_sale_wins(client, live, manager, cashier, make_staff,

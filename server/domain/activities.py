@@ -318,6 +318,35 @@ def member_signups(session: Session, member_id: int, now: dt.datetime) -> list[S
     return [signup_out(s, a) for s, a in rows]
 
 
+# --- invariants (``lanpos-server verify``) ---------------------------------------------------
+def check_seats(session: Session) -> list[str]:
+    """Every activity's ``taken`` = its sign-ups not cancelled, and never above capacity."""
+    live = dict(session.execute(
+        select(ActivitySignup.activity_id, func.count()).where(
+            ActivitySignup.status != "cancelled").group_by(ActivitySignup.activity_id)).all())
+    problems = []
+    for aid, taken, capacity in session.execute(
+            select(Activity.id, Activity.taken, Activity.capacity)):
+        if taken != live.get(aid, 0):
+            problems.append(f"activity {aid}: taken {taken} != {live.get(aid, 0)} sign-ups")
+        if taken > capacity:
+            problems.append(f"activity {aid}: taken {taken} > capacity {capacity}")
+    return problems
+
+
+def check_paid_signups(session: Session) -> list[str]:
+    """A paid sign-up not cancelled points at an activity sale line not refunded."""
+    rows = session.execute(
+        select(ActivitySignup.id, SaleLine.activity_id, ActivitySignup.activity_id,
+               SaleLine.refunded_qty, SaleLine.qty)
+        .join(SaleLine, SaleLine.id == ActivitySignup.sale_line_id)
+        .where(ActivitySignup.status != "cancelled"))
+    return [f"sign-up {sid}: its sale line is for activity {line_aid}, not {aid}"
+            if line_aid != aid else f"sign-up {sid}: its sale line was refunded"
+            for sid, line_aid, aid, refunded, qty in rows
+            if line_aid != aid or refunded >= qty]
+
+
 # --- statistics ----------------------------------------------------------------------------
 def stats(session: Session, date_from: dt.date, date_to: dt.date) -> ActivityStatsListOut:
     start = dt.datetime.combine(date_from, dt.time.min)

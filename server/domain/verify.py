@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from common.schemas.base import Role
 from server.db.models import Staff
 
-from . import count_cards, points, reports, sales_checks, stock, wallet
+from . import activities, count_cards, points, reports, sales_checks, stock, wallet
 
 Check = Callable[[Session], list[str]]
 
@@ -52,6 +52,8 @@ def all_checks() -> list[tuple[str, Check]]:
         ("sales: payments = total, refunds <= sale", sales_checks.check_sales),
         ("sales: commission ledger consistent", sales_checks.check_commission),
         ("reports: cached days = live figures", reports.check_cache),
+        ("activities: places taken = sign-ups, within capacity", activities.check_seats),
+        ("activities: paid sign-ups = their sale lines", activities.check_paid_signups),
     ]
 
 
