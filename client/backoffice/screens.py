@@ -54,13 +54,13 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("count_cards", "menu.count_cards",
                lambda s, me, n: CountCardTemplatesScreen(s, page_size=n)),
     ScreenSpec("coupons", "menu.coupons", lambda s, me, n: CouponsScreen(s, page_size=n)),
+    ScreenSpec("shop", "menu.shop", lambda s, me, n: ShopSettingsScreen(s)),
+    ScreenSpec("reports", "menu.reports", lambda s, me, n: ReportsScreen(s, me)),
     # 促销 (a discount on a category, a price for a level, double points) and 活动
     ScreenSpec("promotions", "menu.promotions",
                lambda s, me, n: PromotionsScreen(s, page_size=n)),
     ScreenSpec("activities", "menu.activities",
                lambda s, me, n: ActivitiesScreen(s, page_size=n)),
-    ScreenSpec("shop", "menu.shop", lambda s, me, n: ShopSettingsScreen(s)),
-    ScreenSpec("reports", "menu.reports", lambda s, me, n: ReportsScreen(s, me)),
     # what replayed offline sales did otherwise than the server would charge today
     ScreenSpec("offline_review", "menu.offline_review",
                lambda s, me, n: OfflineReviewScreen(s, page_size=n)),
