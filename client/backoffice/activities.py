@@ -278,6 +278,15 @@ class ActivitiesScreen(ListScreen):
     def _signup_changed(self, new: SignupOut) -> None:
         self.signups.reload()
         self.model.reload()
+        api, ident = self.services.api, new.activity_id
+        self.services.runner.op(lambda: api.get_activity(ident), self._title,
+                                lambda e: self.services.dialogs.error(self, e), owner=self)
+
+    def _title(self, activity: ActivityOut) -> None:
+        if self.activity is not None and self.activity.id == activity.id:
+            self.activity = activity
+            self.signup_title.setText(tr("act.signups_of", title=activity.title,
+                                         taken=activity.taken, capacity=activity.capacity))
 
 
 # --- promotions -----------------------------------------------------------------------------

@@ -166,6 +166,7 @@ def test_back_office_publishes_shows_sign_ups_and_checks_in(qtbot, services, cli
     screen.check_in()
     qtbot.wait_until(lambda: bool(screen.signups.items)
                      and screen.signups.items[0].status == "checked_in", timeout=WAIT)
+    qtbot.wait_until(lambda: "（1/2）" in screen.signup_title.text(), timeout=WAIT)
     save_shot(win, screenshots / "backoffice_activities.png")
     # the statistics report: the server's figures as a document
     day = dt.date.today()
