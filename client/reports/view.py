@@ -16,7 +16,6 @@ from .document import ReportDoc
 from .render import a4_printer, print_doc, save_pdf
 from .xlsx import save_xlsx
 
-
 WIDE_TABLE = 9  # columns
 
 
