@@ -1,8 +1,8 @@
 """activities and promotions (活动 / 促销, #18 §3): activities, activity_signups, promotions;
 sales.promotion_discount, sale_lines.promotion_discount / promotion_id / activity_id
 
-Revision ID: 0015
-Revises: 0013
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-01 21:00:00
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-revision = '0015'
-down_revision = '0013'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
