@@ -83,6 +83,7 @@ from requests.adapters import HTTPAdapter
 
 from common import tlspin
 from common.errors import ApiError
+from common.schemas import activities as sact
 from common.schemas import appointments as sp
 from common.schemas import attendance as sa
 from common.schemas import catalog as sc
@@ -1504,6 +1505,70 @@ class ApiClient:
     def no_show_appointment(self, aid: int, *, key: str | None = None) -> sp.AppointmentOut:
         return sp.AppointmentOut.model_validate(self._post(f"/appointments/{aid}/no-show",
                                                            key=key))
+    # --- activities (活动) and promotions (促销) ------------------------------------------------
+
+    def list_activities(self, page: int = 1, page_size: int = 50, *, q: str | None = None,
+                        upcoming: bool = False, include_cancelled: bool = True
+                        ) -> Page[sact.ActivityOut]:
+        return Page[sact.ActivityOut].model_validate(self._get("/activities", {
+            "page": page, "page_size": page_size, "q": q or None, "upcoming": upcoming,
+            "include_cancelled": include_cancelled}))
+
+    def get_activity(self, activity_id: int) -> sact.ActivityOut:
+        return sact.ActivityOut.model_validate(self._get(f"/activities/{activity_id}"))
+
+    def create_activity(self, body: Body, *, key: str | None = None) -> sact.ActivityOut:
+        return sact.ActivityOut.model_validate(self._post("/activities", body, key=key))
+
+    def update_activity(self, activity_id: int, body: Body, *, key: str | None = None
+                        ) -> sact.ActivityOut:
+        return sact.ActivityOut.model_validate(self._patch(f"/activities/{activity_id}", body,
+                                                           key=key))
+
+    def activity_signups(self, activity_id: int, page: int = 1, page_size: int = 50, *,
+                         status: str | None = None) -> Page[sact.SignupOut]:
+        return Page[sact.SignupOut].model_validate(self._get(
+            f"/activities/{activity_id}/signups",
+            {"page": page, "page_size": page_size, "status": status}))
+
+    def sign_up(self, activity_id: int, member_id: int, *, key: str | None = None
+                ) -> sact.SignupOut:
+        """A member signs up for a FREE activity (a priced one is sold in the cart)."""
+        return sact.SignupOut.model_validate(self._post(
+            f"/activities/{activity_id}/signups", {"member_id": member_id}, key=key))
+
+    def check_in_signup(self, activity_id: int, signup_id: int, *, key: str | None = None
+                        ) -> sact.SignupOut:
+        return sact.SignupOut.model_validate(self._post(
+            f"/activities/{activity_id}/signups/{signup_id}/check-in", key=key))
+
+    def cancel_signup(self, activity_id: int, signup_id: int, reason: str, *,
+                      key: str | None = None) -> sact.SignupOut:
+        return sact.SignupOut.model_validate(self._post(
+            f"/activities/{activity_id}/signups/{signup_id}/cancel", {"reason": reason},
+            key=key))
+
+    def member_signups(self, member_id: int) -> list[sact.SignupOut]:
+        return [sact.SignupOut.model_validate(x)
+                for x in self._get(f"/members/{member_id}/activity-signups")]
+
+    def activity_stats(self, date_from: dt.date, date_to: dt.date
+                       ) -> sact.ActivityStatsListOut:
+        return sact.ActivityStatsListOut.model_validate(self._get("/reports/activities", {
+            "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}))
+
+    def list_promotions(self, page: int = 1, page_size: int = 50, *,
+                        state: str | None = None) -> Page[sact.PromotionOut]:
+        return Page[sact.PromotionOut].model_validate(self._get("/promotions", {
+            "page": page, "page_size": page_size, "state": state}))
+
+    def create_promotion(self, body: Body, *, key: str | None = None) -> sact.PromotionOut:
+        return sact.PromotionOut.model_validate(self._post("/promotions", body, key=key))
+
+    def update_promotion(self, promotion_id: int, body: Body, *, key: str | None = None
+                         ) -> sact.PromotionOut:
+        return sact.PromotionOut.model_validate(self._patch(f"/promotions/{promotion_id}",
+                                                            body, key=key))
 
     # --- end of checkout ---------------------------------------------------------------------
 

@@ -274,6 +274,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "This booking is for {date}; check in on that day"),
     "no_show_too_early": ("预约 {start} 还没开始，不能记爽约",
                           "The booking at {start} has not started; it cannot be a no-show yet"),
+    # activities (活动) and promotions (促销)
+    "activity_full": ("“{title}”已报满（{capacity} 人），不能再报名",
+                      "“{title}” is full ({capacity} places)"),
+    "activity_cancelled": ("“{title}”已取消，不能报名", "“{title}” was cancelled"),
+    "activity_ended": ("“{title}”已结束，不能报名", "“{title}” has ended"),
+    "already_signed_up": ("{member}已经报名了“{title}”",
+                          "{member} is already signed up for “{title}”"),
+    "activity_needs_payment": ("“{title}”收费 {price}，请加入购物车结账报名",
+                               "“{title}” costs {price}: add it to the cart and check out"),
+    "activity_needs_member": ("活动报名需要先选择会员", "Select a member to sign up"),
+    "activity_one_seat": ("每位会员每个活动只能报名一个名额", "One place per member and activity"),
+    "activity_capacity_below_taken": ("已有 {taken} 人报名，名额不能少于 {taken}",
+                                      "{taken} places are taken: the capacity cannot be lower"),
+    "signup_not_active": ("该报名已取消", "This sign-up was cancelled"),
+    "already_checked_in": ("{member}已经签到了", "{member} has already checked in"),
+    "signup_paid_refund": ("这是付费报名，请在“退款”中退掉销售单 {number} 的这一行，报名随之取消",
+                           "A paid sign-up: refund its line on sale {number}, which cancels it"),
+    "signup_checked_in": ("已签到的报名不能取消", "A checked-in sign-up cannot be cancelled"),
+    "invalid_promotion": ("促销设置有误：{reason}", "The promotion is not valid: {reason}"),
 }
 
 FIELD_MESSAGES: dict[str, tuple[str, str]] = {

@@ -31,6 +31,7 @@ for a line whose open price is honoured, otherwise the list price):
    price is ignored. The level percent (``level_discount_bp``) applies only to
    ``discountable`` lines. Both are never stacked: the member gets whichever of the two line
    amounts is lower (the fixed price wins a tie). The level percent is rounded per line.
+   **Promotions** (``promotion_discount``, 促销) compete in the same step, see below.
 2. **Manual line discount** (``manual_discount``): a cashier's percent off or fixed amount
    off the line amount after member pricing; a fixed amount is capped at that amount.
    Allowed on non-discountable lines (it is an explicit, permission-checked decision).
@@ -47,6 +48,35 @@ for a line whose open price is honoured, otherwise the list price):
 6. **Rounding / 抹零** (``rounding_discount``): the order total is rounded DOWN to the unit
    (``'none'`` = 1 fen, ``'jiao'`` = 10 fen, ``'yuan'`` = 100 fen), always in the customer's
    favour, so ``0 <= rounding_discount < unit``. It is spread over all lines with an amount.
+
+Promotions (促销) and how they stack
+-----------------------------------
+A :class:`Promotion` runs for a period of shop time, ``starts_at <= at < ends_at``; ``quote``
+ignores one whose window does not contain ``at`` (``at=None``: every promotion given counts).
+``level_ids`` empty = everyone (walk-ins too), else only members of those levels. Kinds:
+
+* ``'discount'`` — the line costs ``rate_bp`` of its list amount (a RATE: 8000 = 8折) on
+  ``discountable`` product/service lines, of the ``category_ids`` (empty = every category);
+* ``'price'`` — a fixed unit price ``price_fen`` for ``product_ids`` (a price above the list
+  price is ignored), e.g. a price for the 金卡 level during a members' day;
+* ``'points'`` — earned points are multiplied by ``points_multiplier`` (2 = double points).
+  Points are no discount: the quote only reports ``points_multiplier`` (the highest of the
+  active points promotions that apply to the member, 1 when none) for the server to apply.
+
+Stacking rules (decided once, here):
+
+1. **A promotion price and member pricing never stack: the lowest line amount wins.** For a
+   line the engine takes the best (lowest amount) applicable price promotion — ties to the
+   promotion listed first (the server and the snapshot list them by id) — and compares it
+   with the member-pricing amount of step 1; the promotion wins only when strictly lower (the
+   member's own price wins a tie), and then the line's whole reduction is
+   ``promotion_discount`` (``member_discount`` is 0) and ``price_source`` is ``'promotion'``.
+   Open-price lines and count-card sales (次卡售卖) and activity sign-ups take no promotion.
+2. **Coupons, manual discounts, count cards, the order discount and 抹零 all apply after the
+   promotion**, on the amount it left, as before (a coupon's threshold counts the promoted
+   amount). A promotion is not a manual discount: it never needs a manager's approval.
+3. **Points promotions stack with everything** (they change what is earned, not the price);
+   several points promotions do not multiply each other, the highest multiplier counts.
 
 Distribution of order-level discounts
 -------------------------------------
@@ -76,6 +106,7 @@ fit to show the cashier.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -85,15 +116,19 @@ from common.money import BP_100_PERCENT, FEN_PER_YUAN, format_fen, percent_of
 __all__ = [
     "COUPON_KINDS",
     "LINE_KINDS",
+    "PROMOTION_KINDS",
     "ROUNDING_UNITS",
     "Coupon",
     "LineQuote",
     "Member",
     "PriceLine",
     "PricingError",
+    "Promotion",
     "Quote",
+    "active_promotions",
     "allocate",
     "max_redeemable_points",
+    "points_multiplier_for",
     "points_value_fen",
     "quote",
 ]
@@ -103,7 +138,16 @@ __all__ = [
 KIND_PRODUCT = "product"
 KIND_SERVICE = "service"
 KIND_COUNT_CARD_SALE = "count_card_sale"
-LINE_KINDS = frozenset({KIND_PRODUCT, KIND_SERVICE, KIND_COUNT_CARD_SALE})
+KIND_ACTIVITY = "activity"  # an activity sign-up (活动报名) sold at the counter
+LINE_KINDS = frozenset({KIND_PRODUCT, KIND_SERVICE, KIND_COUNT_CARD_SALE, KIND_ACTIVITY})
+#: the line kinds a promotion may apply to
+PROMOTABLE_KINDS = frozenset({KIND_PRODUCT, KIND_SERVICE})
+
+PROMO_DISCOUNT = "discount"
+PROMO_PRICE = "price"
+PROMO_POINTS = "points"
+PROMOTION_KINDS = frozenset({PROMO_DISCOUNT, PROMO_PRICE, PROMO_POINTS})
+MAX_POINTS_MULTIPLIER = 10
 
 COUPON_AMOUNT = "amount"
 COUPON_PERCENT = "percent"
@@ -118,6 +162,7 @@ SOURCE_OPEN = "open"
 SOURCE_LEVEL_PRICE = "level_price"
 SOURCE_MEMBER_PRICE = "member_price"
 SOURCE_LEVEL_DISCOUNT = "level_discount"
+SOURCE_PROMOTION = "promotion"
 
 # Error codes.
 INVALID_INPUT = "invalid_input"
@@ -132,6 +177,7 @@ COUNT_CARD_NOT_APPLICABLE = "count_card_not_applicable"
 DISCOUNT_NEEDS_APPROVAL = "discount_needs_approval"
 COUPON_THRESHOLD_NOT_MET = "coupon_threshold_not_met"
 COUPON_NOT_APPLICABLE = "coupon_not_applicable"
+INVALID_PROMOTION = "invalid_promotion"
 
 _MSG_NEEDS_APPROVAL = "折扣超出权限，需要店长授权"
 
@@ -393,6 +439,130 @@ class Coupon:
         return _from_dict(cls, data)
 
 
+def _int_tuple(value: object, field: str) -> tuple[int, ...]:
+    try:
+        items = tuple(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise PricingError(INVALID_PROMOTION, "促销适用范围无效", field) from None
+    if not all(_is_int(x) for x in items):
+        raise PricingError(INVALID_PROMOTION, "促销适用范围无效", field)
+    return tuple(sorted(set(items)))
+
+
+def _as_datetime(value: object, field: str) -> dt.datetime:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise PricingError(INVALID_PROMOTION, "促销时间无效", field) from None
+    if not isinstance(value, dt.datetime) or value.tzinfo is not None:
+        raise PricingError(INVALID_PROMOTION, "促销时间无效", field)
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Promotion:
+    """A promotion for a period (促销). See "Promotions (促销) and how they stack" above.
+
+    ``starts_at`` / ``ends_at`` are naive SHOP-time datetimes (or ISO strings), half open.
+    ``rate_bp`` is a RATE (price paid, 8000 = 8折) for ``kind='discount'``; ``price_fen`` the
+    unit price for ``kind='price'``; ``points_multiplier`` (2..10) for ``kind='points'``.
+    """
+
+    promotion_id: int
+    name: str
+    kind: str
+    starts_at: dt.datetime | str
+    ends_at: dt.datetime | str
+    rate_bp: int = BP_100_PERCENT
+    price_fen: int = 0
+    points_multiplier: int = 1
+    category_ids: tuple[int, ...] = ()
+    product_ids: tuple[int, ...] = ()
+    level_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.promotion_id):
+            raise PricingError(INVALID_PROMOTION, "促销编号无效", "promotion_id")
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise PricingError(INVALID_PROMOTION, "促销名称无效", "name")
+        if self.kind not in PROMOTION_KINDS:
+            raise PricingError(INVALID_PROMOTION, "促销类型无效", "kind")
+        start = _as_datetime(self.starts_at, "starts_at")
+        end = _as_datetime(self.ends_at, "ends_at")
+        if end <= start:
+            raise PricingError(INVALID_PROMOTION, "促销结束时间必须晚于开始时间", "ends_at")
+        object.__setattr__(self, "starts_at", start)
+        object.__setattr__(self, "ends_at", end)
+        for name in ("category_ids", "product_ids", "level_ids"):
+            object.__setattr__(self, name, _int_tuple(getattr(self, name), name))
+        if self.kind == PROMO_DISCOUNT:
+            if not _is_int(self.rate_bp) or not 1 <= self.rate_bp < BP_100_PERCENT:
+                raise PricingError(INVALID_PROMOTION, "促销折扣应在 0.1 折到 9.9 折之间",
+                                   "rate_bp")
+        elif self.kind == PROMO_PRICE:
+            _check_money(self.price_fen, "price_fen")
+            if not self.product_ids:
+                raise PricingError(INVALID_PROMOTION, "特价促销需要选择商品", "product_ids")
+        elif (not _is_int(self.points_multiplier)
+              or not 2 <= self.points_multiplier <= MAX_POINTS_MULTIPLIER):
+            raise PricingError(INVALID_PROMOTION,
+                               f"积分倍数应在 2 到 {MAX_POINTS_MULTIPLIER} 之间",
+                               "points_multiplier")
+
+    def active_at(self, at: dt.datetime) -> bool:
+        """Whether ``at`` (naive shop time) lies in ``[starts_at, ends_at)``."""
+        return self.starts_at <= at < self.ends_at  # type: ignore[operator]
+
+    def applies_to_member(self, member: Member | None) -> bool:
+        if not self.level_ids:
+            return True
+        return member is not None and member.level_id in self.level_ids
+
+    def line_amount(self, line: PriceLine) -> int | None:
+        """The line's amount under this promotion, or None when it does not apply (the
+        member condition is checked by the caller)."""
+        if line.kind not in PROMOTABLE_KINDS or line.open_price is not None:
+            return None
+        if self.kind == PROMO_DISCOUNT:
+            if not line.discountable:
+                return None
+            if self.category_ids and line.category_id not in self.category_ids:
+                return None
+            return percent_of(line.list_price * line.qty, self.rate_bp)
+        if self.kind == PROMO_PRICE:
+            if line.product_id not in self.product_ids or self.price_fen >= line.list_price:
+                return None
+            return self.price_fen * line.qty
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["starts_at"] = self.starts_at.isoformat()  # type: ignore[union-attr]
+        data["ends_at"] = self.ends_at.isoformat()  # type: ignore[union-attr]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Promotion:
+        return _from_dict(cls, data)
+
+
+def active_promotions(promotions: Iterable[Promotion], at: dt.datetime | None) -> list[Promotion]:
+    """The promotions running at ``at`` (naive shop time; None: all), in id order."""
+    return sorted((p for p in promotions if at is None or p.active_at(at)),
+                  key=lambda p: p.promotion_id)
+
+
+def points_multiplier_for(promotions: Iterable[Promotion], member: Member | None,
+                      at: dt.datetime | None = None) -> int:
+    """The multiplier of earned points: the highest active points promotion for ``member``
+    (walk-ins earn no points: 1)."""
+    if member is None:
+        return 1
+    return max((p.points_multiplier for p in active_promotions(promotions, at)
+                if p.kind == PROMO_POINTS and p.applies_to_member(member)), default=1)
+
+
 # --- outputs -----------------------------------------------------------------------------
 
 
@@ -420,11 +590,15 @@ class LineQuote:
     rounding_discount: int
     amount: int
     count_card_id: int | None = None
+    promotion_discount: int = 0
+    promotion_id: int | None = None
+    promotion_name: str | None = None
 
     @property
     def discount_total(self) -> int:
         return (
             self.member_discount
+            + self.promotion_discount
             + self.manual_discount
             + self.count_card_discount
             + self.coupon_discount
@@ -450,11 +624,14 @@ class Quote:
     coupon_id: int | str | None
     rounding: str
     needs_approval: bool
+    promotion_discount: int = 0
+    points_multiplier: int = 1
 
     @property
     def discount_total(self) -> int:
         return (
             self.member_discount
+            + self.promotion_discount
             + self.manual_discount
             + self.count_card_discount
             + self.coupon_discount
@@ -523,6 +700,9 @@ class _Work:
     list_amount: int
     amount: int
     member: int = 0
+    promotion: int = 0
+    promotion_id: int | None = None
+    promotion_name: str | None = None
     manual: int = 0
     count_card: int = 0
     coupon: int = 0
@@ -552,6 +732,19 @@ def _member_pricing(line: PriceLine, member: Member | None) -> tuple[int, str, i
     return best[0], best[1], list_amount, best[2]
 
 
+def _best_promotion(line: PriceLine, member: Member | None,
+                    promotions: Sequence[Promotion]) -> tuple[int, Promotion] | None:
+    """The lowest amount any applicable price promotion gives ``line`` (ties: the first)."""
+    best: tuple[int, Promotion] | None = None
+    for promo in promotions:
+        if promo.kind == PROMO_POINTS or not promo.applies_to_member(member):
+            continue
+        amount = promo.line_amount(line)
+        if amount is not None and (best is None or amount < best[0]):
+            best = (amount, promo)
+    return best
+
+
 def _spread(work: Sequence[_Work], discount: int, attr: str) -> None:
     """Distribute ``discount`` over ``work`` by current amount and record it under ``attr``."""
     if discount == 0:
@@ -577,8 +770,13 @@ def quote(
     max_discount_bp: int = BP_100_PERCENT,
     approved: bool = False,
     rounding: str = "none",
+    promotions: Sequence[Promotion] = (),
+    at: dt.datetime | None = None,
 ) -> Quote:
     """Price an order. See the module docstring for the rules; raises :class:`PricingError`.
+
+    ``promotions``: the shop's promotions; those whose window holds ``at`` (naive shop time;
+    None: all of them) take part.
 
     ``order_discount_bp`` is percent OFF (1500 = 15% off), ``order_discount_fen`` an amount off;
     give at most one. ``max_discount_bp`` is the acting role's maximum manual discount (percent
@@ -606,12 +804,22 @@ def quote(
     _check_bool(approved, "approved")
     if rounding not in ROUNDING_UNITS:
         raise PricingError(INVALID_ROUNDING, "抹零方式无效", "rounding")
+    if any(not isinstance(p, Promotion) for p in promotions):
+        raise PricingError(INVALID_PROMOTION, "促销无效", "promotions")
+    active = active_promotions(promotions, at)
 
     # -- 1. member pricing, 2. manual line discount, 3. count card
     work: list[_Work] = []
     for line in lines:
         unit, source, list_amount, amount = _member_pricing(line, member)
         w = _Work(line, unit, source, list_amount, amount, member=list_amount - amount)
+        promo = _best_promotion(line, member, active)
+        if promo is not None and promo[0] < w.amount:  # strictly lower: the member's wins ties
+            promo_amount, p = promo
+            w.unit_price = p.price_fen if p.kind == PROMO_PRICE else line.list_price
+            w.price_source, w.amount, w.member = SOURCE_PROMOTION, promo_amount, 0
+            w.promotion = list_amount - promo_amount
+            w.promotion_id, w.promotion_name = p.promotion_id, p.name
         if line.manual_discount_bp:
             paid_bp = BP_100_PERCENT - line.manual_discount_bp
             w.manual = w.amount - percent_of(w.amount, paid_bp)
@@ -694,6 +902,9 @@ def quote(
             rounding_discount=w.rounding,
             amount=w.amount,
             count_card_id=w.line.count_card_id,
+            promotion_discount=w.promotion,
+            promotion_id=w.promotion_id,
+            promotion_name=w.promotion_name,
         )
         for w in work
     )
@@ -701,6 +912,7 @@ def quote(
         lines=line_quotes,
         list_total=sum(lq.list_amount for lq in line_quotes),
         member_discount=sum(lq.member_discount for lq in line_quotes),
+        promotion_discount=sum(lq.promotion_discount for lq in line_quotes),
         manual_discount=sum(lq.manual_discount for lq in line_quotes),
         count_card_discount=sum(lq.count_card_discount for lq in line_quotes),
         coupon_discount=sum(lq.coupon_discount for lq in line_quotes),
@@ -710,6 +922,7 @@ def quote(
         coupon_id=coupon.coupon_id if coupon is not None else None,
         rounding=rounding,
         needs_approval=violation is not None,
+        points_multiplier=points_multiplier_for(active, member),
     )
 
 

@@ -15,6 +15,7 @@ from common.schemas.staff import StaffOut
 from ..i18n import tr
 from ..qt import QtWidgets
 from ..widgets.context import Services
+from .activities import ActivitiesScreen, PromotionsScreen
 from .attendance import AttendanceScreen
 from .audit import AuditScreen
 from .backups import BackupScreen
@@ -58,6 +59,11 @@ SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("reports", "menu.reports", lambda s, me, n: ReportsScreen(s, me)),
     # 会员关怀: care lists, a coupon to a list, the owner's contact export
     ScreenSpec("care", "menu.care", lambda s, me, n: CareScreen(s, me, page_size=n)),
+    # 促销 (a discount on a category, a price for a level, double points) and 活动
+    ScreenSpec("promotions", "menu.promotions",
+               lambda s, me, n: PromotionsScreen(s, page_size=n)),
+    ScreenSpec("activities", "menu.activities",
+               lambda s, me, n: ActivitiesScreen(s, page_size=n)),
     # what replayed offline sales did otherwise than the server would charge today
     ScreenSpec("offline_review", "menu.offline_review",
                lambda s, me, n: OfflineReviewScreen(s, page_size=n)),

@@ -4,16 +4,20 @@ The Qt table model in ``client.counter.checkout`` is a thin view over :class:`Ca
 (level discount), coupon, manual line discounts and count-card uses are inputs of
 ``pricing.quote`` for the instant (and offline) preview; :meth:`Cart.to_cart_in` turns the
 cart into the server's ``CartIn`` (quote, sale, held order) — the server recomputes
-everything and its figures win.
+everything and its figures win. The promotions (促销) come with the catalogue snapshot
+(``Cart.promotions``, set by the counter from its local catalogue): the preview applies those
+running now in shop time (``Cart.shop_zone``), as the server does.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from common import pricing
+from common import pricing, timezones
+from common.schemas.activities import ActivityOut
 from common.schemas.catalog import ProductOut
 from common.schemas.members import CouponOut, MemberOut
 from common.serving import percent_text, shares_complete
@@ -61,6 +65,15 @@ class CartLine:
     open_price_allowed: bool = False  # an open-price item (the cashier enters its price)
     open_price: int | None = None  # the price the cashier entered (fen per unit)
     staff: tuple[ServingShare, ...] = ()  # who served the line (commission shares)
+    activity_id: int | None = None  # a seat of a paid activity (活动报名) for the member
+
+    @classmethod
+    def for_activity(cls, activity: ActivityOut, name: str, unit: str) -> CartLine:
+        """The cart line that sells one seat of ``activity`` (its price; no discount of
+        the member's level, no promotion: the engine's ``activity`` kind)."""
+        return cls(line_id=uuid.uuid4().hex, product_id=0, name=name, unit=unit, qty=1,
+                   list_price=activity.price, kind=pricing.KIND_ACTIVITY,
+                   discountable=False, activity_id=activity.id)
 
     @classmethod
     def from_product(cls, product: ProductOut, barcode: str = "", qty: int = 1,
@@ -94,7 +107,12 @@ class CartLine:
 
     def line_in(self) -> dict[str, Any]:
         """This line as a ``CartLineIn`` (the server looks the prices up itself)."""
-        out: dict[str, Any] = {"product_id": self.product_id, "qty": self.qty}
+        if self.activity_id is not None:
+            out: dict[str, Any] = {"activity_id": self.activity_id, "qty": self.qty}
+            if self.manual_discount_bp:
+                out["manual_discount_bp"] = self.manual_discount_bp
+            return out
+        out = {"product_id": self.product_id, "qty": self.qty}
         if self.open_price is not None:
             out["open_price"] = self.open_price
         if self.count_card_id is not None:
@@ -132,6 +150,17 @@ class Cart:
     approval_token: str | None = None  # a manager's approval for a discount above the limit
     order_discount_bp: int = 0  # whole-order percent OFF (9.5折 = 500), set at payment
     rounding: str = "none"  # 抹零 at payment: none / jiao / yuan (up to the shop's rule)
+    #: the shop's promotions (from the catalogue snapshot) and its time zone (shop time)
+    promotions: list[pricing.Promotion] = field(default_factory=list)
+    shop_zone: str = ""
+
+    def shop_now(self) -> dt.datetime:
+        """Now in naive shop time (what the promotions' windows are in)."""
+        try:
+            tz = timezones.zone(self.shop_zone)
+        except ValueError:
+            tz = timezones.zone("")
+        return dt.datetime.now(tz).replace(tzinfo=None)
 
     def merge_row(self, product: ProductOut) -> int | None:
         """The line a new unit of ``product`` adds to (None: it gets a line of its own; an
@@ -244,10 +273,12 @@ class Cart:
     def item_count(self) -> int:
         return sum(line.qty for line in self.lines)
 
-    def quote(self) -> pricing.Quote:
-        """Live totals from the shared engine (the server recomputes at checkout). Level
-        prices are not known here: the server quote (see the checkout screen) has them."""
+    def quote(self, at: dt.datetime | None = None) -> pricing.Quote:
+        """Live totals from the shared engine (the server recomputes at checkout), with the
+        promotions running ``at`` (naive shop time; default now). Level prices are not known
+        here: the server quote (see the checkout screen) has them."""
         return pricing.quote([line.price_line() for line in self.lines], self.member,
                              pricing_coupon(self.coupon) if self.coupon else None,
                              order_discount_bp=self.order_discount_bp, rounding=self.rounding,
-                             approved=True)
+                             approved=True, promotions=self.promotions,
+                             at=at or self.shop_now())

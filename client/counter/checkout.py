@@ -146,10 +146,10 @@ class CartModel(QtCore.QAbstractTableModel):
             if col == "name":
                 if line.count_card_id is not None:
                     return f"{line.name}  [{tr('cart.count_card')}]"
+                tags = [lq.promotion_name] if lq and lq.promotion_name else []  # 促销
                 if line.manual_discount_bp:
-                    off = tr("cart.line_off", pct=f"{line.manual_discount_bp / 100:g}")
-                    return f"{line.name}  [{off}]"
-                return line.name
+                    tags.append(tr("cart.line_off", pct=f"{line.manual_discount_bp / 100:g}"))
+                return f"{line.name}  [{'，'.join(tags)}]" if tags else line.name
             if col == "qty":
                 return f"{line.qty} {line.unit}"
             if col == "price":
@@ -282,7 +282,8 @@ class CartModel(QtCore.QAbstractTableModel):
                       count_card_discount=sq.count_card_discount,
                       coupon_discount=sq.coupon_discount, order_discount=sq.order_discount,
                       rounding_discount=sq.rounding_discount, amount=sq.amount,
-                      count_card_id=sq.count_card_id)
+                      count_card_id=sq.count_card_id, promotion_discount=sq.promotion_discount,
+                      promotion_id=sq.promotion_id, promotion_name=sq.promotion_name)
             for ln, sq in zip(self.cart.lines, q.lines, strict=True))
         self.quote = Quote(lines=lines, list_total=q.list_total,
                            member_discount=q.member_discount, manual_discount=q.manual_discount,
@@ -290,7 +291,9 @@ class CartModel(QtCore.QAbstractTableModel):
                            coupon_discount=q.coupon_discount, order_discount=q.order_discount,
                            rounding_discount=q.rounding_discount, total=q.total,
                            coupon_id=q.coupon_id, rounding="none",
-                           needs_approval=q.needs_approval)
+                           needs_approval=q.needs_approval,
+                           promotion_discount=q.promotion_discount,
+                           points_multiplier=q.points_multiplier)
         self.server_quoted = True
         self._refresh()
         return True

@@ -12,6 +12,7 @@ Every network and device call goes through the task runner; widgets never touch 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -42,6 +43,7 @@ from ..i18n import tr
 from ..qt import QtCore, QtGui, QtWidgets, Signal
 from ..widgets.context import Services, SessionInfo
 from ..widgets.dialogs import name_buttons
+from .activities import ActivitySignupDialog
 from .appointments import AppointmentDayDialog
 from .attendance import ClockDialog
 from .cart import Cart, CartError, CartLine, ServingShare, pricing_member, serving_text
@@ -65,6 +67,8 @@ from .refund import RefundDialog, ReprintDialog
 from .sell_card import SellCardDialog
 from .serving_staff import ServingStaffDialog
 from .shift import ShiftCloseDialog, ShiftOpenDialog
+
+log = logging.getLogger(__name__)
 
 
 class ScanBridge(QtCore.QObject):
@@ -159,6 +163,7 @@ class CounterController(QtCore.QObject):
         self.member_panel.recharge_requested.connect(self.recharge)
         self.member_panel.cards_requested.connect(self.card_ops)
         self.member_panel.sell_card_requested.connect(self.sell_card)
+        self.member_panel.activities_requested.connect(self.activities)
 
         # function keys
         model = checkout.cart_model
@@ -186,6 +191,9 @@ class CounterController(QtCore.QObject):
             self.member_panel.network_failed.connect(offline.network_failed)
             self.member_panel.offline_attached.connect(lambda _r: checkout.entry.setFocus())
             offline.changed.connect(self._offline_changed)
+            # the promotions (促销) of the snapshot price the preview as the server does
+            offline.catalogue_updated.connect(lambda _v: self._load_promotions())
+            self._load_promotions()
 
         # serial scanner → the same scanned(code) path as the wedge scanner
         self.scan_bridge = ScanBridge(self)
@@ -230,6 +238,7 @@ class CounterController(QtCore.QObject):
         act("sell_card", self.sell_card)
         act("appointments", self.appointments)
         self.acts["appointments"].setShortcut(QtGui.QKeySequence("F12"))
+        act("activities", self.activities)
         menu.addSeparator()
         act("drawer", self.open_drawer, enabled=self.session.is_manager)
         act("my_sales", self.my_sales)
@@ -365,6 +374,20 @@ class CounterController(QtCore.QObject):
     def cart(self) -> Cart:
         return self.checkout.cart_model.cart
 
+    def _load_promotions(self) -> None:
+        cat = self.offline.catalogue if self.offline is not None else None
+        if cat is None:
+            return
+        try:
+            promotions, shop = cat.promotions, cat.shop
+        except Exception as e:  # a broken local file: the server's quote still prices
+            log.error("promotions of the local catalogue unreadable: %s", e)
+            return
+        cart = self.checkout.cart_model.cart
+        cart.promotions = promotions
+        cart.shop_zone = getattr(shop, "timezone", "") or ""
+        self.checkout.cart_model.changed()
+
     def _offline_changed(self, offline: bool) -> None:
         """Back online: a member typed offline is looked up for real (not under an open
         dialog: the payment keeps the cart it priced)."""
@@ -459,6 +482,13 @@ class CounterController(QtCore.QObject):
             if member is not None:
                 cart.member_info, cart.member = member, pricing_member(member)
             for ln in cart_in.lines:
+                if ln.activity_id is not None:  # a seat of an activity (活动报名)
+                    a = api.get_activity(ln.activity_id)
+                    cart.lines.append(replace(
+                        CartLine.for_activity(a, tr("act.line", title=a.title),
+                                              tr("act.unit")),
+                        manual_discount_bp=ln.manual_discount_bp))
+                    continue
                 if ln.product_id is None:
                     continue  # a count-card sale line: not sold at the counter screen yet
                 if ln.product_id not in products:
@@ -730,6 +760,33 @@ class CounterController(QtCore.QObject):
         """我的业绩: the logged-in staff member's commission and sales, today / this month."""
         self._open(MySalesDialog(self.services, self.session, self.window,
                                  zone=self.shop.timezone))
+
+    def activities(self) -> ActivitySignupDialog | None:
+        """活动报名 / 签到 for the attached member: a free activity at once, a priced one as a
+        cart line paid with the sale."""
+        if self.refused_offline("offline.refused.activity"):
+            return None
+        m = self._need_member()
+        if m is None:
+            return None
+        dlg = ActivitySignupDialog(self.services, m, self.window)
+        dlg.add_to_cart.connect(self._activity_to_cart)
+        dlg.signed_up.connect(lambda s: self.checkout.say(
+            tr("act.counter.done.signed_up", title=s.activity_title, name=m.name)))
+        self._open(dlg)
+        return dlg
+
+    def _activity_to_cart(self, activity: Any) -> None:
+        model = self.checkout.cart_model
+        if any(ln.activity_id == activity.id for ln in model.cart.lines):
+            self.checkout.say(tr("act.counter.already_in_cart", title=activity.title),
+                              error=True)
+            return
+        line = CartLine.for_activity(activity, tr("act.line", title=activity.title),
+                                     tr("act.unit"))
+        model.insert_line(len(model.cart.lines), line)
+        self.checkout.say(tr("act.counter.in_cart", title=activity.title,
+                             price=format_fen(activity.price)))
 
     def attendance(self) -> ClockDialog | None:
         """考勤打卡: staff clock in and out here, each with their own password or PIN."""

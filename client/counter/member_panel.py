@@ -88,8 +88,8 @@ class MemberPanel(QtWidgets.QWidget):
     Signals:
         member_changed(object): the attached :class:`MemberOut`, or None when removed.
         extras_loaded(): count cards and coupons of the attached member arrived.
-        recharge_requested(), cards_requested(), sell_card_requested(): the buttons 充值 /
-            卡操作 / 售次卡.
+        recharge_requested(), cards_requested(), sell_card_requested(),
+            activities_requested(): the buttons 充值 / 卡操作 / 售次卡 / 活动.
         offline_attached(object): offline, a member typed by full phone / card number was
             recorded (a :class:`~client.offline.member_ref.MemberRef`; the cart stays priced
             as a non-member, the server resolves the reference at replay).
@@ -101,6 +101,7 @@ class MemberPanel(QtWidgets.QWidget):
     recharge_requested = Signal()
     cards_requested = Signal()
     sell_card_requested = Signal()  # 售次卡
+    activities_requested = Signal()  # 活动报名 / 签到
     offline_attached = Signal(object)
     network_failed = Signal(object)
 
@@ -192,11 +193,14 @@ class MemberPanel(QtWidgets.QWidget):
         self.sell_card_button = QtWidgets.QPushButton(tr("member.sell_card"))
         self.sell_card_button.setObjectName("memberSellCard")
         self.sell_card_button.clicked.connect(self.sell_card_requested)
+        self.activities_button = QtWidgets.QPushButton(tr("member.activities"))
+        self.activities_button.setObjectName("memberActivities")
+        self.activities_button.clicked.connect(self.activities_requested)
         self.clear_button = QtWidgets.QPushButton(tr("member.clear"))
         self.clear_button.setObjectName("memberClear")
         self.clear_button.clicked.connect(lambda: self.attach(None))
         for b in (self.recharge_button, self.cards_button, self.sell_card_button,
-                  self.clear_button):
+                  self.activities_button, self.clear_button):
             buttons.addWidget(b)
         grid.addLayout(buttons, 6, 0, 1, 2)
         lay.addWidget(self.details)

@@ -77,6 +77,8 @@ def offline_refusal(cart: Cart, payments: Sequence[Mapping[str, Any]] = ()) -> s
         return "offline.refused.coupon"
     if any(ln.count_card_id for ln in cart.lines):
         return "offline.refused.count_card"
+    if any(ln.activity_id for ln in cart.lines):
+        return "offline.refused.activity"
     return None
 
 
@@ -111,7 +113,8 @@ def local_sale(*, sale_id: str, number: str, recorded_at: dt.datetime, cart: Car
                          count_card_discount=q.count_card_discount,
                          coupon_discount=q.coupon_discount, order_discount=q.order_discount,
                          rounding_discount=q.rounding_discount, amount=q.amount,
-                         price_source=q.price_source)
+                         price_source=q.price_source, promotion_discount=q.promotion_discount,
+                         promotion_id=q.promotion_id, promotion_name=q.promotion_name)
              for i, q in enumerate(quote.lines)]
     pays = [PaymentOut(method=str(p["method"]),
                        label=PAYMENT_LABELS_ZH.get(str(p["method"]), str(p["method"])),

@@ -69,7 +69,8 @@ def receipt_sale(sale: SaleOut, shop: ShopSettingsOut, *, reprint: bool = False,
     lines = [SaleLine(name=ln.name + ("（次卡）" if ln.count_card_id else "")
                       + (f"（服务：{'、'.join(st.name for st in ln.staff)}）" if ln.staff else ""),
                       qty=ln.qty, unit_price_fen=ln.list_amount // ln.qty if ln.qty else 0,
-                      amount_fen=ln.amount, discount_fen=ln.list_amount - ln.amount)
+                      amount_fen=ln.amount, discount_fen=ln.list_amount - ln.amount,
+                      discount_reason=ln.promotion_name or "")
              for ln in sale.lines]
     payments = [Payment(method=p.label or PAYMENT_LABELS_ZH.get(p.method, p.method),
                         amount_fen=p.amount, tendered_fen=p.tendered,

@@ -51,6 +51,7 @@ class SaleLine:
     unit_price_fen: int
     amount_fen: int
     discount_fen: int = 0
+    discount_reason: str = ""  # why, e.g. a promotion's name (促销), printed with the discount
 
 
 @dataclass(frozen=True)
@@ -484,7 +485,9 @@ def _item_rows(item: SaleLine, width: int, lb: dict[str, str]) -> list[str]:
     else:
         rows = [*wrap(item.name, width), _rjust(numbers, width)]
     if item.discount_fen:
-        rows += left_right("  " + lb["line_discount"], format_plain(-item.discount_fen), width)
+        label = lb["line_discount"] + (f"（{item.discount_reason}）" if item.discount_reason
+                                       else "")
+        rows += left_right("  " + label, format_plain(-item.discount_fen), width)
     return rows
 
 

@@ -123,7 +123,8 @@ COLUMNS = ("sales", "qty", "list_total", "discount", "total", "refunds", "net", 
            "approved_by", "reason", "ref", "member", "by", "phone", "level", "points",
            "total_spent", "visit_count", "last_visit_at", "birthday", "created_at", "card",
            "card_uses_left", "card_expires_at", "appt_time", "customer", "services",
-           "staff_name", "appt_status", "no_shows")
+           "staff_name", "appt_status", "no_shows", "activity", "starts_at", "capacity",
+           "price", "signups", "checked_in", "cancelled", "revenue", "attendance_rate")
 
 
 def column_keys() -> list[str]:
@@ -489,6 +490,34 @@ def _appointments_build(data: tuple[list[Any], bool], _p: Period, _o: Options) -
                  tables=[table], notes=[tr("rout.phone_masked")])
 
 
+# -- activities (GET /reports/activities) ---------------------------------------------------
+def _rate(checked_in: int, signups: int) -> str:
+    """Attendance as a percentage of the sign-ups (display only)."""
+    return f"{checked_in * 100 // signups}%" if signups else ""
+
+
+def _activities_build(rep: Any, _p: Period, _o: Options) -> Parts:
+    rows = [r.model_dump() | {"activity": r.title,
+                              "kind": tr(f"act.kind.{r.kind}"),
+                              "starts_at": r.starts_at.strftime("%Y-%m-%d %H:%M"),
+                              "attendance_rate": _rate(r.checked_in, r.signups)}
+            for r in rep.items]
+    cols = [_c("activity"), _c("kind"), _c("starts_at"), _c("capacity", "int"),
+            _c("price", "money"), _c("signups", "int"), _c("checked_in", "int"),
+            _c("attendance_rate"), _c("cancelled", "int"), _c("revenue", "money")]
+    totals = {"activity": "", "signups": rep.signups, "checked_in": rep.checked_in,
+              "cancelled": rep.cancelled, "revenue": rep.revenue,
+              "attendance_rate": _rate(rep.checked_in, rep.signups)}
+    parts = Parts(tables=[Table(tr("rout.r.activities"), cols, rows, totals)],
+                  headline=[(tr("rout.col.signups"), str(rep.signups)),
+                            (tr("rout.col.checked_in"), str(rep.checked_in)),
+                            (tr("rout.col.revenue"), _m(rep.revenue))])
+    if rows:
+        parts.charts.append(Chart("hbar", tr("rout.chart.activities"), 0, "activity",
+                                  ["signups", "checked_in"], limit=10))
+    return parts
+
+
 REPORTS: list[ReportSpec] = [
     *(ReportSpec(f"sales_{g}", _sales_fetch(g), _sales_build(g)) for g in SALES_GROUPS),
     ReportSpec("day_close", lambda api, p, _o: api.day_close(p.date_to.isoformat()),
@@ -504,6 +533,8 @@ REPORTS: list[ReportSpec] = [
     ReportSpec("exceptions", lambda api, p, _o: api.exceptions_report(p.date_from, p.date_to),
                _exceptions_build),
     ReportSpec("member_list", _member_list_fetch, _member_list_build, options=("kind",)),
+    ReportSpec("activities", lambda api, p, _o: api.activity_stats(p.date_from, p.date_to),
+               _activities_build),
     ReportSpec("attendance", lambda api, p, _o: api.attendance_summary(p.month),
                lambda summary, _p, _o: _parts(attendance_doc(summary)), period="month"),
     ReportSpec("appointments", _appointments_fetch, _appointments_build, period="day"),

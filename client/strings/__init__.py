@@ -8,6 +8,7 @@ checks that every key the code uses exists here with both languages.
 
 from __future__ import annotations
 
+from .activities import ACTIVITY_STRINGS
 from .app import APP_STRINGS
 from .appointments import APPOINTMENT_STRINGS
 from .attendance import ATTENDANCE_STRINGS
@@ -38,6 +39,7 @@ AREAS: dict[str, dict[str, tuple[str, str]]] = {
     "attendance": ATTENDANCE_STRINGS,
     "care": CARE_STRINGS,
     "appointments": APPOINTMENT_STRINGS,
+    "activities": ACTIVITY_STRINGS,
 }
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .activities import PromotionRuleOut
 from .base import (
     MAX_ID,
     ApiModel,
@@ -199,6 +200,9 @@ class CatalogSnapshotOut(ApiModel):
     levels: list[LevelOut]
     membership: MembershipSettings
     shop: ShopSettingsOut
+    promotions: list[PromotionRuleOut] = Field(
+        default_factory=list, description="active promotions not ended (always complete): "
+                                          "the counter's preview applies those running")
 
 
 class ProductQuery(PageQuery):

@@ -38,6 +38,8 @@ class CartLineIn(ApiModel):
     product_id: DbId | None = Field(None, description="a product or service ...")
     count_card_template_id: DbId | None = Field(None, description="... or a count card (次卡) "
                                                                  "sold to the member")
+    activity_id: DbId | None = Field(None, description="... or a seat of a paid activity "
+                                                       "(活动报名) for the member, qty 1")
     qty: int = Field(gt=0, le=9999)
     open_price: PriceFen | None = Field(None,
                                          description="open-price items only")
@@ -48,8 +50,9 @@ class CartLineIn(ApiModel):
 
     @model_validator(mode="after")
     def _one_discount(self):
-        if (self.product_id is None) == (self.count_card_template_id is None):
-            raise ValueError("每行需要商品或次卡套餐其中之一")
+        if sum(x is not None for x in (self.product_id, self.count_card_template_id,
+                                       self.activity_id)) != 1:
+            raise ValueError("每行需要商品、次卡套餐或活动其中之一")
         if self.manual_discount_bp and self.manual_discount_fen:
             raise ValueError("折扣只能按比例或按金额其中一种")
         if self.staff and sum(s.share_bp for s in self.staff) != 10_000:
@@ -154,6 +157,11 @@ class QuoteLineOut(ApiModel):
     amount: int
     price_source: str
     count_card_id: int | None = None
+    promotion_discount: int = 0
+    promotion_id: int | None = None
+    promotion_name: str | None = Field(None, description="the promotion that priced the "
+                                                         "line: the receipt's reason")
+    activity_id: int | None = None
 
 
 class QuoteOut(ApiModel):
@@ -168,6 +176,9 @@ class QuoteOut(ApiModel):
     total: int
     coupon_id: int | None = None
     needs_approval: bool = False
+    promotion_discount: int = 0
+    points_multiplier: int = Field(1, description="earned points × this (a points "
+                                                  "promotion, 积分倍数)")
 
 
 class PaymentOut(ApiModel):

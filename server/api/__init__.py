@@ -7,6 +7,7 @@ from flask import Flask
 from common.schemas.base import API_PREFIX
 
 from . import (
+    activities,
     appointments,
     attendance,
     audit,
@@ -34,7 +35,8 @@ __all__ = ["API_PREFIX", "blueprints", "register_blueprints"]
 def blueprints() -> list[ApiBlueprint]:
     return [health.bp, openapi.bp, auth.bp, staff.bp, audit.bp, catalog.bp, stock.bp,
             backups.bp, members.bp, membership.bp, sales.bp, held_orders.bp, shifts.bp,
-            shop.bp, reports.bp, attendance.bp, appointments.bp, replication.bp]
+            shop.bp, reports.bp, attendance.bp, appointments.bp, activities.bp,
+            replication.bp]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -34,8 +34,10 @@ bp = ApiBlueprint("sales", __name__, tag="checkout")
 def quote(ctx: Ctx, body: CartIn) -> QuoteOut:
     """Price a cart with the server's prices and the member's level, coupon and count cards,
     without writing anything."""
-    today = shop_clock(ctx.state.config).today()
-    return sale_views.quote_out(sales.quote(ctx.db, ctx.me, body, today=today))
+    clock = shop_clock(ctx.state.config)
+    now = clock.now()
+    return sale_views.quote_out(sales.quote(ctx.db, ctx.me, body, today=now.date(),
+                                            at=now.replace(tzinfo=None)))
 
 
 @bp.endpoint("POST", "/sales", roles=ALL_STAFF, body=SaleIn, response=SaleOut, status=201)

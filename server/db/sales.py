@@ -70,6 +70,7 @@ class Sale(Base):
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     list_total: Mapped[Fen]
     member_discount: Mapped[Fen]
+    promotion_discount: Mapped[Fen] = mapped_column(default=0, server_default="0")  # 促销
     manual_discount: Mapped[Fen]
     count_card_discount: Mapped[Fen]
     coupon_discount: Mapped[Fen]
@@ -115,13 +116,15 @@ class SaleLine(Base):
         # the lines of a sale; covering for reports (category / product / margin)
         Index("ix_sale_lines_sale_id_report", "sale_id", "category_id", "product_id",
               "count_card_template_id", "qty", "list_amount", "amount", "cost"),
-        Index("ix_sale_lines_product_id", "product_id"), TABLE_ARGS)
+        Index("ix_sale_lines_product_id", "product_id"),
+        Index("ix_sale_lines_activity_id", "activity_id"), TABLE_ARGS)
 
     id: Mapped[intpk]
     sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"))
     line_no: Mapped[int] = mapped_column(SmallInteger)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     count_card_template_id: Mapped[int | None] = mapped_column()  # a count card sold
+    activity_id: Mapped[int | None] = mapped_column()  # an activity sign-up sold (活动报名)
     issued_count_card_id: Mapped[int | None] = mapped_column()  # the member's new card
     name: Mapped[str] = mapped_column(String(100))  # snapshot for receipts and reports
     kind: Mapped[str16]
@@ -130,6 +133,8 @@ class SaleLine(Base):
     unit_price: Mapped[Fen]
     list_amount: Mapped[Fen]
     member_discount: Mapped[Fen]
+    promotion_discount: Mapped[Fen] = mapped_column(default=0, server_default="0")
+    promotion_id: Mapped[int | None] = mapped_column()  # the promotion that priced the line
     manual_discount: Mapped[Fen]
     count_card_discount: Mapped[Fen]
     coupon_discount: Mapped[Fen]

@@ -5,26 +5,35 @@ cannot diff from (newer than its own: a restored database, another server) → `
 product, inactive ones included; else the products stamped after ``since``. Everything is
 read in the request's one transaction (REPEATABLE READ): the version and the products come
 from the same snapshot, so a change committed meanwhile is in the next answer, never lost.
-Categories, levels and the settings the pricing engine needs are small: always complete.
+Categories, levels, the settings the pricing engine needs and the promotions not ended
+(``promotions.for_snapshot``) are small: always complete.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.schemas.activities import PromotionRuleOut
 from common.schemas.catalog import CatalogSnapshotOut, CategoryOut, ProductOut
 from common.schemas.members import LevelOut
 from common.schemas.shop import ShopSettingsOut
+from server.clock import ShopClock
 from server.db.catalog import Product
 from server.db.members import LevelPrice
 
-from . import catalog, catalog_version, shop
+from . import catalog, catalog_version, promotions, shop
 from . import members as members_domain
 
 
-def snapshot(session: Session, since: int | None, *, timezone: str) -> CatalogSnapshotOut:
-    """``timezone``: the server's ``[shop] timezone`` (part of the shop settings)."""
+def snapshot(session: Session, since: int | None, *, timezone: str,
+             now: dt.datetime | None = None) -> CatalogSnapshotOut:
+    """``timezone``: the server's ``[shop] timezone`` (part of the shop settings); ``now``:
+    naive shop time (the promotions not ended; None: now in ``timezone``)."""
+    if now is None:
+        now = ShopClock(timezone).now().replace(tzinfo=None)
     version = catalog_version.current(session)
     full = since is None or since <= 0 or since > version
     stmt = select(Product).order_by(Product.id)
@@ -47,4 +56,6 @@ def snapshot(session: Session, since: int | None, *, timezone: str) -> CatalogSn
         levels=[LevelOut.model_validate(lv)
                 for lv in members_domain.list_levels(session, include_inactive=True)],
         membership=members_domain.get_settings(session),
-        shop=ShopSettingsOut(**shop.get(session).model_dump(), timezone=timezone))
+        shop=ShopSettingsOut(**shop.get(session).model_dump(), timezone=timezone),
+        promotions=[PromotionRuleOut(**p.to_dict())
+                    for p in promotions.for_snapshot(session, now)])

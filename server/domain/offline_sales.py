@@ -62,7 +62,7 @@ from server.db.sales import (
     Shift,
 )
 
-from . import audit, points, reports, sales, shifts, stock
+from . import audit, points, promotions, reports, sales, shifts, stock
 from . import members as members_domain
 from .actor import Actor
 from .auth import Passwords
@@ -89,6 +89,8 @@ def _refuse_what_needs_the_server(body: SaleIn) -> None:
     if what is None and any(ln.count_card_id is not None or ln.count_card_template_id
                             is not None for ln in body.lines):
         what = "次卡"
+    if what is None and any(ln.activity_id is not None for ln in body.lines):
+        what = "活动报名"
     if what is None and body.approval_token:
         what = "店长授权"
     if what is not None:
@@ -140,9 +142,12 @@ def member_by_ref(session: Session, ref: str) -> Member | None:
 
 
 def _server_quote(session: Session, body: SaleIn, products: dict[int, Product],
-                  level: MemberLevel | None, member: Member | None) -> pricing.Quote | None:
+                  level: MemberLevel | None, member: Member | None,
+                  at: dt.datetime | None = None) -> pricing.Quote | None:
     """What the server would charge for this cart today (inactive products at their last
-    price, no discount limit): the yardstick the differences are measured by."""
+    price, no discount limit), with the promotions that ran when the counter recorded it
+    (``at``, naive shop time — its preview applied them too): the yardstick the differences
+    are measured by."""
     lines = []
     for i, ln in enumerate(body.lines):
         p = products[ln.product_id]  # type: ignore[index]
@@ -165,7 +170,8 @@ def _server_quote(session: Session, body: SaleIn, products: dict[int, Product],
     try:
         return pricing.quote(lines, pm, None, order_discount_bp=body.order_discount_bp,
                              order_discount_fen=body.order_discount_fen,
-                             max_discount_bp=10_000, approved=True, rounding=body.rounding)
+                             max_discount_bp=10_000, approved=True, rounding=body.rounding,
+                             promotions=promotions.for_pricing(session, at), at=at)
     except pricing.PricingError:
         return None
 
@@ -230,7 +236,8 @@ def record_offline(session: Session, actor: Actor, body: SaleIn, *,
         if ln.product_id not in products:
             raise ApiError("product_not_found", status=404, product_id=ln.product_id,
                            fields={f"lines.{i}.product_id": "商品不存在"})
-    q = _server_quote(session, body, products, level, member)
+    q = _server_quote(session, body, products, level, member,
+                      clock.local(at).replace(tzinfo=None))
     # the cashier who made the sale (the journal's), else the login replaying it
     cashier_id, cashier_name = actor.staff_id, actor.username
     if off.cashier_id is not None and off.cashier_id != actor.staff_id:

@@ -55,12 +55,13 @@ def _post(session: Session, actor: Actor, m: Member, kind: str, change: int,
 
 
 def earn(session: Session, actor: Actor, member_id: int, amount_fen: int, *, ref_type: str,
-         ref_id: str | None) -> Result:
+         ref_id: str | None, multiplier: int = 1) -> Result:
     """Points for ``amount_fen`` spent, at the member level's ``points_per_yuan`` (rounded
-    down). Returns a result with ``entry=None`` when nothing is earned."""
+    down), times ``multiplier`` (a points promotion, 积分倍数: ``Quote.points_multiplier``).
+    Returns a result with ``entry=None`` when nothing is earned."""
     m = members_domain.lock(session, member_id)
     lv = session.get(MemberLevel, m.level_id) if m.level_id else None
-    pts = points_earned(amount_fen, lv.points_per_yuan if lv and lv.active else 0)
+    pts = points_earned(amount_fen, lv.points_per_yuan if lv and lv.active else 0) * multiplier
     if pts <= 0:
         return Result(None, m.points, 0)
     return _post(session, actor, m, "earn", pts, ref_type, ref_id)

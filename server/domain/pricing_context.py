@@ -1,7 +1,8 @@
 """Turn a cart (``CartIn``) into the pricing engine's inputs and quote it.
 
 The server never trusts a client's prices: list prices, member/level prices, level discount,
-coupon terms and count-card eligibility all come from the database here, then
+coupon terms, count-card eligibility, activity seat prices and the promotions running at the
+moment of the sale (``promotions.for_pricing``) all come from the database here, then
 ``common.pricing.quote`` (the only implementation) computes the totals.
 """
 
@@ -17,11 +18,13 @@ from common import payment, pricing
 from common.errors import ApiError
 from common.schemas.base import Role
 from common.schemas.sales import CartIn
+from server.db.activities import Activity
 from server.db.base import utcnow
 from server.db.catalog import Product
 from server.db.members import CountCardTemplate, Member, MemberCountCard, MemberLevel
 
-from . import count_cards, coupons, settings, shop
+from . import activities as activities_domain
+from . import count_cards, coupons, promotions, settings, shop
 from . import members as members_domain
 from . import staff as staff_domain
 from .actor import Actor
@@ -49,12 +52,15 @@ class PricedCart:
     coupon_id: int | None
     count_cards: dict[int, MemberCountCard]
     approved_by: int | None
+    activities: dict[int, Activity]
 
 
 def _line_name(pc: PricedCart, idx: int) -> str:
     ln = pc.cart.lines[idx]
     if ln.count_card_template_id is not None:
         return pc.templates[ln.count_card_template_id].name
+    if ln.activity_id is not None:
+        return activities_domain.line_title(pc.activities[ln.activity_id])
     return pc.products[ln.product_id].name  # type: ignore[index]
 
 
@@ -72,10 +78,11 @@ def check_rounding(session: Session, rounding: str) -> None:
 
 
 def price_cart(session: Session, actor: Actor, cart: CartIn, *,
-               today: dt.date) -> PricedCart:
+               today: dt.date, at: dt.datetime | None = None) -> PricedCart:
     """Load everything the cart refers to, validate it, and quote it (no locks: a sale
     re-checks balances under its locks). Raises ApiError (4xx) for anything wrong.
-    ``today``: the shop's business day (a coupon's validity dates)."""
+    ``today``: the shop's business day (a coupon's validity dates); ``at``: the moment of
+    the sale in naive shop time (the promotions running then; None: no promotion)."""
     now = utcnow()
     needed_uses: dict[int, int] = {}
     product_ids = sorted({ln.product_id for ln in cart.lines if ln.product_id is not None})
@@ -85,6 +92,9 @@ def price_cart(session: Session, actor: Actor, cart: CartIn, *,
         Product.id.in_(product_ids)))} if product_ids else {}
     templates = {t.id: t for t in session.scalars(select(CountCardTemplate).where(
         CountCardTemplate.id.in_(template_ids)))} if template_ids else {}
+    activity_ids = sorted({ln.activity_id for ln in cart.lines if ln.activity_id is not None})
+    activities = {a.id: a for a in session.scalars(select(Activity).where(
+        Activity.id.in_(activity_ids)))} if activity_ids else {}
 
     member = level = None
     if cart.member_id is not None:
@@ -116,6 +126,21 @@ def price_cart(session: Session, actor: Actor, cart: CartIn, *,
             lines.append(pricing.PriceLine(
                 line_id=str(i), product_id=0, kind="count_card_sale", qty=ln.qty,
                 list_price=t.price, discountable=False,
+                manual_discount_bp=ln.manual_discount_bp,
+                manual_discount_fen=ln.manual_discount_fen))
+            continue
+        if ln.activity_id is not None:
+            if member is None:
+                raise ApiError("activity_needs_member", status=422,
+                               fields={f"{field}.activity_id": "活动报名需要先选择会员"})
+            a = activities_domain.check_sellable(activities.get(ln.activity_id), member,
+                                                 ln.qty, at, field=f"{field}.activity_id")
+            if sum(1 for x in cart.lines if x.activity_id == a.id) > 1:
+                raise ApiError("activity_one_seat", status=422,
+                               fields={f"{field}.activity_id": "每位会员每个活动只能报名一个名额"})
+            lines.append(pricing.PriceLine(
+                line_id=str(i), product_id=0, kind=pricing.KIND_ACTIVITY, qty=ln.qty,
+                list_price=a.price, discountable=False,
                 manual_discount_bp=ln.manual_discount_bp,
                 manual_discount_fen=ln.manual_discount_fen))
             continue
@@ -175,11 +200,12 @@ def price_cart(session: Session, actor: Actor, cart: CartIn, *,
         q = pricing.quote(lines, pm, pricing_coupon, order_discount_bp=cart.order_discount_bp,
                           order_discount_fen=cart.order_discount_fen,
                           max_discount_bp=max_discount_bp(session, actor.role),
-                          approved=approved_by is not None, rounding=cart.rounding)
+                          approved=approved_by is not None, rounding=cart.rounding,
+                          promotions=promotions.for_pricing(session, at), at=at)
     except pricing.PricingError as e:
         fields = {e.field: e.message} if getattr(e, "field", None) else None
         raise ApiError(e.code, status=422, message=e.message, fields=fields) from e
     if not q.needs_approval:
         approved_by = None
     return PricedCart(cart, q, products, templates, member, level, cart.coupon_id,
-                      count_cards_by_id, approved_by)
+                      count_cards_by_id, approved_by, activities)

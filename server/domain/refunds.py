@@ -36,7 +36,7 @@ from server.db.sales import (
     SalePayment,
 )
 
-from . import audit, count_cards, coupons, points, stock, wallet
+from . import activities, audit, count_cards, coupons, points, stock, wallet
 from . import members as members_domain
 from .actor import Actor
 from .approvals import use_approval
@@ -118,6 +118,8 @@ def refund(session: Session, actor: Actor, sale_ref: str, body: RefundIn, *,
             for card_id in _cards_sold_by(session, sale, ln):
                 count_cards.void_unused(session, actor, card_id, ref_type="refund",
                                         ref_id=rf.uuid, reason=body.reason)
+        if ln.activity_id is not None:  # the seat it paid for is given back
+            activities.cancel_for_refund(session, actor, ln.id, rf.number, body.reason)
         for c in session.scalars(select(CommissionLedger).where(
                 CommissionLedger.sale_line_id == ln.id, CommissionLedger.kind == "sale")):
             given_back = -sum(x.amount for x in session.scalars(select(CommissionLedger).where(

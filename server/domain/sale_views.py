@@ -23,6 +23,7 @@ from common.schemas.sales import (
     SaleSummaryOut,
     ServingShareOut,
 )
+from server.db.activities import Promotion
 from server.db.members import Member, MemberCountCard, MemberLevel
 from server.db.sales import (
     CommissionLedger,
@@ -41,13 +42,24 @@ from .sales import staff_names
 def quote_out(pc: PricedCart) -> QuoteOut:
     q: Quote = pc.quote
     lines = [QuoteLineOut(**{k: getattr(lq, k) for k in QuoteLineOut.model_fields
-                             if k not in ("name",)}, name=line_name(pc, i))
+                             if k not in ("name", "activity_id")}, name=line_name(pc, i),
+                          activity_id=pc.cart.lines[i].activity_id)
              for i, lq in enumerate(q.lines)]
     return QuoteOut(lines=lines, list_total=q.list_total, member_discount=q.member_discount,
+                    promotion_discount=q.promotion_discount,
+                    points_multiplier=q.points_multiplier,
                     manual_discount=q.manual_discount, count_card_discount=q.count_card_discount,
                     coupon_discount=q.coupon_discount, order_discount=q.order_discount,
                     rounding_discount=q.rounding_discount, total=q.total,
                     coupon_id=q.coupon_id, needs_approval=q.needs_approval)
+
+
+def promotion_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """The names of the promotions that priced lines (a receipt's reason of the discount)."""
+    if not ids:
+        return {}
+    return {pid: name for pid, name in session.execute(
+        select(Promotion.id, Promotion.name).where(Promotion.id.in_(ids)))}
 
 
 def member_after(session: Session, member_id: int | None, points_earned: int = 0, *,
@@ -94,6 +106,7 @@ def sale_out(session: Session, sale: Sale, stock_warnings: list[str] | None = No
     serving = {int(s["staff_id"]) for ln in lines for s in (ln.staff_shares or [])}
     names = staff_names(session, {sale.staff_id} | ({sale.approved_by} - {None}) | serving)
     cashier, cashier_name = names.get(sale.staff_id, ("", ""))
+    promo_names = promotion_names(session, {ln.promotion_id for ln in lines} - {None})
     return SaleOut(
         id=sale.uuid, number=sale.number, status=sale.status, counter=sale.counter,
         cashier=cashier, cashier_name=cashier_name, created_at=sale.created_at,
@@ -105,7 +118,10 @@ def sale_out(session: Session, sale: Sale, stock_warnings: list[str] | None = No
             count_card_discount=ln.count_card_discount, coupon_discount=ln.coupon_discount,
             order_discount=ln.order_discount, rounding_discount=ln.rounding_discount,
             amount=ln.amount, price_source=ln.price_source, count_card_id=ln.count_card_id,
-            refunded_qty=ln.refunded_qty, refunded_amount=ln.refunded_amount,
+            promotion_discount=ln.promotion_discount, promotion_id=ln.promotion_id,
+            promotion_name=promo_names.get(ln.promotion_id) if ln.promotion_id else None,
+            activity_id=ln.activity_id, refunded_qty=ln.refunded_qty,
+            refunded_amount=ln.refunded_amount,
             staff=[ServingShareOut(**s, name=names.get(int(s["staff_id"]), ("", ""))[1])
                    for s in (ln.staff_shares or [])]) for ln in lines],
         list_total=sale.list_total, discount_total=sale.list_total - sale.total,

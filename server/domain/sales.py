@@ -29,7 +29,7 @@ from server.db.catalog import Product
 from server.db.models import Staff
 from server.db.sales import CommissionLedger, Sale, SaleLine, SalePayment, Shift
 
-from . import audit, count_cards, coupons, points, reports, shifts, stock, wallet
+from . import activities, audit, count_cards, coupons, points, reports, shifts, stock, wallet
 from . import members as members_domain
 from .actor import Actor
 from .approvals import use_approval
@@ -136,7 +136,8 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
     if at is not None and at.tzinfo is not None:
         at = clock.local(at).replace(tzinfo=None)
     day = at.date() if at else clock.today()
-    pc = price_cart(session, actor, body, today=day)
+    moment = at or clock.now().replace(tzinfo=None)  # shop time: the promotions running
+    pc = price_cart(session, actor, body, today=day, at=moment)
     plans = _plan_payments(session, body, pc)
     member_id = pc.member.id if pc.member else None
 
@@ -171,7 +172,8 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
     if member_id is not None:  # the member row is locked already (above)
         points_paid = sum(p.amount for p in plans if p.method == "points")
         earned_points = points.earn(session, actor, member_id, q.total - points_paid,
-                                    ref_type="sale", ref_id=sale_uuid).change
+                                    ref_type="sale", ref_id=sale_uuid,
+                                    multiplier=q.points_multiplier).change
         members_domain.record_visit(session, actor, member_id, q.total, ref_type="sale",
                                     ref_id=sale_uuid)
 
@@ -180,7 +182,8 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
                 staff_id=actor.staff_id, shift_id=shift_id,
                 member_id=member_id, coupon_id=q.coupon_id, approved_by=approved_by,
                 list_total=q.list_total, member_discount=q.member_discount,
-                manual_discount=q.manual_discount, count_card_discount=q.count_card_discount,
+                promotion_discount=q.promotion_discount, manual_discount=q.manual_discount,
+                count_card_discount=q.count_card_discount,
                 coupon_discount=q.coupon_discount, order_discount=q.order_discount,
                 rounding_discount=q.rounding_discount, total=q.total, paid_total=q.total,
                 change=sum(p.change for p in plans), note=body.note,
@@ -207,10 +210,12 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
         product = products.get(ln.product_id) if ln.product_id is not None else None
         row = SaleLine(
             sale_id=sale.id, line_no=i + 1, product_id=ln.product_id,
-            count_card_template_id=ln.count_card_template_id, name=line_name(pc, i),
+            count_card_template_id=ln.count_card_template_id, activity_id=ln.activity_id,
+            name=line_name(pc, i),
             kind=lq.kind, category_id=product.category_id if product else None, qty=lq.qty,
             unit_price=lq.unit_price, list_amount=lq.list_amount,
-            member_discount=lq.member_discount, manual_discount=lq.manual_discount,
+            member_discount=lq.member_discount, promotion_discount=lq.promotion_discount,
+            promotion_id=lq.promotion_id, manual_discount=lq.manual_discount,
             count_card_discount=lq.count_card_discount, coupon_discount=lq.coupon_discount,
             order_discount=lq.order_discount, rounding_discount=lq.rounding_discount,
             amount=lq.amount, price_source=lq.price_source, count_card_id=lq.count_card_id,
@@ -234,6 +239,11 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
                                         price=lq.amount // lq.qty, method="sale",
                                         shift_id=shift_id)
             row.issued_count_card_id = card.id
+        if ln.activity_id is not None:
+            assert pc.member is not None
+            session.flush()  # the line's id: the sign-up points at what paid for it
+            activities.sign_up(session, actor, ln.activity_id, pc.member, at=moment,
+                               price=lq.amount, sale_id=sale.id, sale_line_id=row.id)
         total_comm = commission_of(product, lq.amount, lq.qty)
         if total_comm and ln.staff:
             shares = allocate(total_comm, [s.share_bp for s in ln.staff])
@@ -251,9 +261,11 @@ def create_sale(session: Session, actor: Actor, passwords: Passwords, body: Sale
     return CreatedSale(sale, line_rows, pay_rows, warnings)
 
 
-def quote(session: Session, actor: Actor, cart: CartIn, *, today: dt.date) -> PricedCart:
-    """``today``: the shop's business day (coupon validity)."""
-    return price_cart(session, actor, cart, today=today)
+def quote(session: Session, actor: Actor, cart: CartIn, *, today: dt.date,
+          at: dt.datetime | None = None) -> PricedCart:
+    """``today``: the shop's business day (coupon validity); ``at``: now in naive shop time
+    (the promotions running)."""
+    return price_cart(session, actor, cart, today=today, at=at)
 
 
 def get_sale(session: Session, sale_ref: str, for_update: bool = False) -> Sale:

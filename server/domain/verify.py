@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 from common.schemas.base import Role
 from server.db.models import Staff
 
-from . import appointments, count_cards, points, reports, sales_checks, stock, wallet
+from . import (
+    activities,
+    appointments,
+    count_cards,
+    points,
+    reports,
+    sales_checks,
+    stock,
+    wallet,
+)
 
 Check = Callable[[Session], list[str]]
 
@@ -53,6 +62,8 @@ def all_checks() -> list[tuple[str, Check]]:
         ("sales: commission ledger consistent", sales_checks.check_commission),
         ("reports: cached days = live figures", reports.check_cache),
         ("members: no-show count = no-show appointments", appointments.check_no_shows),
+        ("activities: places taken = sign-ups, within capacity", activities.check_seats),
+        ("activities: paid sign-ups = their sale lines", activities.check_paid_signups),
     ]
 
 

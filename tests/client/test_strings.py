@@ -19,6 +19,7 @@ import pytest
 from client import labels
 from client.i18n import STRINGS
 from client.strings import CATALOGUE
+from common.schemas import activities as sact
 from common.schemas.base import Role
 from common.schemas.sales import PAYMENT_LABELS_ZH, PaymentMethod
 
@@ -136,6 +137,12 @@ MANUAL: dict[tuple[str, str], typing.Iterable[str]] = {
     ("att.state.", ""): ("off", "working", "break"),                  # AttendanceState
     ("att.fix.", ""): ("add", "change", "remove"),                    # CorrectionAction
     ("appt.status.", ""): ("booked", "checked_in", "cancelled", "no_show"),  # appointments
+    ("act.kind.", ""): typing.get_args(sact.ActivityKind),
+    ("act.astatus.", ""): typing.get_args(sact.ActivityStatus),
+    ("act.status.", ""): typing.get_args(sact.SignupStatus),
+    ("act.counter.done.", ""): typing.get_args(sact.SignupStatus),    # _done(…, what)
+    ("promo.kind.", ""): typing.get_args(sact.PromotionKind),
+    ("promo.state.", ""): ("upcoming", "running", "ended", "stopped"),  # PromotionOut.state
 }
 
 
