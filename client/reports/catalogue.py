@@ -19,7 +19,7 @@ from common.schemas.shop import ShopSettingsOut
 from .. import labels
 from ..api import ApiClient
 from ..backoffice.attendance import attendance_doc
-from ..counter.receipts import day_close_document
+from ..counter.receipts import day_close_document, local_time
 from ..devices.document import Document
 from ..i18n import tr
 from .document import Chart, Col, ReportDoc, Table
@@ -256,8 +256,8 @@ def _day_close_build(rep: Any, _p: Period, _o: Options) -> Parts:
 
 
 def _local(t: dt.datetime | None) -> dt.datetime | None:
-    """A server time (UTC) in this machine's time: the back office's wall clock."""
-    return t.astimezone().replace(tzinfo=None) if t is not None else None
+    """A server time (UTC) as the back office's wall clock (``receipts.local_time``)."""
+    return local_time(t) if t is not None else None
 
 
 # -- members: stored value, points, spending (GET /reports/members) --------------------------
