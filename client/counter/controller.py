@@ -387,6 +387,9 @@ class CounterController(QtCore.QObject):
         cart.promotions = promotions
         cart.shop_zone = getattr(shop, "timezone", "") or ""
         self.checkout.cart_model.changed()
+        if isinstance(self.dialog, PaymentDialog) and self.dialog.isVisible() \
+                and not self.dialog.busy:
+            self.dialog.refresh_quote()  # the bill on screen is priced with them too
 
     def _offline_changed(self, offline: bool) -> None:
         """Back online: a member typed offline is looked up for real (not under an open

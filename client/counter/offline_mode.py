@@ -294,11 +294,13 @@ class OfflineMode(QtCore.QObject):
             finally:
                 _close(cat)
 
-        self.runner.op(run, self._refreshed, self._refresh_failed, owner=self)
+        self.runner.op(run, lambda v: self._refreshed(v, since), self._refresh_failed,
+                       owner=self)
 
-    def _refreshed(self, version: int) -> None:
+    def _refreshed(self, version: int, since: int) -> None:
         self._refreshing = False
-        self.catalogue_updated.emit(version)
+        if version != since:  # nothing changed: the cart is not repriced for nothing
+            self.catalogue_updated.emit(version)
 
     def _refresh_failed(self, err: ApiError) -> None:
         self._refreshing = False

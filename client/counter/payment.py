@@ -556,7 +556,9 @@ class PaymentDialog(EnterDialog):
                                 owner=self)
 
     def _quoted(self, q: QuoteOut, version: int) -> None:
-        if version != self.model.version:
+        if version != self.model.version:  # the cart changed meanwhile: quote it as it is now
+            if not self.offline_sale and self.server_quote is None:
+                self.refresh_quote()
             return
         self.server_quote = q
         self.model.apply_server_quote(q, version)

@@ -387,3 +387,39 @@ def test_submit_not_answered_cannot_be_dismissed_and_is_journaled_with_its_key(
     with factory() as db:
         rows = db.scalars(select(Sale).where(Sale.uuid == sale_id)).all()
         assert len(rows) == 1 and rows[0].total == 5800
+
+
+def test_a_cart_repriced_while_its_quote_is_out_is_quoted_again(
+        qtbot, shop, freeze, offline_counter) -> None:
+    """The cart changes while the payment dialog waits for the server's quote (the local
+    catalogue's promotions arrive, say): the late answer for the old cart is not shown, and
+    the dialog asks again for the cart as it is now instead of waiting for ever. A catalogue
+    refresh that brings nothing new does not reprice the cart; one that does, re-quotes the
+    bill on screen."""
+    win = offline_counter()
+    off = win.offline
+    qtbot.wait_until(lambda: off.catalogue is not None and off.catalogue.version > 0,
+                     timeout=15_000)
+    scan(qtbot, win, SHAMPOO)
+    qtbot.wait_until(lambda: items(win) == 1, timeout=2000)
+    model = win.checkout.cart_model
+    freeze.frozen.set()  # the quote's request is held at the wire
+    dlg = open_payment(qtbot, win)
+    assert not dlg.quote_ready
+    model.changed()  # repriced meanwhile: the held answer will be for an older cart
+    freeze.frozen.clear()
+    qtbot.wait_until(lambda: dlg.server_quote is not None, timeout=10_000)
+    assert model.server_quoted and dlg.total == 5800 and not dlg.offline_sale
+
+    updates: list[int] = []
+    off.catalogue_updated.connect(updates.append)
+    version = model.version
+    off.refresh_catalogue()
+    qtbot.wait_until(lambda: not off._refreshing, timeout=10_000)
+    assert updates == [] and model.version == version  # nothing new: nothing repriced
+
+    first = dlg.server_quote
+    win.counter._load_promotions()  # new promotions: the open bill is priced with them
+    qtbot.wait_until(lambda: dlg.server_quote is not None and dlg.server_quote is not first,
+                     timeout=10_000)
+    assert model.server_quoted and dlg.quote_ready and dlg.total == 5800
