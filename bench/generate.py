@@ -539,6 +539,8 @@ def _finish_members(m: _Members, conn_factory: Callable[[], Any], spec: GenSpec,
     """Members were loaded first (sales and ledgers reference them) with their opening
     balances; now that every ledger row is written, set the cached balances and aggregates
     to the ledgers' final state: one LOAD into a temporary table + one UPDATE … JOIN."""
+    from server.domain import member_totals
+
     path = tmp / "member-final.tsv"
     n = 0
     with path.open("w", encoding="utf-8") as f:
@@ -562,6 +564,8 @@ def _finish_members(m: _Members, conn_factory: Callable[[], Any], spec: GenSpec,
                         "m.total_spent = f.spent, m.visit_count = f.visits, "
                         "m.last_visit_at = f.last_visit")
             cur.execute("DROP TEMPORARY TABLE bench_member_final")
+            for sql in member_totals.RECOUNT_SQL:  # the members' totals from the final rows
+                cur.execute(sql)
         conn.commit()
     finally:
         conn.close()

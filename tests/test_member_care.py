@@ -18,6 +18,7 @@ from sqlalchemy import text
 from common.schemas.base import Role
 from common.text import mask_phone
 from server.clock import shop_clock, utcnow
+from server.domain import member_totals
 
 API = "/api/v1"
 
@@ -101,6 +102,7 @@ def care_data(app, db_session):
                     "INSERT INTO count_card_ledger (card_id, member_id, kind, `change`, "
                     "balance_after, at) VALUES (LAST_INSERT_ID(), :m, 'opening', :left, "
                     ":left, :now)"), {"m": mid, "left": left, "now": now})
+    member_totals.recount(db_session)  # balances written with SQL of our own (verify)
     db_session.commit()
     return ids
 
@@ -390,6 +392,7 @@ def test_care_lists_read_their_indexes(app, engine, mgr, db_session):
     ids = _members(app, 3000, seed=8)
     db_session.execute(text("UPDATE members SET sv_principal = id MOD 9000, "
                             "sv_bonus = id MOD 3 * 100"))
+    member_totals.recount(db_session)
     db_session.execute(text(
         "INSERT INTO member_count_cards (member_id, name, service_name, total_uses, "
         "remaining_uses, price, purchased_at, expires_at, status) SELECT id, '十次卡', '护理', "
@@ -428,6 +431,7 @@ def test_care_lists_read_their_indexes(app, engine, mgr, db_session):
         return found
 
     assert "ix_members_balances" in keys(kind="low_balance", threshold=3000)
+    assert keys(kind="birthdays", scope="month") == {"ix_members_active_birth_md"}
     assert "ix_member_count_cards_status_remaining_uses" in keys(kind="card_low", uses=1)
     assert "ix_member_count_cards_status_expires_at" in keys(kind="card_expiring", days=10)
     assert len(ids) == 3000

@@ -471,6 +471,7 @@ def test_expired_coupon_cannot_be_redeemed(client, cashier, manager):
 @pytest.mark.parametrize("column", ["sv_principal", "sv_bonus", "points"])
 def test_verify_detects_tampered_cached_balance(client, cashier, manager, owner, engine, app,
                                                column):
+    from server.domain import member_totals
     from server.domain.verify import run_all
 
     m = make_member(client, cashier)
@@ -483,8 +484,17 @@ def test_verify_detects_tampered_cached_balance(client, cashier, manager, owner,
         conn.execute(text(f"UPDATE members SET {column} = {column} + 1 WHERE id = :i"),
                      {"i": m["id"]})
     with factory() as s:
-        bad = [r for r in run_all(s) if not r.ok]
-    assert len(bad) == 1 and m["number"] in bad[0].problems[0]
+        bad = {r.name: r.problems for r in run_all(s) if not r.ok}
+    # the member's row no longer equals its ledger, and the kept totals no longer equal the
+    # sums over the members: exactly these two checks say so
+    ledger = "members: points = points ledger" if column == "points" else \
+        "members: stored value = stored-value ledger"
+    totals = "members: kept totals = sums over the members"
+    assert set(bad) == {ledger, totals}
+    assert m["number"] in bad[ledger][0]
+    with factory() as s:
+        kept = getattr(member_totals.read(s), column)
+    assert bad[totals] == [f"member totals: {column} kept {kept} != {kept + 1} over the members"]
 
 
 def test_verify_detects_tampered_count_card(client, cashier, manager, owner, engine, app):

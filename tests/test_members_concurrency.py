@@ -135,3 +135,58 @@ def test_coupon_redeemed_once_under_race(client, live_server, cashier, manager):
     for th in threads:
         th.join(60)
     assert sorted(codes) == [201] + [409] * 9
+
+
+def test_member_totals_kept_under_concurrent_writes(client, live_server, cashier, manager,
+                                                    db_session, assert_invariants):
+    """The members' totals (the stored-value liability and points the owner's report shows
+    without summing a million rows) follow every balance change: 24 threads recharging,
+    paying and awarding points for 8 members at once, one request refused for want of money
+    (its transaction rolled back), a member deactivated — the kept totals equal the sums over
+    the members, which equal the ledgers (verify), and the writes were spread over stripes."""
+    from sqlalchemy import text
+
+    from server.domain import member_totals
+
+    open_shift(client, cashier)
+    mids = []
+    for i in range(8):
+        r = client.post(f"{API}/members", json={"name": f"条带{i}", "phone": f"1380013{i:04d}"},
+                        headers=cashier.write_headers())
+        assert r.status_code == 201
+        mids.append(r.get_json()["id"])
+    barrier = threading.Barrier(24)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        mid = mids[n % 8]
+        barrier.wait()
+        for path, body, who in (
+                ("recharges", {"amount": 1000 + n, "method": "cash"}, cashier),
+                ("stored-value/payments", {"amount": 300}, cashier),
+                ("points", {"change": 5 + n, "reason": "并发"}, manager),
+                ("stored-value/payments", {"amount": 10_000_000}, cashier)):  # refused
+            resp = requests.post(f"{live_server.url}/members/{mid}/{path}", json=body,
+                                 headers=who.write_headers(), timeout=60)
+            with lock:
+                statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [201] * 72 + [409] * 24
+    r = client.patch(f"{API}/members/{mids[0]}", json={"active": False},
+                     headers=manager.write_headers())
+    assert r.status_code == 200
+    db_session.rollback()
+    kept = member_totals.read(db_session)
+    assert kept == member_totals.live(db_session)
+    assert kept == member_totals.Totals(
+        members=7, sv_principal=sum(1000 + n - 300 for n in range(24)), sv_bonus=0,
+        with_balance=8, points=sum(5 + n for n in range(24)), with_points=8)
+    used = db_session.scalar(text("SELECT COUNT(*) FROM member_totals WHERE sv_principal <> 0"))
+    assert used > 1  # the counters' writes went to more than one row
+    assert_invariants()

@@ -67,6 +67,7 @@ class Member(Base):
         Index("ix_members_pinyin", "pinyin"),
         Index("ix_members_name", "name"),
         Index("ix_members_birth_md", "birth_md"),
+        Index("ix_members_active_birth_md", "active", "birth_md"),  # birthday lists, counts
         Index("ix_members_level_id", "level_id"),
         Index("ix_members_created_at", "created_at"),  # reports: new members
         Index("ix_members_last_visit_at", "last_visit_at"),  # reports: dormant members
@@ -304,3 +305,22 @@ class Coupon(Base):
     voided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     void_reason: Mapped[str | None] = mapped_column(String(255))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class MemberTotals(Base):
+    """The members' totals kept as they change (``server/domain/member_totals.py``): the
+    stored-value liability (principal, bonus), points outstanding and the counts the owner's
+    members report shows, in a few *stripes* so that counters writing at the same time do
+    not queue on one row. The totals are the SUM over the stripes; they always equal the
+    same sums over ``members`` (checked by ``lanpos-server verify``)."""
+
+    __tablename__ = "member_totals"
+    __table_args__ = TABLE_ARGS
+
+    stripe: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    members: Mapped[Fen] = mapped_column(default=0)  # active members (a count)
+    sv_principal: Mapped[Fen] = mapped_column(default=0)
+    sv_bonus: Mapped[Fen] = mapped_column(default=0)
+    with_balance: Mapped[Fen] = mapped_column(default=0)  # members whose stored value > 0
+    points: Mapped[Fen] = mapped_column(default=0)
+    with_points: Mapped[Fen] = mapped_column(default=0)  # members whose points > 0

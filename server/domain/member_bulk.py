@@ -29,6 +29,7 @@ from common.text import pinyin_initials
 from server.db.base import utcnow
 from server.db.members import Member, MemberCard, MemberLevel, PointsLedger, StoredValueLedger
 
+from . import member_totals
 from .actor import Actor
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋"
@@ -115,6 +116,12 @@ def generate(session: Session, n: int, *, seed: int = 7, extras: bool = True,
                             "balance_after": points, "note": "初始积分",
                             "staff_id": actor.staff_id, "at": now})
         session.execute(insert(Member), members)
+        member_totals.add(
+            session, members=len(members), sv_principal=sum(r["sv_principal"] for r in members),
+            sv_bonus=sum(r["sv_bonus"] for r in members),
+            with_balance=sum(r["sv_principal"] + r["sv_bonus"] > 0 for r in members),
+            points=sum(r["points"] for r in members),
+            with_points=sum(r["points"] > 0 for r in members))
         if cards:
             session.execute(insert(MemberCard), cards)
         if sv:

@@ -45,7 +45,7 @@ from server.db.sales import Sale
 from . import audit
 from .actor import Actor
 from .member_row import lock
-from .members import set_birthday, set_phone
+from .members import set_active, set_birthday, set_phone
 
 VIEW_AGAIN_AFTER = dt.timedelta(hours=24)
 # the member's personal fields, wherever a snapshot or a response has them
@@ -182,7 +182,7 @@ def anonymise(session: Session, actor: Actor, member_id: int, reason: str | None
                                                        Member.id != m.id))
         m.number = generated if taken is None else f"~anon{m.id}"
         removed.append("number")
-    m.active = False
+    set_active(session, m, False)
     m.anonymised_at = utcnow()
     session.flush()
     blank = _Blank(m, old_number)

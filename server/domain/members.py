@@ -56,7 +56,7 @@ from server.db.catalog import Product
 from server.db.members import LevelPrice, Member, MemberCard, MemberLevel
 from server.db.session import LOCK_WAIT_TIMEOUT_S
 
-from . import audit, catalog_version, member_cards, settings
+from . import audit, catalog_version, member_cards, member_totals, settings
 from .actor import Actor
 from .auth import Passwords
 from .member_row import lock, require_active
@@ -265,10 +265,18 @@ def create(session: Session, actor: Actor, data: MemberCreate, *, external_id: s
     if not data.number:
         assign_number(m)
         session.flush()
+    member_totals.add(session, members=1)
     audit.write(session, actor, "member.create", "member", m.id, after=snapshot(m))
     if data.card_no:
         member_cards.issue(session, actor, m.id, data.card_no)
     return m
+
+
+def set_active(session: Session, m: Member, active: bool) -> None:
+    """(De)activate a LOCKED member (the members' totals count the active ones)."""
+    if bool(m.active) != bool(active):
+        m.active = active
+        member_totals.add(session, members=1 if active else -1)
 
 
 def require_not_anonymised(m: Member) -> None:
@@ -290,7 +298,7 @@ def update(session: Session, actor: Actor, member_id: int, data: MemberUpdate) -
     if "active" in changes and changes["active"] is not None and changes["active"] != m.active:
         if not actor.at_least(Role.MANAGER):
             raise ApiError("forbidden", status=403)
-        m.active = changes["active"]
+        set_active(session, m, changes["active"])
     if "phone" in changes:
         _check_phone_free(session, changes["phone"], m.id)
         set_phone(m, changes["phone"])

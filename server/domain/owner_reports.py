@@ -2,9 +2,10 @@
 liability, count cards, stock, exceptions (refunds, discounts, voids with who approved them)
 and member lists (new, dormant, birthdays). Set-based SQL, integer fen, always live.
 
-- **Liabilities now** read the cached balances (``members.sv_principal`` / ``sv_bonus`` /
-  ``points``, ``member_count_cards.remaining_uses``, ``products.stock``), which always equal
-  their ledgers (``lanpos-server verify``): one pass over the rows, never the ledger history.
+- **Liabilities now** read cached balances, which always equal their ledgers
+  (``lanpos-server verify``), never the ledger history: the members' stored value and points
+  from the totals kept as they change (``member_totals``: a few rows, not a million), count
+  cards from ``member_count_cards.remaining_uses``, stock from ``products.stock``.
 - **A period's movements** read the ledgers' ``at`` between the first moment of
   ``date_from`` and the first moment of the day after ``date_to`` (shop clock,
   :meth:`server.clock.ShopClock.day_start`; the covering indexes of migrations 0012 and
@@ -45,6 +46,7 @@ from common.schemas.reports import (
     VoidExceptionOut,
 )
 from server.clock import ShopClock, utcnow
+from server.domain import member_totals
 from server.domain.members import get_settings
 
 MAX_LOW_STOCK = 500
@@ -113,11 +115,10 @@ def member_report(session: Session, q: MemberReportQuery, *, clock: ShopClock
                   ) -> MemberReportOut:
     a, b = q.date_from, q.date_to
     p = {"a": a, "b": b, **utc_range(clock, a, b)}
-    # now, from the cached balances: one pass over the member rows
-    active, principal, bonus, with_balance, pts, with_points = session.execute(text(
-        "SELECT SUM(active), SUM(sv_principal), SUM(sv_bonus), "
-        "SUM(sv_principal + sv_bonus > 0), SUM(points), SUM(points > 0) "
-        "FROM members FORCE INDEX (ix_members_balances)")).one()
+    # now: the members' totals kept as the balances change (not a pass over every member)
+    now = member_totals.read(session)
+    active, principal, bonus = now.members, now.sv_principal, now.sv_bonus
+    with_balance, pts, with_points = now.with_balance, now.points, now.with_points
     new_members = session.scalar(text(
         "SELECT COUNT(*) FROM members WHERE created_at >= :lo AND created_at < :hi"), p)
     sv = {k: (_i(n), _i(pc), _i(bc)) for k, n, pc, bc in session.execute(text(
@@ -414,6 +415,14 @@ def list_where(q: MemberListDef, p: dict[str, Any], *, clock: ShopClock, today: 
             f"WHERE {_card_where(q, p)})")
 
 
+def _members_from(q: MemberListDef) -> str:
+    """``members m`` with the index a list reads (birthdays: ``(active, birth_md)``, so the
+    list's count reads the index alone and its pages come in birthday order)."""
+    if q.kind == "birthdays":
+        return "members m FORCE INDEX (ix_members_active_birth_md)"
+    return "members m"
+
+
 def _stmt(sql: str, p: dict[str, Any]):
     s = text(sql)
     return s.bindparams(bindparam("mds", expanding=True)) if "mds" in p else s
@@ -424,7 +433,8 @@ def list_count(session: Session, q: MemberListDef, *, clock: ShopClock, today: d
     """How many members are on the list now (resolved ``q``)."""
     p: dict[str, Any] = {}
     where = list_where(q, p, clock=clock, today=today)
-    return _i(session.scalar(_stmt(f"SELECT COUNT(*) FROM members m WHERE {where}", p), p))
+    return _i(session.scalar(_stmt(f"SELECT COUNT(*) FROM {_members_from(q)} WHERE {where}",
+                                   p), p))
 
 
 def list_member_ids(session: Session, q: MemberListDef, *, clock: ShopClock, today: dt.date,
@@ -456,7 +466,7 @@ def member_list(session: Session, q: MemberListQuery, *, clock: ShopClock, today
       ``ix_members_last_visit_at`` (NULLs sort first), so page 1 at 1M members reads ~50
       rows. No ``total`` (counting could read most of the table);
     - ``birthdays``: this month, or the 7 days from today (over the year end in calendar
-      order), by birthday (``ix_members_birth_md``);
+      order), by birthday (``ix_members_active_birth_md``: the count from the index alone);
     - ``low_balance``: 0 < stored value < ``threshold``, lowest first: the page's ids from
       ``ix_members_balances`` alone (two ranges, sorted by principal + bonus without reading
       a row), then those rows;
@@ -484,9 +494,12 @@ def member_list(session: Session, q: MemberListQuery, *, clock: ShopClock, today
         rows = _rows_by_ids(session, sql, ids)
         return _page(session, q, rows, _i(session.scalar(_stmt(count_sql, p), p)))
     elif q.scope == "month":  # one range of the index, read in its order
-        sql = f"SELECT {_MEMBER_COLS} FROM members m WHERE {where} ORDER BY m.birth_md, m.id"
+        count_sql = f"SELECT COUNT(*) FROM {_members_from(q)} WHERE {where}"
+        sql = (f"SELECT {_MEMBER_COLS} FROM {_members_from(q)} WHERE {where} "
+               "ORDER BY m.birth_md, m.id")
     else:  # over the year end the days after 31 December come last
-        sql = (f"SELECT {_MEMBER_COLS} FROM members m WHERE {where} "
+        count_sql = f"SELECT COUNT(*) FROM {_members_from(q)} WHERE {where}"
+        sql = (f"SELECT {_MEMBER_COLS} FROM {_members_from(q)} WHERE {where} "
                "ORDER BY m.birth_md < :first, m.birth_md, m.id")
     rows = session.execute(_stmt(sql + " LIMIT :n OFFSET :off", p), p).all()
     total = _i(session.scalar(_stmt(count_sql, p), p)) if count_sql else None

@@ -27,7 +27,7 @@ from common.membership_rules import points_earned, points_to_expire
 from server.db.base import utcnow
 from server.db.members import Member, MemberLevel, PointsLedger
 
-from . import audit
+from . import audit, member_totals
 from . import members as members_domain
 from .actor import Actor
 
@@ -46,6 +46,8 @@ def _post(session: Session, actor: Actor, m: Member, kind: str, change: int,
     new = m.points + change
     if new < 0:
         raise ApiError("insufficient_points", status=409, points=-change, balance=m.points)
+    member_totals.add(session, points=change,
+                      with_points=member_totals.positive_change(m.points, new))
     m.points = new
     entry = PointsLedger(member_id=m.id, kind=kind, change=change, balance_after=new,
                          ref_type=ref_type, ref_id=ref_id, note=note, staff_id=actor.staff_id)

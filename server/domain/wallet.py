@@ -29,7 +29,7 @@ from common.money import format_fen
 from common.schemas.members import RechargeRuleIn, RechargeRulePatch
 from server.db.members import Member, RechargeRuleRow, StoredValueLedger
 
-from . import audit, member_cards, shifts
+from . import audit, member_cards, member_totals, shifts
 from . import members as members_domain
 from .actor import Actor
 from .auth import Passwords
@@ -54,6 +54,9 @@ def _post(session: Session, actor: Actor, m: Member, kind: str, principal: int, 
     if new_p < 0 or new_b < 0:  # pragma: no cover - every caller checks first
         raise ApiError("insufficient_balance", status=409, amount=format_fen(-principal - bonus),
                        balance=format_fen(m.sv_principal + m.sv_bonus))
+    member_totals.add(session, sv_principal=principal, sv_bonus=bonus,
+                      with_balance=member_totals.positive_change(
+                          m.sv_principal + m.sv_bonus, new_p + new_b))
     m.sv_principal, m.sv_bonus = new_p, new_b
     entry = StoredValueLedger(member_id=m.id, kind=kind, principal_change=principal,
                               bonus_change=bonus, principal_after=new_p, bonus_after=new_b,
