@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import Style, lazy_pinyin
-
 _KEEP = re.compile(r"[0-9a-z]")
 
 # NUL and the other C0 controls (tab, newline and carriage return aside), DEL, and the
@@ -35,6 +33,11 @@ def is_single_line(text: str) -> bool:
 
 
 def pinyin_initials(text: str, max_len: int = 32) -> str:
+    # imported on first use: pypinyin's dictionaries take ~0.7 s to load, which every server
+    # process and every CLI command would otherwise pay at start (a worker warms it up in
+    # the background once it serves: ``warm_up``)
+    from pypinyin import Style, lazy_pinyin
+
     out: list[str] = []
     for syllable in lazy_pinyin(text or "", style=Style.FIRST_LETTER, errors="default"):
         for ch in syllable.lower():
@@ -58,3 +61,9 @@ def mask_phone(phone: str | None) -> str:
     if len(digits) > 2:
         return "*" * (len(digits) - 2) + digits[-2:]
     return digits
+
+
+def warm_up() -> None:
+    """Load the pinyin dictionaries now (a background thread: the first member or product
+    written does not wait for them)."""
+    pinyin_initials("预热")

@@ -23,7 +23,6 @@ from common import __version__, tlspin
 from common.errors import ApiError
 from common.schemas.base import Role
 from common.timezones import zone_problem
-from server import demo
 from server.backup.crypt import Unlock, is_encrypted_ref
 from server.backup.jobs import job_handlers
 from server.backup.service import BackupService, pre_migration_backup
@@ -322,6 +321,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from server import demo  # the demo shop's data: only this command needs it
+
     cfg = _load_config(args)
     _setup_logging(cfg, args.verbose)
 

@@ -17,10 +17,12 @@ import os
 import signal
 import socket
 import sys
+import threading
 from typing import Any
 
 from waitress import create_server
 
+from common.text import warm_up
 from server.app import create_app
 from server.config import Config
 
@@ -72,6 +74,8 @@ def serve(orders: dict[str, Any]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the supervisor's to handle
     logging.getLogger("server.ops.worker").info("worker %d (pid %d) serving with %s threads", index,
                                      os.getpid(), orders["threads"])
+    # the pinyin dictionaries load beside the first requests, not before them (common.text)
+    threading.Thread(target=warm_up, name="pinyin-warm-up", daemon=True).start()
     try:
         server.run()
     except SystemExit:
